@@ -573,8 +573,7 @@ class SlackEmulator:
             body = impl(self, params)
         except _Fail as f:
             if f.error == "invalid_blocks":
-                for reason in f.extra.get("errors", []):
-                    self.invalid_payloads.append((method, reason))
+                self.invalid_payloads.append((method, "; ".join(f.extra.get("errors", []))))
             return 200, {"ok": False, "error": f.error, **f.extra}, {}
         return 200, {"ok": True, **body}, {}
 
@@ -1099,8 +1098,7 @@ class SlackEmulator:
                         blocks, kind="message", text=text if isinstance(text, str) else None
                     )
                     if found:
-                        for reason in found:
-                            self.invalid_payloads.append(("response_url", reason))
+                        self.invalid_payloads.append(("response_url", "; ".join(found)))
                         return 400, {"ok": False, "error": "invalid_blocks", "errors": found}
                 elif not payload.get("text") and not _truthy(payload.get("delete_original")):
                     return 400, {"ok": False, "error": "no_text"}
