@@ -186,7 +186,10 @@ class SlackEmulator:
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="slack-emulator", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -540,10 +543,7 @@ class SlackEmulator:
         self, method: str, params: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         with self._cond:
-            try:
-                status, resp, headers = self._dispatch(method, params, token)
-            finally:
-                self._cond.notify_all()
+            status, resp, headers = self._dispatch(method, params, token)
             self.calls.append(
                 Call(
                     method=method,
@@ -706,8 +706,6 @@ class SlackEmulator:
         ):
             raise _Fail("invalid_metadata_format")
         thread_ts = params.get("thread_ts") or None
-        if thread_ts is not None and self._find(ch.id, str(thread_ts)) is None:
-            raise _Fail("thread_not_found")  # Slack posts unthreaded; an app bug either way
         ts = self._next_ts()
         msg = self._bot_message(params, ts)
         self._store(ch.id, msg, str(thread_ts) if thread_ts else None)

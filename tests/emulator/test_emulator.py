@@ -465,7 +465,9 @@ def bolt(emu: SlackEmulator) -> Iterator[tuple[App, SlackDriver, list[dict[str, 
         seen.append(body)
 
     server: WSGIServer = make_server("127.0.0.1", 0, _wsgi(app), handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     driver = SlackDriver(
         f"http://127.0.0.1:{server.server_port}/slack/events", "s3cret", emu
@@ -528,8 +530,9 @@ def test_driver_modal_event_action(
 def test_driver_raw_json_reply(emu: SlackEmulator) -> None:
     # Reply parses JSON bodies and exposes elapsed time, against the emulator itself.
     driver = SlackDriver(emu.api_url + "auth.test", "s", emu)
-    r = driver.raw(b"token=" + TOKEN.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
-    assert r.json["ok"] is True and r.elapsed >= 0
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = driver.raw(b"token=" + TOKEN.encode(), form)
+    assert isinstance(r.json, dict) and r.json["ok"] is True and r.elapsed >= 0
     req = urllib.request.Request(emu.base_url + "/nowhere", method="GET")
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(req, timeout=5)
