@@ -1,0 +1,97 @@
+"""Block Kit builders: every message and view is made here, always with fallback text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+Block = dict[str, Any]
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+ELLIPSIS = "…"
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def escape(text: str) -> str:
+    """Escape Slack's control characters in user text (https://api.slack.com/reference/surfaces/formatting)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_BROADCAST = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>", re.IGNORECASE)
+_AT_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+def neutralise_mentions(text: str) -> str:
+    """Reposted text must never ping a channel: defuse <!here> and @here alike."""
+    text = _BROADCAST.sub(lambda m: f"@\u200b{m.group(1)}", text)
+    return _AT_BROADCAST.sub(lambda m: f"@\u200b{m.group(1)}", text)
+
+
+def safe_user_text(text: str) -> str:
+    """User text as it will be reposted by the bot: no broadcast mentions, escaped."""
+    return escape(neutralise_mentions(text))
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, HEADER_LIMIT),
+                                       "emoji": True}}
+
+
+def section(text: str, *, accessory: Block | None = None, block_id: str | None = None) -> Block:
+    block: Block = {"type": "section",
+                    "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}}
+    if accessory is not None:
+        block["accessory"] = accessory
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def fields(items: list[str]) -> Block:
+    return {"type": "section",
+            "fields": [{"type": "mrkdwn", "text": truncate(item, 2000)} for item in items[:10]]}
+
+
+def context(*texts: str) -> Block:
+    return {"type": "context",
+            "elements": [{"type": "mrkdwn", "text": truncate(t, 2000)} for t in texts[:10]]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str | None = None, *, style: str | None = None,
+           url: str | None = None) -> Block:
+    element: Block = {"type": "button", "action_id": action_id,
+                      "text": {"type": "plain_text", "text": truncate(text, 75), "emoji": True}}
+    if value is not None:
+        element["value"] = value[:2000]
+    if style is not None:
+        element["style"] = style
+    if url is not None:
+        element["url"] = url
+    return element
+
+
+def actions(*elements: Block, block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements[:25])}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def message(text: str, blocks: list[Block] | None = None) -> dict[str, Any]:
+    """Keyword arguments for chat.postMessage / respond(): fallback text plus blocks."""
+    payload: dict[str, Any] = {"text": truncate(text, 3000)}
+    if blocks:
+        if len(blocks) > MESSAGE_BLOCK_LIMIT:
+            raise ValueError(f"{len(blocks)} blocks; Slack allows {MESSAGE_BLOCK_LIMIT}")
+        payload["blocks"] = blocks
+    return payload

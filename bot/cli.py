@@ -1,0 +1,234 @@
+"""`impactbot`: run, serve, schedule, import, export, remind, digest, console, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.errors import UserError
+from bot.settings import Settings, configure_logging, load_settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger("bot.cli")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"impactbot: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="impactbot", description="Impact Bot: the backbone's assistant "
+                     "in Slack for a collective impact initiative.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("run", help="connect to Slack (Socket Mode or HTTP) with the scheduler")
+    sub.add_parser("serve", help="HTTP only, no scheduler (run many behind a load balancer)")
+    sub.add_parser("scheduler", help="the scheduler alone (run exactly one)")
+
+    console = sub.add_parser("console", help="the real bot in your terminal, no Slack needed")
+    console.add_argument("--demo", action="store_true",
+                         help="seed examples/initiative.yml with demo people")
+    console.add_argument("--database", metavar="URL",
+                         help="database for the console (default: a fresh temporary SQLite)")
+
+    imp = sub.add_parser("import", help="create or update the initiative from a YAML file")
+    imp.add_argument("file", type=Path)
+
+    exp = sub.add_parser("export", help="every measure report, as CSV or JSON")
+    exp.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    exp.add_argument("--history", action="store_true",
+                     help="include superseded values (corrections) too")
+
+    remind = sub.add_parser("remind", help="run one reminder tick")
+    remind.add_argument("--at", metavar="ISO-8601", help="as of this instant (default: now)")
+    remind.add_argument("--dry-run", action="store_true", help="list who would get what")
+
+    digest = sub.add_parser("digest", help="build the weekly digest")
+    digest.add_argument("--at", metavar="ISO-8601", help="as of this instant (default: now)")
+    mode = digest.add_mutually_exclusive_group()
+    mode.add_argument("--preview", action="store_true", help="print it, post nothing (default)")
+    mode.add_argument("--post", action="store_true", help="post it, once per ISO week")
+    digest.add_argument("--force", action="store_true", help="with --post: post again")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    db_sub.required = True
+    db_sub.add_parser("upgrade", help="apply migrations")
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", help="public base URL for HTTP mode (omit for Socket Mode)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
+    try:
+        return _COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"impactbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except Exception as exc:
+        if debug:
+            raise
+        from bot.logs import redact
+
+        first_line = redact(str(exc)).splitlines()[0] if str(exc) else ""
+        print(f"impactbot: {type(exc).__name__}: {first_line} (set LOG_LEVEL=DEBUG for details)",
+              file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings)
+    return settings
+
+
+def _services(settings: Settings, *, at: str | None = None) -> Services:
+    from bot.clock import ManualClock, SystemClock, parse_instant
+    from bot.services import Services
+    from storage.db import Store
+
+    store = Store(settings.database_url)
+    store.upgrade()
+    clock: ManualClock | SystemClock
+    if at is not None:
+        try:
+            clock = ManualClock(parse_instant(at))
+        except ValueError as exc:
+            raise UserError(f"--at: {exc}") from None
+    else:
+        clock = SystemClock()
+    services = Services(settings, store, clock)
+    if settings.initiative_file is not None:
+        from bot.importer import import_file
+
+        result = import_file(store, settings.initiative_file, clock.now())
+        if result.changed:
+            log.info("imported %s: %s", settings.initiative_file, result.summary())
+    return services
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage.db import Store
+
+    settings = _settings()
+    Store(settings.database_url).upgrade()
+    print("Database is up to date.")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.importer import import_file
+    from storage.db import Store
+
+    settings = _settings()
+    store = Store(settings.database_url)
+    store.upgrade()
+    result = import_file(store, args.file, SystemClock().now())
+    print(f"Imported {args.file}. {result.summary()}")
+    return EXIT_OK
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import render_manifest
+
+    print(render_manifest(args.url), end="")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    settings = _settings()
+    settings.require_slack()
+    serve(settings, with_scheduler=False)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    settings.require_slack()
+    if settings.socket_mode:
+        from bot.server import run_socket_mode
+
+        run_socket_mode(settings)
+    else:
+        from bot.server import serve
+
+        serve(settings, with_scheduler=True)
+    return EXIT_OK
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from bot import scheduler
+
+    settings = _settings()
+    if not settings.bot_token:
+        from bot.errors import ConfigError
+
+        raise ConfigError("SLACK_BOT_TOKEN is not set: the scheduler posts as the bot")
+    services = _services(settings)
+    sched = scheduler.build(services, blocking=True)
+    log.info("scheduler started with jobs: %s",
+             ", ".join(spec.id for spec in scheduler.registered_jobs()) or "none")
+    sched.start()
+    return EXIT_OK
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(demo=args.demo, database_url=args.database)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.export import run_export_command
+
+    settings = _settings()
+    return run_export_command(_services(settings), args)
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from bot.reminders import run_remind_command
+
+    settings = _settings()
+    return run_remind_command(_services(settings, at=args.at), args)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from bot.digest import run_digest_command
+
+    settings = _settings()
+    return run_digest_command(_services(settings, at=args.at), args)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "serve": cmd_serve,
+    "scheduler": cmd_scheduler,
+    "console": cmd_console,
+    "import": cmd_import,
+    "export": cmd_export,
+    "remind": cmd_remind,
+    "digest": cmd_digest,
+    "db": cmd_db,
+    "manifest": cmd_manifest,
+}

@@ -1,0 +1,137 @@
+"""Reporting periods: weekly (`2026-W46`), monthly (`2026-10`) and quarterly (`2026-Q3`).
+
+The reporting period of a measure at instant t is the last *complete* period before t,
+in the initiative's time zone. Reports for it are collected during the period after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Cadence = Literal["weekly", "monthly", "quarterly"]
+CADENCES: tuple[Cadence, ...] = ("weekly", "monthly", "quarterly")
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+
+# A report counts as on time when it arrives within this many days of its reminder
+# (or before the collection period ends, if that is sooner).
+DUE_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: date  # first day, inclusive
+    end: date  # day after the last day (exclusive)
+    cadence: Cadence
+
+    @property
+    def key(self) -> str:
+        if self.cadence == "weekly":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        if self.cadence == "monthly":
+            return f"{self.start.year}-{self.start.month:02d}"
+        return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def next(self) -> Period:
+        return period_containing(self.cadence, self.end)
+
+    def prev(self) -> Period:
+        return period_containing(self.cadence, self.start - timedelta(days=1))
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def period_containing(cadence: Cadence, day: date) -> Period:
+    if cadence == "weekly":
+        start = day - timedelta(days=day.weekday())
+        return Period(start, start + timedelta(days=7), cadence)
+    if cadence == "monthly":
+        start = day.replace(day=1)
+        return Period(start, _add_months(start, 1), cadence)
+    if cadence == "quarterly":
+        start = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+        return Period(start, _add_months(start, 3), cadence)
+    raise ValueError(f"unknown cadence {cadence!r}")
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def current_period(cadence: Cadence, instant: datetime, tz: ZoneInfo) -> Period:
+    """The period still running at `instant` (the collection period)."""
+    return period_containing(cadence, local_date(instant, tz))
+
+
+def reporting_period(cadence: Cadence, instant: datetime, tz: ZoneInfo) -> Period:
+    """The last complete period before `instant`, in time zone `tz`."""
+    return current_period(cadence, instant, tz).prev()
+
+
+def parse_period(cadence: Cadence, text: str) -> Period:
+    """Parse a period key of the measure's cadence; ValueError with a readable reason."""
+    text = text.strip()
+    examples = {"weekly": "2026-W38", "monthly": "2026-09", "quarterly": "2026-Q3"}
+    if cadence == "weekly" and (m := _WEEK.match(text)):
+        year, week = int(m.group(1)), int(m.group(2))
+        try:
+            start = date.fromisocalendar(year, week, 1)
+        except ValueError:
+            raise ValueError(f"{year} has no ISO week {week}") from None
+        return Period(start, start + timedelta(days=7), cadence)
+    if cadence == "monthly" and (m := _MONTH.match(text)):
+        year, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError(f"{text!r} has no month {month}")
+        return period_containing(cadence, date(year, month, 1))
+    if cadence == "quarterly" and (m := _QUARTER.match(text)):
+        return period_containing(cadence, date(int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1, 1))
+    raise ValueError(f"{text!r} is not a {cadence} period; write it like {examples[cadence]}")
+
+
+def reminder_due_local(period: Period, day: int, at: time, tz: ZoneInfo) -> datetime:
+    """When the reminder for reporting period `period` is due, in time zone `tz`.
+
+    `day` counts from 1 within the collection period (the period after `period`): for
+    weekly measures 1 is Monday; it is capped at the collection period's length.
+    """
+    collection = period.next()
+    offset = min(max(day, 1), collection.days) - 1
+    local_day = collection.start + timedelta(days=offset)
+    return datetime.combine(local_day, at, tzinfo=tz)
+
+
+def due_date(period: Period, day: int) -> date:
+    """The last day a report for `period` counts as on time."""
+    collection = period.next()
+    reminder_day = collection.start + timedelta(days=min(max(day, 1), collection.days) - 1)
+    return min(reminder_day + timedelta(days=DUE_AFTER_DAYS), collection.last_day)
+
+
+def recent_periods(period: Period, count: int) -> list[Period]:
+    """`count` periods ending with `period`, oldest first."""
+    periods = [period]
+    while len(periods) < count:
+        periods.append(periods[-1].prev())
+    return periods[::-1]

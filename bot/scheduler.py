@@ -1,0 +1,107 @@
+"""The scheduler: APScheduler 3.x with its SQLAlchemy job store, one process at a time.
+
+Job functions live at module level and take only ids, so the job store can persist them.
+Every job is a *tick* that works out what is due from the database "as of now"; a tick that
+runs twice, late, or in two processes at once does each side effect once, because each side
+effect claims a unique key in our tables before it acts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+TICK_MINUTES = 5
+JOBS_TABLE = "apscheduler_jobs"
+
+# The process-wide services the job functions use (set by `start`): job functions take
+# only ids so that the persistent job store never pickles a connection or a client.
+_services: Services | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[[], None]
+    minutes: int = TICK_MINUTES
+
+
+_JOBS: dict[str, JobSpec] = {}
+
+
+def job(job_id: str, minutes: int = TICK_MINUTES) -> Callable[[Callable[[], None]],
+                                                              Callable[[], None]]:
+    """Declare a periodic tick. The function must be importable at module level."""
+
+    def decorate(func: Callable[[], None]) -> Callable[[], None]:
+        _JOBS[job_id] = JobSpec(job_id, func, minutes)
+        return func
+
+    return decorate
+
+
+def services() -> Services:
+    if _services is None:
+        raise RuntimeError("the scheduler has not been started")
+    return _services
+
+
+def registered_jobs() -> list[JobSpec]:
+    _load_job_modules()
+    return sorted(_JOBS.values(), key=lambda spec: spec.id)
+
+
+def _load_job_modules() -> None:
+    import importlib
+
+    for name in ("bot.reminders", "bot.digest"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def build(svc: Services, *, blocking: bool) -> BaseScheduler:
+    global _services
+    _services = svc
+    scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_cls(
+        jobstores={"default": SQLAlchemyJobStore(engine=svc.store.engine, tablename=JOBS_TABLE)},
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        job_defaults={
+            # A tick computes everything due from the database, so a late or merged run
+            # loses nothing: run missed ticks once (coalesce), however late.
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": None,
+        },
+        timezone="UTC",
+    )
+    for spec in registered_jobs():
+        scheduler.add_job(spec.func, IntervalTrigger(minutes=spec.minutes), id=spec.id,
+                          name=spec.id, replace_existing=True)
+    return scheduler
+
+
+def run_due_now(svc: Services) -> None:
+    """Run every tick once, as of the services' clock (the console's clock advance)."""
+    global _services
+    _services = svc
+    for spec in registered_jobs():
+        try:
+            spec.func()
+        except Exception:
+            log.exception("job %s failed", spec.id)

@@ -1,0 +1,129 @@
+"""Production serving: gunicorn (threaded workers) for HTTP, or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _positive_int(name: str, default: int) -> int:
+    from bot.errors import ConfigError
+
+    text = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def build_wsgi(settings: Settings) -> Any:
+    """Build the app in this process (each gunicorn worker calls this after the fork)."""
+    from bot.app import create_app
+    from bot.clock import SystemClock
+    from bot.services import Services
+    from bot.web import make_wsgi_app
+    from storage.db import Store
+
+    store = Store(settings.database_url)
+    services = Services(settings, store, SystemClock())
+    return make_wsgi_app(create_app(services), store)
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrations and the INITIATIVE_FILE import, once, before any worker starts."""
+    from bot.clock import SystemClock
+    from bot.importer import import_file
+    from storage.db import Store
+
+    store = Store(settings.database_url)
+    store.upgrade()
+    if settings.initiative_file is not None:
+        result = import_file(store, settings.initiative_file, SystemClock().now())
+        log.info("initiative file %s: %s", settings.initiative_file.name, result.summary())
+    store.dispose()
+
+
+def serve(settings: Settings, *, with_scheduler: bool) -> None:
+    """Serve POST /slack/events and GET /healthz with gunicorn on PORT.
+
+    WEB_CONCURRENCY worker processes (default 1) × WEB_THREADS threads (default 8).
+    With `with_scheduler`, the scheduler runs in the gunicorn master process.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    prepare_database(settings)
+    workers = _positive_int("WEB_CONCURRENCY", 1)
+    threads = _positive_int("WEB_THREADS", 8)
+    scheduler_box: list[Any] = []
+
+    def when_ready(_server: Any) -> None:
+        log.info("listening on port %s (%d worker(s) × %d threads)", settings.port, workers,
+                 threads)
+        if with_scheduler:
+            from bot import scheduler
+            from bot.clock import SystemClock
+            from bot.services import Services
+            from storage.db import Store
+
+            services = Services(settings, Store(settings.database_url), SystemClock())
+            sched = scheduler.build(services, blocking=False)
+            sched.start()
+            scheduler_box.append(sched)
+
+    def on_exit(_server: Any) -> None:
+        for sched in scheduler_box:
+            sched.shutdown(wait=False)
+
+    class ImpactBotServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"0.0.0.0:{settings.port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 30,
+                "graceful_timeout": 10,
+                "keepalive": 5,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": settings.log_level.lower(),
+                "when_ready": when_ready,
+                "on_exit": on_exit,
+                "proc_name": "impactbot",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return build_wsgi(settings)
+
+    ImpactBotServer().run()
+
+
+def run_socket_mode(settings: Settings) -> None:
+    """Socket Mode: no public URL needed; the scheduler runs alongside."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot import scheduler
+    from bot.app import create_app
+    from bot.clock import SystemClock
+    from bot.services import Services
+    from storage.db import Store
+
+    prepare_database(settings)
+    services = Services(settings, Store(settings.database_url), SystemClock())
+    app = create_app(services)
+    sched = scheduler.build(services, blocking=False)
+    sched.start()
+    try:
+        SocketModeHandler(app, settings.app_token).start()
+    finally:
+        sched.shutdown(wait=False)

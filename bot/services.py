@@ -1,0 +1,44 @@
+"""What the handlers and jobs share: settings, the store, the clock, a Slack client factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.db import Store
+
+# Retries happen inside slack_sdk: connection errors, 429 (it sleeps for Retry-After)
+# and 5xx with backoff. Exactly-once is the database's job, not the retry handler's.
+RATE_LIMIT_RETRIES = 5
+SERVER_ERROR_RETRIES = 3
+
+
+def make_client(settings: Settings, token: str | None = None, *, timeout: int = 15) -> WebClient:
+    return WebClient(
+        token=token or settings.bot_token,
+        base_url=settings.api_url,
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ],
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    clock: Clock
+
+    def client(self, token: str | None = None) -> WebClient:
+        return make_client(self.settings, token)

@@ -1,0 +1,32 @@
+"""The HTTP face: POST /slack/events (everything Slack sends), GET /healthz."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from storage.db import Store
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def make_wsgi_app(app: App, store: Store) -> WSGIApp:
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]
+                    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            healthy = store.ping()
+            body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
+            status = "200 OK" if healthy else "503 Service Unavailable"
+            start_response(status, [("Content-Type", "application/json"),
+                                    ("Content-Length", str(len(body)))])
+            return [body]
+        return slack(environ, start_response)
+
+    return application

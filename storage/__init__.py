@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 typed models, sessions and Alembic migrations. Never imports Slack."""

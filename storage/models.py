@@ -1,0 +1,302 @@
+"""The initiative's data. Unique keys here are what make every side effect exactly-once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[dict[str, Any]]: JSON,
+    }
+
+
+# --- the initiative as configured by the backbone (initiative.yml) ---------------------
+
+
+class Initiative(Base):
+    """One initiative per database. Row id 1."""
+
+    __tablename__ = "initiative"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    admins: Mapped[list[str]] = mapped_column(default=list)
+    backbone_channel: Mapped[str | None] = mapped_column(String(32))
+    wins_channel: Mapped[str | None] = mapped_column(String(32))
+    reminder_day: Mapped[int] = mapped_column(default=1)
+    reminder_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    nudge_after_days: Mapped[int] = mapped_column(default=3)
+    max_nudges: Mapped[int] = mapped_column(default=2)
+    digest_weekday: Mapped[int] = mapped_column(default=4)  # Monday = 0
+    digest_time: Mapped[str] = mapped_column(String(5), default="15:00")
+    win_emoji: Mapped[list[str]] = mapped_column(default=list)
+    win_threshold: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime]
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    members: Mapped[list[Member]] = relationship(back_populates="partner",
+                                                 cascade="all, delete-orphan")
+
+
+class Member(Base):
+    """A Slack user who reports for a partner. A person belongs to at most one partner."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
+                                            index=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+
+    partner: Mapped[Partner] = relationship(back_populates="members")
+
+
+class Measure(Base):
+    __tablename__ = "measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    direction: Mapped[str] = mapped_column(String(4), default="up")  # up | down
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    cadence: Mapped[str] = mapped_column(String(10), default="monthly")
+    aggregate: Mapped[str] = mapped_column(String(6), default="sum")  # sum | avg | latest
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MeasurePartner(Base):
+    """Which partners report which measure."""
+
+    __tablename__ = "measure_partners"
+
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+
+# --- shared measurement ------------------------------------------------------------------
+
+
+class Report(Base):
+    """A value a partner reported for a measure and period.
+
+    Corrections add a row and mark the earlier one not current; history is never rewritten.
+    At most one current row per (measure, partner, period), enforced by a partial index.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("uq_reports_current", "measure_id", "partner_id", "period", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        Index("ix_reports_measure_period", "measure_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(String(32))
+    reported_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(10))  # slash | modal | console | import
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Skip(Base):
+    """A partner said it will not report a measure for a period, with the reason."""
+
+    __tablename__ = "skips"
+    __table_args__ = (UniqueConstraint("measure_id", "partner_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    skipped_by: Mapped[str] = mapped_column(String(32))
+    skipped_at: Mapped[datetime]
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+class SlackUser(Base):
+    """Cache of what users.info told us (time zone above all), refreshed now and then."""
+
+    __tablename__ = "slack_users"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tz: Mapped[str | None] = mapped_column(String(64))
+    real_name: Mapped[str | None] = mapped_column(String(200))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    fetched_at: Mapped[datetime]
+
+
+class Pause(Base):
+    """Reminders stop for this person until `until` (vacation, or a one-day snooze)."""
+
+    __tablename__ = "pauses"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(16), default="pause")  # pause | snooze
+    created_at: Mapped[datetime]
+
+
+# --- exactly-once side effects -------------------------------------------------------------
+
+
+class ReminderDelivery(Base):
+    """One reminder or nudge DM to one person: claimed here before it is sent.
+
+    `dedupe_key` is (user, the periods it covers, the nudge number); a second tick, a
+    second scheduler or a retry finds the key taken. A claim whose lease expired without
+    `sent_at` (send failed, process died) is retried.
+    """
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    nudge: Mapped[int] = mapped_column(default=0)  # 0 = first reminder, then 1..max_nudges
+    items: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # [{measure, period}]
+    created_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Win(Base):
+    """A success shared to the wins channel. (channel, ts) makes each message shareable once."""
+
+    __tablename__ = "wins"
+    __table_args__ = (UniqueConstraint("channel_id", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))  # reaction | shortcut | command
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(String(32))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    reactors: Mapped[list[str]] = mapped_column(default=list)
+    # pending (awaiting author consent) | declined | approved (to post) | posted
+    status: Mapped[str] = mapped_column(String(10), default="approved")
+    created_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None] = mapped_column(index=True)
+    posted_channel: Mapped[str | None] = mapped_column(String(32))
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class SlackEvent(Base):
+    """Events API deliveries already handled (Slack retries; Bolt does not de-duplicate)."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class Digest(Base):
+    """A weekly digest posted to the backbone channel: once per ISO week unless forced."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("week", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(10))  # 2026-W47
+    attempt: Mapped[int] = mapped_column(default=0)  # 0 = the scheduled one; --force adds more
+    created_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+
+
+# --- common agenda and community voice --------------------------------------------------
+
+
+class Commitment(Base):
+    """What a partner commits to the common agenda. Re-committing keeps the history."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (
+        Index("uq_commitments_current", "partner_id", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    resources: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[str] = mapped_column(Text, default="")
+    activities: Mapped[str] = mapped_column(Text, default="")
+    signed_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_by: Mapped[str] = mapped_column(String(32))
+    signed_at: Mapped[datetime] = mapped_column(index=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    announced_at: Mapped[datetime | None]
+
+
+class Voice(Base):
+    """Anonymous community voice: the text and the time, nothing that identifies the sender."""
+
+    __tablename__ = "voices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    relayed_at: Mapped[datetime | None]
