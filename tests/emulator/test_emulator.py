@@ -464,6 +464,18 @@ def bolt(emu: SlackEmulator) -> Iterator[tuple[App, SlackDriver, list[dict[str, 
         ack()
         seen.append(body)
 
+    @app.shortcut("share_win")
+    def share(ack: Any, shortcut: dict[str, Any], client: WebClient) -> None:
+        ack()
+        seen.append(shortcut)
+
+    @app.event("app_home_opened")
+    def home(event: dict[str, Any], client: WebClient, context: Any) -> None:
+        seen.append(event)
+        client.views_publish(
+            user_id=event["user"], view={"type": "home", "blocks": [section("Home")]}
+        )
+
     server: WSGIServer = make_server("127.0.0.1", 0, _wsgi(app), handler_class=_QuietHandler)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -537,3 +549,21 @@ def test_driver_raw_json_reply(emu: SlackEmulator) -> None:
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(req, timeout=5)
     assert json.loads(r.body)["user_id"] == "U0IMPACTBOT"
+
+
+def test_driver_shortcut_home_retry(
+    emu: SlackEmulator, bolt: tuple[App, SlackDriver, list[dict[str, Any]]]
+) -> None:
+    _, driver, seen = bolt
+    ts = emu.add_message("C0GENERAL", user="U0BBB", text="big news")
+    assert driver.message_shortcut("U0AAA", "share_win", "C0GENERAL", ts).status == 200
+    assert seen[-1]["message"]["text"] == "big news" and seen[-1]["message_ts"] == ts
+    assert seen[-1]["user"]["id"] == "U0AAA" and seen[-1]["trigger_id"]
+
+    assert driver.app_home_opened("U0AAA").status == 200
+    assert seen[-1]["channel"] == "D0AAA" and seen[-1]["tab"] == "home"
+    assert emu.wait_for(lambda e: "U0AAA" in e.home_views)
+
+    r = driver.reaction("U0AAA", "C0GENERAL", ts, event_id="Ev1", retry_num=1)
+    assert r.status == 200  # Bolt does not de-duplicate retries by itself
+    assert emu.wait_for(lambda e: len(e.messages("C0WINS")) == 1)
