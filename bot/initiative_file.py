@@ -150,7 +150,8 @@ class _Checker:
             raise self.fail(path, f'expected a 24-hour time like "09:00" (got {value!r})')
         return value.strip()
 
-    def id_list(self, value: Any, path: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    def id_list(self, value: Any, path: str, pattern: re.Pattern[str], what: str
+                ) -> tuple[str, ...]:
         if value is None:
             return ()
         if not isinstance(value, list):
