@@ -160,7 +160,7 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     if settings.log_level != "DEBUG":
-        # slack_sdk logs request bodies at DEBUG; keep the noisy libraries quiet.
-        for name in ("slack_sdk", "slack_bolt", "apscheduler", "urllib3"):
-            logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(
-                settings.log_level)))
+        # Libraries chatter at INFO (alembic announces every migration context, slack_sdk
+        # logs retries); keep what the operator sees to what matters.
+        for name in ("alembic", "slack_sdk", "slack_bolt", "apscheduler", "urllib3"):
+            logging.getLogger(name).setLevel(logging.WARNING)
