@@ -107,7 +107,7 @@ class Sandbox:
         wsgi = make_wsgi_app(self.app, self.store)
         self._server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer,
                                    handler_class=_QuietHandler)
-        threading.Thread(target=self._server.serve_forever, name="sandbox-http",
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sandbox-http",
                          daemon=True).start()
         self.driver = SlackDriver(f"{self.base_url}/slack/events", settings.signing_secret or "",
                                   self.emulator, team_id=self.emulator.team_id)

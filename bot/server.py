@@ -78,6 +78,9 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
             sched.start()
             scheduler_box.append(sched)
 
+    def post_worker_init(worker: Any) -> None:
+        log.info("worker %s ready", worker.pid)
+
     def on_exit(_server: Any) -> None:
         for sched in scheduler_box:
             sched.shutdown(wait=False)
@@ -97,6 +100,7 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
                 "loglevel": settings.log_level.lower(),
                 "when_ready": when_ready,
                 "on_exit": on_exit,
+                "post_worker_init": post_worker_init,
                 "proc_name": "impactbot",
             }
             for key, value in options.items():

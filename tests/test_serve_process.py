@@ -1,0 +1,99 @@
+"""`impactbot serve` as a real process (gunicorn) against the Slack emulator."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import SlackDriver, SlackEmulator
+from bot.help import SUBCOMMANDS
+from tests.conftest import EXAMPLE
+
+SECRET = "serve-test-signing-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_line(stream: queue.Queue[str], needle: str, timeout: float) -> list[str]:
+    seen = []
+    while True:
+        line = stream.get(timeout=timeout)
+        seen.append(line)
+        if needle in line:
+            return seen
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[SlackEmulator, SlackDriver]]:
+    with SlackEmulator() as emu:
+        emu.add_user("U0AAA", real_name="Ana Health")
+        port = _free_port()
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": emu.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": emu.api_url,
+            "DATABASE_URL": database_url,
+            "PORT": str(port),
+            "INITIATIVE_FILE": str(EXAMPLE),
+            "LOG_LEVEL": "INFO",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path,
+                                   env=env, stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue[str] = queue.Queue()
+
+        def pump() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        try:
+            _wait_for_line(lines, "ready", timeout=30)
+            yield emu, SlackDriver(f"http://127.0.0.1:{port}/slack/events", SECRET, emu)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def test_served_bot_answers_signed_help_quickly(served: tuple[SlackEmulator, SlackDriver]
+                                                ) -> None:
+    emu, driver = served
+
+    reply = driver.command("U0AAA", "help")
+
+    assert reply.status == 200
+    assert reply.elapsed < 1.0
+    assert emu.wait_for(lambda e: len(e.response_posts) == 1, timeout=10)
+    text = emu.response_posts[0].payload["text"]
+    assert all(f"/impact {usage}" in text for usage, _, _ in SUBCOMMANDS)
+
+
+def test_served_bot_refuses_forgeries_and_reports_health(
+        served: tuple[SlackEmulator, SlackDriver]) -> None:
+    emu, driver = served
+    body = b"command=%2Fimpact&text=help&user_id=U0AAA"
+    forged = {**driver.sign(body), "X-Slack-Signature": "v0=" + "f" * 64,
+              "Content-Type": "application/x-www-form-urlencoded"}
+
+    assert driver.raw(body, forged).status == 401
+    assert driver.url_verification("challenge-accepted").body.find("challenge-accepted") >= 0
+    health_url = driver.app_url.replace("/slack/events", "/healthz")
+    with urllib.request.urlopen(health_url, timeout=5) as response:
+        assert response.status == 200
+    assert emu.response_posts == []
