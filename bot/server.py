@@ -85,7 +85,7 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
         for sched in scheduler_box:
             sched.shutdown(wait=False)
 
-    class ImpactBotServer(BaseApplication):  # type: ignore[misc]
+    class ImpactBotServer(BaseApplication):
         def load_config(self) -> None:
             options = {
                 "bind": f"0.0.0.0:{settings.port}",

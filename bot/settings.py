@@ -58,7 +58,7 @@ def _url_password(url: str) -> str | None:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).password  # type: ignore[no-any-return]
+        return make_url(url).password
     except Exception:
         return None
 
