@@ -86,12 +86,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        from bot.logs import redact
-
-        first_line = redact(str(exc)).splitlines()[0] if str(exc) else ""
-        print(f"impactbot: {type(exc).__name__}: {first_line} (set LOG_LEVEL=DEBUG for details)",
-              file=sys.stderr)
+        print(f"impactbot: {_describe(exc)} (set LOG_LEVEL=DEBUG for details)", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _describe(exc: Exception) -> str:
+    """One readable line for an unexpected failure, with no secret in it."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.logs import redact
+
+    secrets = [os.environ.get(name, "") for name in
+               ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                "SLACK_CLIENT_SECRET")]
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated is not None:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return redact(f"the database is unreachable: {reason}", secrets)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, secrets)
 
 
 def _settings() -> Settings:

@@ -1,0 +1,79 @@
+"""CLI basics: manifest, db upgrade, usage errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.manifest import BOT_EVENTS, BOT_SCOPES, render_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_manifest_file_is_what_the_cli_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["manifest"]) == 0
+    assert capsys.readouterr().out == (ROOT / "manifest.yml").read_text()
+
+
+def test_http_manifest_points_every_url_at_slack_events() -> None:
+    manifest = yaml.safe_load(render_manifest("https://impact.example.org/"))
+    url = "https://impact.example.org/slack/events"
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == url
+    assert manifest["settings"]["interactivity"]["request_url"] == url
+    assert manifest["features"]["slash_commands"][0]["url"] == url
+
+
+def test_manifest_asks_only_for_the_scopes_the_features_need() -> None:
+    manifest = yaml.safe_load(render_manifest(None))
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    assert set(scopes) == set(BOT_SCOPES)
+    # Never user-level or admin powers, never write access to other people's messages.
+    assert not any(s.startswith(("admin", "chat:write.customize", "users:read.email"))
+                   for s in scopes)
+    assert "channels:manage" not in scopes
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == list(BOT_EVENTS)
+    assert manifest["features"]["slash_commands"][0]["command"] == "/impact"
+    assert manifest["features"]["shortcuts"][0]["callback_id"] == "share_as_win"
+
+
+def test_db_upgrade_creates_and_is_idempotent(tmp_path: Path) -> None:
+    env = {"PATH": "", "DATABASE_URL": f"sqlite:///{tmp_path}/impact.db"}
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "Database is up to date."
+
+
+def test_bad_usage_exits_2_with_a_readable_line(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "frobnicate"], cwd=tmp_path,
+                            env={"PATH": ""}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "invalid choice: 'frobnicate'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_database_url_exits_2_naming_it(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path,
+                            env={"PATH": "", "DATABASE_URL": "oracle://x"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "impactbot: DATABASE_URL must be sqlite or postgresql, not 'oracle'"]
+
+
+def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, capture_output=True,
+        text=True, timeout=60,
+        env={"PATH": "", "DATABASE_URL": "postgresql+psycopg://bot:hunter2@127.0.0.1:1/impact"})
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("impactbot: the database is unreachable: ")
+    assert "hunter2" not in line
