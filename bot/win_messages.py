@@ -100,7 +100,6 @@ class WinView:
     reactors: tuple[str, ...]
     permalink: str | None
     source: str
-    nominated_by: str | None = None
 
 
 def win_post(win: WinView) -> dict[str, Any]:
@@ -110,8 +109,6 @@ def win_post(win: WinView) -> dict[str, Any]:
     notes = []
     if win.reactors:
         notes.append(f"Celebrated by {people(win.reactors)}")
-    if win.nominated_by and win.nominated_by not in win.reactors:
-        notes.append(f"Shared by <@{win.nominated_by}>")
     if win.permalink:
         notes.append(f"<{win.permalink}|See the original message>")
     if notes:

@@ -231,9 +231,8 @@ def deliver(services: Services, client: WebClient, step: Step) -> None:
 
 def _view(session: Session, win: Win) -> wm.WinView:
     partner = session.get(Partner, win.partner_id) if win.partner_id else None
-    nominated = win.reactors[0] if win.source == "shortcut" and win.reactors else None
     return wm.WinView(win.author_id, partner.name if partner else None, win.text,
-                      tuple(win.reactors), win.permalink, win.source, nominated)
+                      tuple(win.reactors), win.permalink, win.source)
 
 
 def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool = False) -> bool:

@@ -18,7 +18,9 @@ from bot import wins
 from bot.emulator import problems
 from bot.people import load_initiative
 from bot.sandbox import Sandbox
+from storage.db import Store
 from storage.models import SlackEvent, Win
+from tests.conftest import NOW
 
 WINS = "C0WINS"
 GENERAL = "C0GENERAL"
@@ -159,7 +161,8 @@ def test_two_concurrent_deliveries_post_once(sandbox: Sandbox) -> None:
     for n, ts in enumerate(messages):
         start = threading.Barrier(2)
 
-        def deliver(user: str, event_id: str, ts: str = ts) -> None:
+        def deliver(user: str, event_id: str, ts: str = ts,
+                    start: threading.Barrier = start) -> None:
             start.wait()
             react(sandbox, user, ts, event_id=event_id)
 
@@ -469,6 +472,19 @@ def test_only_the_author_can_approve(sandbox: Sandbox) -> None:
     assert win_rows(sandbox)[0].status == "pending"
 
 
+def test_reaction_in_a_direct_message_asks_the_author_first(sandbox: Sandbox) -> None:
+    dm_channel = sandbox.emulator.dm_channel_for("U0AAA")
+    ts = say(sandbox, "U0AAA", "Told only the bot: we hit target", channel=dm_channel)
+
+    react(sandbox, "U0BBB", ts, channel=dm_channel)
+    sandbox.settle()
+
+    assert wins_posts(sandbox) == []
+    (dm,) = consent_dms(sandbox, "U0AAA")
+    assert "a direct message" in post_text(dm)
+    assert win_rows(sandbox)[0].status == "pending"
+
+
 def test_direct_message_shared_by_shortcut_waits_for_the_author(sandbox: Sandbox) -> None:
     # A DM between two people: the bot is not in it, but the shortcut carries the message.
     sandbox.emulator.dm_channel_for("U0AAA")  # the bot's own DM with the author comes first
@@ -588,6 +604,52 @@ def test_impact_wins_with_none_yet_says_so(sandbox: Sandbox) -> None:
     sandbox.settle()
 
     assert "No wins shared yet" in sandbox.emulator.response_posts[-1].payload["text"]
+
+
+# --- the state machine, directly -------------------------------------------------------------
+
+
+def test_many_people_reacting_at_once_make_exactly_one_claim(store: Store) -> None:
+    now = NOW
+    start = threading.Barrier(6)
+    steps: list[wins.Step] = []
+
+    def nominate(user: str) -> None:
+        start.wait()
+        with store.session() as session:
+            steps.append(wins.nominate(
+                session, channel_id=GENERAL, message_ts="1.000001", author_id="U0AAA",
+                partner_id=None, text="Together", source="reaction", nominator=user,
+                private=False, threshold=3, now=now))
+
+    threads = [threading.Thread(target=nominate, args=(f"U0R{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [s.action for s in steps].count("post") == 1
+    with store.session() as session:
+        win = session.scalars(select(Win)).one()
+        assert (win.status, len(win.reactors)) == ("approved", 6)
+
+
+def test_private_message_reaching_the_threshold_asks_instead_of_posting(store: Store) -> None:
+    with store.session() as session:
+        step = wins.nominate(session, channel_id=PRIVATE, message_ts="1.000002",
+                             author_id="U0AAA", partner_id=None, text="Quiet win",
+                             source="reaction", nominator="U0BBB", private=True, threshold=1,
+                             now=NOW)
+
+    assert (step.action, step.status) == ("ask", "pending")
+
+
+def test_consent_is_needed_for_private_channels_dms_and_group_dms() -> None:
+    assert not wins.needs_consent("C1", {"is_private": False})
+    assert wins.needs_consent("G1", {"is_private": True})
+    assert wins.needs_consent("C2", {"is_mpim": True})
+    assert wins.needs_consent("D1", None)
+    assert wins.needs_consent("C3", None)  # cannot tell: ask
 
 
 # --- reposted text, directly ----------------------------------------------------------------
