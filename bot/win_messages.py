@@ -137,12 +137,11 @@ def consent_request(win_id: int, text: str, channel_id: str | None, reactors: Se
 
 
 def consent_answered(approved: bool, wins_channel: str | None,
-                     posted_link: str | None = None) -> dict[str, Any]:
+                     posted: bool = True) -> dict[str, Any]:
     if approved:
         where = f"<#{wins_channel}>" if wins_channel else "the wins channel"
-        text = f":tada: Thanks! Your win is shared in {where}."
-        if posted_link:
-            text += f" <{posted_link}|See it>"
+        text = (f":tada: Thanks! Your win is shared in {where}." if posted
+                else f":tada: Thanks! Your win will appear in {where} shortly.")
     else:
         text = "Understood: this message will not be shared, and nobody will ask again."
     return bk.message(text, [bk.section(text)])
@@ -155,6 +154,8 @@ class WinLine:
     text: str
     link: str | None
     posted_at: datetime
+    posted_channel: str | None = None
+    posted_ts: str | None = None
 
 
 def recent_wins(lines: Sequence[WinLine], wins_channel: str | None) -> dict[str, Any]:

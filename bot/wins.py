@@ -21,7 +21,7 @@ nobody is posting right now.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -376,8 +376,8 @@ def handle_reaction(services: Services, client: WebClient, event: dict[str, Any]
 class Shared:
     """What happened to a message someone asked to share (for the answer to them)."""
 
-    outcome: str  # posted | asked | already_posted | awaiting | declined | bot | failed
-    #              | no_channel
+    outcome: str  # posted | asked | already_posted | awaiting | sharing | declined | bot
+    #              | failed | no_channel
     author_id: str | None = None
     link: str | None = None
     wins_channel: str | None = None
@@ -409,6 +409,7 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
         status, link = win.status, win.permalink
     outcome = {POSTED: "posted" if step.action == "post" else "already_posted",
                PENDING: "asked" if step.action == "ask" else "awaiting",
+               APPROVED: "failed" if step.action == "post" else "sharing",
                DECLINED: "declined"}.get(status, "failed")
     return Shared(outcome, author, link, wins_channel)
 
@@ -447,7 +448,7 @@ def share_text(services: Services, client: WebClient, user_id: str, text: str) -
 class Answer:
     outcome: str  # approved | declined | already_posted | already_declined | not_author | gone
     wins_channel: str | None = None
-    link: str | None = None
+    posted: bool = False
 
 
 def answer_consent(services: Services, client: WebClient, win_id: int, user_id: str,
@@ -463,7 +464,7 @@ def answer_consent(services: Services, client: WebClient, win_id: int, user_id: 
         if win.author_id != user_id:
             return Answer("not_author", wins_channel)
         if win.status == POSTED:
-            return Answer("already_posted", wins_channel, win.permalink)
+            return Answer("already_posted", wins_channel, posted=True)
         if win.status == DECLINED:
             return Answer("already_declined", wins_channel)
         if win.status != PENDING:
@@ -474,15 +475,8 @@ def answer_consent(services: Services, client: WebClient, win_id: int, user_id: 
             win.status, win.lease_until = DECLINED, None
     if not approve:
         return Answer("declined", wins_channel)
-    post_win(services, client, win_id)
-    with services.store.session() as session:
-        posted = session.get(Win, win_id)
-        link = _post_link(posted) if posted is not None else None
-    return Answer("approved", wins_channel, link)
-
-
-def _post_link(win: Win) -> str | None:
-    return win.permalink if win.status == POSTED else None
+    # If Slack refuses now, the claim is released and the next reaction or tick posts it.
+    return Answer("approved", wins_channel, posted=post_win(services, client, win_id))
 
 
 def _wins_channel(services: Services) -> str | None:
@@ -497,16 +491,21 @@ def recent(session: Session, limit: int = RECENT) -> list[wm.WinLine]:
         select(Win, Partner.name).outerjoin(Partner, Partner.id == Win.partner_id)
         .where(Win.status == POSTED).order_by(Win.posted_at.desc(), Win.id.desc()).limit(limit)
     ).all()
-    return [wm.WinLine(win.author_id, name, win.text, win.permalink, win.posted_at)
+    return [wm.WinLine(win.author_id, name, win.text, win.permalink, win.posted_at,
+                       win.posted_channel, win.posted_ts)
             for win, name in rows if win.posted_at is not None]
 
 
-def recent_wins(services: Services, limit: int = RECENT) -> dict[str, Any]:
-    """The `/impact wins` answer."""
+def recent_wins(services: Services, client: WebClient, limit: int = RECENT) -> dict[str, Any]:
+    """The `/impact wins` answer. Links go to the wins posts, which everyone can open
+    (the original may sit in a private channel)."""
     with services.store.session() as session:
         initiative = load_initiative(session)
         lines = recent(session, limit)
-    return wm.recent_wins(lines, initiative.wins_channel if initiative else None)
+    linked = [replace(line, link=_permalink(client, line.posted_channel, line.posted_ts)
+                      or line.link) if line.posted_channel and line.posted_ts else line
+              for line in lines]
+    return wm.recent_wins(linked, initiative.wins_channel if initiative else None)
 
 
 def resume_unfinished(services: Services, client: WebClient) -> int:

@@ -53,14 +53,14 @@ def register(app: App, services: Services, router: Router) -> None:
                 return
             approved = result.outcome in ("approved", "already_posted")
             _update_dm(client, body, wm.consent_answered(approved, result.wins_channel,
-                                                         result.link))
+                                                         result.posted))
         return answer
 
     app.action(wm.APPROVE_ACTION)(on_consent(True))
     app.action(wm.DECLINE_ACTION)(on_consent(False))
 
     router.add("win", lambda ctx: share_win(services, ctx))
-    router.add("wins", lambda ctx: ctx.reply_message(wins.recent_wins(services)))
+    router.add("wins", lambda ctx: ctx.reply_message(wins.recent_wins(services, ctx.client)))
 
 
 def share_win(services: Services, ctx: CommandContext) -> None:
@@ -93,6 +93,7 @@ def _shared_text(shared: wins.Shared) -> str:
                   "first. Nothing is posted unless they agree."),
         "already_posted": f"This message is already a win in {where}.{link}",
         "awaiting": f"I'm still waiting for {author} to say whether it may be shared.",
+        "sharing": f"This message is being shared in {where} right now.",
         "declined": "Its author chose not to share this message.",
         "bot": "Messages from apps and bots can't be shared as wins.",
         "no_channel": "No wins channel is set up yet. Ask your backbone team to add one.",

@@ -594,8 +594,9 @@ def test_impact_wins_lists_recent_wins_with_links(sandbox: Sandbox) -> None:
     assert answer["response_type"] == "ephemeral"
     shown = post_text(answer)
     assert shown.index("Typed win") < shown.index("Reaction win")
-    permalink = f"https://impact.slack.com/archives/{GENERAL}/p{ts.replace('.', '')}"
-    assert f"<{permalink}|link>" in shown
+    for post in wins_posts(sandbox):  # links to the wins posts, which everyone can open
+        link = f"https://impact.slack.com/archives/{WINS}/p{post['ts'].replace('.', '')}"
+        assert f"<{link}|link>" in shown
     assert shown.count("|link>") == 2
 
 
