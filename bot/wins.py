@@ -92,16 +92,16 @@ NOTHING = Step(None, "none", "")
 
 
 def _insert_if_absent(session: Session, values: dict[str, Any]) -> None:
+    """INSERT … ON CONFLICT (channel_id, message_ts) DO NOTHING, on either database."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    key = ["channel_id", "message_ts"]
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        session.execute(pg_insert(Win).values(**values)
-                        .on_conflict_do_nothing(index_elements=["channel_id", "message_ts"]))
+        session.execute(postgresql.insert(Win).values(**values)
+                        .on_conflict_do_nothing(index_elements=key))
     else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        session.execute(sqlite_insert(Win).values(**values)
-                        .on_conflict_do_nothing(index_elements=["channel_id", "message_ts"]))
+        session.execute(sqlite.insert(Win).values(**values)
+                        .on_conflict_do_nothing(index_elements=key))
 
 
 def _locked(session: Session, channel_id: str, message_ts: str) -> Win:

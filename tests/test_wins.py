@@ -457,6 +457,20 @@ def test_private_channel_decline_is_remembered_and_never_posted(sandbox: Sandbox
     assert "chose not to share" in sandbox.emulator.response_posts[-1].payload["text"]
 
 
+def test_author_sharing_their_own_private_message_is_their_consent(sandbox: Sandbox) -> None:
+    ts = say(sandbox, "U0AAA", "Our own news", channel=PRIVATE)
+    react(sandbox, "U0BBB", ts, channel=PRIVATE)
+    sandbox.settle()
+    assert wins_posts(sandbox) == []
+
+    sandbox.driver.message_shortcut("U0AAA", "share_as_win", PRIVATE, ts)
+    sandbox.settle()
+
+    (post,) = wins_posts(sandbox)
+    assert "Our own news" in post_text(post)
+    assert "Shared in <#C0WINS>" in sandbox.emulator.response_posts[-1].payload["text"]
+
+
 def test_only_the_author_can_approve(sandbox: Sandbox) -> None:
     ts = say(sandbox, "U0AAA", "Mine to share", channel=PRIVATE)
     react(sandbox, "U0BBB", ts, channel=PRIVATE)
