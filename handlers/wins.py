@@ -1,0 +1,101 @@
+"""Wins in Slack: reactions, the "Share as a win" shortcut, the author's consent, and
+`/impact win` / `/impact wins`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks as bk
+from bot import win_messages as wm
+from bot import wins
+from bot.manifest import SHORTCUT_CALLBACK
+from bot.services import Services
+from handlers.router import CommandContext, Router
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services, router: Router) -> None:
+    @app.event("reaction_added")
+    def on_reaction(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        wins.handle_reaction(services, client, event, context.bot_user_id)
+
+    @app.shortcut(SHORTCUT_CALLBACK)
+    def on_share(ack: Ack, shortcut: dict[str, Any], client: WebClient,
+                 respond: Respond) -> None:
+        ack()
+        channel = (shortcut.get("channel") or {}).get("id") or ""
+        user = (shortcut.get("user") or {}).get("id") or ""
+        shared = wins.share_message(services, client, channel_id=channel,
+                                    message=shortcut.get("message") or {}, nominator=user)
+        respond(response_type="ephemeral", replace_original=False,
+                **bk.message(_shared_text(shared)))
+
+    def on_consent(approve: bool) -> Any:
+        def answer(ack: Ack, body: dict[str, Any], client: WebClient,
+                   respond: Respond) -> None:
+            ack()
+            action = (body.get("actions") or [{}])[0]
+            try:
+                win_id = int(action.get("value") or "")
+            except ValueError:
+                return
+            user = (body.get("user") or {}).get("id") or ""
+            result = wins.answer_consent(services, client, win_id, user, approve)
+            if result.outcome in ("not_author", "gone"):
+                respond(response_type="ephemeral", replace_original=False,
+                        text="Only the author of this message can answer.")
+                return
+            approved = result.outcome in ("approved", "already_posted")
+            _update_dm(client, body, wm.consent_answered(approved, result.wins_channel,
+                                                         result.posted))
+        return answer
+
+    app.action(wm.APPROVE_ACTION)(on_consent(True))
+    app.action(wm.DECLINE_ACTION)(on_consent(False))
+
+    router.add("win", lambda ctx: share_win(services, ctx))
+    router.add("wins", lambda ctx: ctx.reply_message(wins.recent_wins(services, ctx.client)))
+
+
+def share_win(services: Services, ctx: CommandContext) -> None:
+    win = wins.share_text(services, ctx.client, ctx.user_id, ctx.args)
+    where = f"<#{win.posted_channel}>" if win.posted_channel else "the wins channel"
+    link = f" <{win.permalink}|See it>" if win.permalink else ""
+    ctx.reply(f":tada: Your win is shared in {where}.{link}")
+
+
+def _update_dm(client: WebClient, body: dict[str, Any], message: dict[str, Any]) -> None:
+    """Replace the Approve/Decline buttons with the answer, so nobody clicks twice."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    if not (channel and ts):
+        return
+    try:
+        client.chat_update(channel=channel, ts=ts, **message)
+    except SlackApiError as exc:
+        log.info("could not update the consent DM: %s", exc.response.get("error"))
+
+
+def _shared_text(shared: wins.Shared) -> str:
+    where = f"<#{shared.wins_channel}>" if shared.wins_channel else "the wins channel"
+    author = f"<@{shared.author_id}>" if shared.author_id else "its author"
+    link = f" <{shared.link}|See the original>" if shared.link else ""
+    return {
+        "posted": f":tada: Shared in {where}. Thanks for spreading the word!",
+        "asked": (f"This message is from a private conversation, so I asked {author} "
+                  "first. Nothing is posted unless they agree."),
+        "already_posted": f"This message is already a win in {where}.{link}",
+        "awaiting": f"I'm still waiting for {author} to say whether it may be shared.",
+        "sharing": f"This message is being shared in {where} right now.",
+        "declined": "Its author chose not to share this message.",
+        "bot": "Messages from apps and bots can't be shared as wins.",
+        "no_channel": "No wins channel is set up yet. Ask your backbone team to add one.",
+        "failed": "Sorry, I couldn't share that just now. Please try again in a minute.",
+    }[shared.outcome]
