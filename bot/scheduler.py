@@ -66,7 +66,7 @@ def registered_jobs() -> list[JobSpec]:
 def _load_job_modules() -> None:
     import importlib
 
-    for name in ("bot.reminders", "bot.digest"):
+    for name in ("bot.reminders", "bot.digest", "bot.wins"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

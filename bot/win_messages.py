@@ -55,6 +55,8 @@ def fit(text: str, limit: int, permalink: str | None = None) -> str:
     if len(text) <= limit:
         return text
     more = f" <{permalink}|{READ_MORE}>" if permalink else ""
+    if len(more) + len(bk.ELLIPSIS) >= limit:
+        more = ""  # no room for the link: the ellipsis alone says there was more
     head = _cut(text, max(0, limit - len(bk.ELLIPSIS) - len(more)))
     return head + bk.ELLIPSIS + more
 
