@@ -1,0 +1,139 @@
+"""`/impact agenda`, `/impact commit`, `/impact voice` and the commit modal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot import blocks as bk
+from bot import commitments, voice
+from bot.agenda import NOT_SET_UP, load_agenda
+from bot.errors import UserError
+from bot.people import Caller, identify, load_initiative
+from bot.services import Services
+from handlers.home import publish_home
+from handlers.router import CommandContext, Router
+
+log = logging.getLogger(__name__)
+
+NOT_A_MEMBER = ("Only partner members can commit a partner to the common agenda, and you "
+                "are not on a partner yet. Ask your backbone team to add you to your "
+                "organisation in initiative.yml. You can still read it with `/impact agenda`.")
+
+
+def show_agenda(ctx: CommandContext) -> None:
+    with ctx.services.store.session() as session:
+        agenda = load_agenda(session)
+    from bot.agenda import agenda_message
+
+    ctx.reply_message(agenda_message(agenda, ctx.command))
+
+
+def _modal_for(services: Services, caller: Caller) -> dict[str, Any]:
+    assert caller.partner_id is not None
+    with services.store.session() as session:
+        agenda = load_agenda(session)
+        current = commitments.current_commitment(session, caller.partner_id)
+        return commitments.commit_modal(agenda.initiative_name, agenda.text, caller.partner_id,
+                                        caller.partner_name or "", current)
+
+
+def open_commit(ctx: CommandContext) -> None:
+    caller = ctx.caller()
+    if not caller.is_member:
+        raise UserError(NOT_A_MEMBER)
+    ctx.client.views_open(trigger_id=ctx.trigger_id, view=_modal_for(ctx.services, caller))
+
+
+def _notice_view(title: str, text: str) -> dict[str, Any]:
+    return {"type": "modal", "title": {"type": "plain_text", "text": title},
+            "close": {"type": "plain_text", "text": "OK"}, "blocks": [bk.section(text)]}
+
+
+def make_voice_command(limiter: voice.FloodLimiter) -> Any:
+    def send_voice(ctx: CommandContext) -> None:
+        # Anonymity: nothing here may log or store ctx.user_id or ctx.channel_id; the user
+        # id is only handed to the in-memory limiter, which keeps an HMAC of it.
+        text = voice.clean_text(ctx.args)
+        if not limiter.allow(ctx.user_id):
+            raise UserError("You have sent a lot of community voice in the last hour; please "
+                            "try again later. Nothing was sent.")
+        services = ctx.services
+        now = services.clock.now()
+        with services.store.session() as session:
+            initiative = load_initiative(session)
+            if initiative is None:
+                raise UserError(NOT_SET_UP)
+            channel = initiative.backbone_channel
+            voice_id = voice.record_voice(session, text, now)
+        voice.relay_pending(services.store, ctx.client, channel, now)
+        with services.store.session() as session:
+            relayed = session.get_one(voice.Voice, voice_id).relayed_at is not None
+        status = ("Thank you: your words are now in the backbone team's channel, anonymously."
+                  if relayed else
+                  "Thank you: your words are saved and will reach the backbone team's channel "
+                  "as soon as it can be reached.")
+        ctx.reply(f"{status}\n\n{voice.WHAT_IS_KEPT}",
+                  [bk.section(status), bk.context(voice.WHAT_IS_KEPT)])
+    return send_voice
+
+
+def register(app: App, services: Services, router: Router) -> None:
+    limiter = voice.FloodLimiter()
+    router.add("agenda", show_agenda)
+    router.add("commit", open_commit)
+    router.add("voice", make_voice_command(limiter))
+
+    @app.action("commit_open")
+    def on_commit_open(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id = str((body.get("user") or {}).get("id", ""))
+        with services.store.session() as session:
+            caller = identify(session, user_id)
+        if caller.is_member:
+            view = _modal_for(services, caller)
+        else:
+            view = _notice_view("Commit", NOT_A_MEMBER)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(commitments.COMMIT_CALLBACK)
+    def on_commit_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                         client: WebClient) -> None:
+        user_id = str((body.get("user") or {}).get("id", ""))
+        entry = commitments.parse_submission((view.get("state") or {}).get("values") or {})
+        errors = commitments.validate(entry)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        now = services.clock.now()
+        try:
+            with services.store.session() as session:
+                caller = identify(session, user_id)
+                if caller.partner_id is None:
+                    errors = {commitments.SIGN_BLOCK: "You are not on a partner any more, so "
+                                                      "you cannot commit one."}
+                else:
+                    initiative = load_initiative(session)
+                    channel = initiative.backbone_channel if initiative else None
+                    row, replaced = commitments.record_commitment(
+                        session, caller.partner_id, entry, user_id, now)
+                    commitment_id = row.id
+        except IntegrityError:
+            errors = {commitments.SIGN_BLOCK: "Someone from your partner committed at the same "
+                                              "moment. Please submit again."}
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        partner_name = caller.partner_name or ""
+        ack(response_action="update", view=_notice_view(
+            "Committed", f":handshake: Thank you. *{bk.escape(partner_name)}* "
+            + ("updated its commitment" if replaced else "is now committed")
+            + " to the common agenda. The backbone team has been told, and it will be in "
+              "the next digest."))
+        commitments.announce(services.store, client, channel, commitment_id, partner_name,
+                             replaced, now)
+        publish_home(services, client, user_id)
