@@ -71,7 +71,7 @@ def load_agenda(session: Session) -> Agenda:
     names = {p.id: p.name for p in partners}
     assigned: dict[int, list[str]] = defaultdict(list)
     for measure_id, partner_id in session.execute(
-            select(MeasurePartner.measure_id, MeasurePartner.partner_id))):
+            select(MeasurePartner.measure_id, MeasurePartner.partner_id)):
         if partner_id in names:
             assigned[measure_id].append(names[partner_id])
     measures = tuple(

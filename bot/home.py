@@ -69,7 +69,7 @@ def measure_progress(session: Session, initiative: Initiative, now: datetime
             select(Report.measure_id, Report.partner_id, Report.period, Report.value,
                    Report.reported_at)
             .where(Report.is_current.is_(True),
-                   tuple_(Report.measure_id, Report.period).in_(keys)))):
+                   tuple_(Report.measure_id, Report.period).in_(keys))):
         values[(measure_id, period)].append(PartnerValue(partner_id, reported, reported_at))
 
     out = []
