@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,6 +52,7 @@ class PartnerCommitment:
 class Agenda:
     initiative_name: str
     text: str
+    timezone: str
     measures: tuple[MeasureLine, ...]
     partners: tuple[PartnerCommitment, ...]
 
@@ -83,6 +85,7 @@ def load_agenda(session: Session) -> Agenda:
     return Agenda(
         initiative_name=initiative.name,
         text=(initiative.agenda or "").strip(),
+        timezone=initiative.timezone,
         measures=measures,
         partners=tuple(PartnerCommitment(p.id, p.key, p.name, commitments.get(p.id))
                        for p in partners),
@@ -102,11 +105,11 @@ def measure_line(m: MeasureLine) -> str:
     return f"• *{bk.escape(m.name)}*{target} _({m.cadence}, {better}; reported by {who})_"
 
 
-def commitment_line(p: PartnerCommitment) -> str:
+def commitment_line(p: PartnerCommitment, tz: str = "UTC") -> str:
     if p.commitment is None:
         return f"⬜ *{bk.escape(p.name)}* has not committed yet"
     c = p.commitment
-    parts = [f"✅ *{bk.escape(p.name)}* committed on {_day(c.signed_at)} "
+    parts = [f"✅ *{bk.escape(p.name)}* committed on {local_day(c.signed_at, tz)} "
              f"(signed by <@{c.signed_by}>)"]
     for name in FIELDS:
         value = getattr(c, name)
@@ -146,8 +149,8 @@ def agenda_message(agenda: Agenda, command: str = "/impact") -> dict[str, Any]:
         blocks += [bk.divider(), bk.section("*Shared measures*")]
         blocks += [bk.section(t) for t in pack_lines([measure_line(m) for m in agenda.measures])]
     blocks += [bk.divider(), bk.section(f"*Partners* — {agenda_summary(agenda)}")]
-    blocks += [bk.section(t) for t in
-               pack_lines([commitment_line(p) for p in agenda.partners] or ["_No partners yet._"])]
+    lines = [commitment_line(p, agenda.timezone) for p in agenda.partners]
+    blocks += [bk.section(t) for t in pack_lines(lines or ["_No partners yet._"])]
     tail = bk.context(f"Partner members can commit (or update a commitment) with "
                       f"`{command} commit`.")
     blocks = [*cap_blocks(blocks, bk.MESSAGE_BLOCK_LIMIT - 1), tail]
@@ -163,5 +166,6 @@ def cap_blocks(blocks: list[bk.Block], limit: int) -> list[bk.Block]:
     return [*blocks[: limit - 1], bk.context(f"…and {len(blocks) - limit + 1} more not shown.")]
 
 
-def _day(value: datetime) -> str:
-    return value.date().isoformat()
+def local_day(value: datetime, tz: str) -> str:
+    """The calendar day of an instant in the initiative's time zone, e.g. 2026-11-10."""
+    return value.astimezone(ZoneInfo(tz)).date().isoformat()

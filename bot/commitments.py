@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Commitment
+from storage.models import Commitment, Member
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,11 @@ def validate(entry: CommitmentInput) -> dict[str, str]:
     if not entry.signed_agenda:
         errors["sign"] = "Tick the box to sign the common agenda; a commitment needs it."
     return errors
+
+
+def member_ids(session: Session, partner_id: int) -> list[str]:
+    return list(session.scalars(select(Member.user_id).where(Member.partner_id == partner_id)
+                                .order_by(Member.user_id)))
 
 
 def current_commitments(session: Session) -> dict[int, Commitment]:
@@ -138,7 +143,7 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def commit_modal(initiative_name: str, agenda_text: str, partner_id: int, partner_name: str,
-                 current: Commitment | None) -> dict[str, Any]:
+                 current: Commitment | None, signed_on: str = "") -> dict[str, Any]:
     """The modal a partner member fills in to commit (pre-filled when re-committing)."""
     from bot import blocks as bk
 
@@ -149,7 +154,8 @@ def commit_modal(initiative_name: str, agenda_text: str, partner_id: int, partne
     blocks: list[dict[str, Any]] = [bk.section(intro), bk.section(quoted)]
     if current is not None:
         blocks.append(bk.context(f"This updates the commitment signed on "
-                                 f"{current.signed_at.date()}; the earlier one stays in history."))
+                                 f"{signed_on or current.signed_at.date()}; the earlier one stays "
+                                 "in history."))
     for name in FIELDS:
         element: dict[str, Any] = {
             "type": "plain_text_input", "action_id": name, "multiline": True,

@@ -17,7 +17,14 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from bot import blocks as bk
-from bot.agenda import Agenda, agenda_summary, cap_blocks, load_agenda, pack_lines
+from bot.agenda import (
+    Agenda,
+    agenda_summary,
+    cap_blocks,
+    load_agenda,
+    local_day,
+    pack_lines,
+)
 from bot.obligations import Obligation, obligations
 from bot.people import Caller, identify, load_initiative
 from bot.periods import Period, recent_periods, reporting_period
@@ -214,8 +221,9 @@ def agenda_blocks(agenda: Agenda, caller: Caller) -> list[bk.Block]:
             f"*{bk.escape(mine.name)}* has not committed to the common agenda yet.",
             accessory=bk.button("Commit", "commit_open", str(mine.partner_id), style="primary")))
     elif mine is not None and mine.commitment is not None:
+        day = local_day(mine.commitment.signed_at, agenda.timezone)
         blocks.append(bk.context(
-            f"✅ {bk.escape(mine.name)} committed on {mine.commitment.signed_at.date()}. "
+            f"✅ {bk.escape(mine.name)} committed on {day}. "
             "Update it with `/impact commit`; see everyone's with `/impact agenda`."))
     return blocks
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks as bk
 from bot import commitments, voice
-from bot.agenda import NOT_SET_UP, load_agenda
+from bot.agenda import NOT_SET_UP, agenda_message, load_agenda, local_day
 from bot.errors import UserError
 from bot.people import Caller, identify, load_initiative
 from bot.services import Services
@@ -28,8 +28,6 @@ NOT_A_MEMBER = ("Only partner members can commit a partner to the common agenda,
 def show_agenda(ctx: CommandContext) -> None:
     with ctx.services.store.session() as session:
         agenda = load_agenda(session)
-    from bot.agenda import agenda_message
-
     ctx.reply_message(agenda_message(agenda, ctx.command))
 
 
@@ -38,8 +36,9 @@ def _modal_for(services: Services, caller: Caller) -> dict[str, Any]:
     with services.store.session() as session:
         agenda = load_agenda(session)
         current = commitments.current_commitment(session, caller.partner_id)
+        signed_on = local_day(current.signed_at, agenda.timezone) if current else ""
         return commitments.commit_modal(agenda.initiative_name, agenda.text, caller.partner_id,
-                                        caller.partner_name or "", current)
+                                        caller.partner_name or "", current, signed_on)
 
 
 def open_commit(ctx: CommandContext) -> None:
@@ -116,12 +115,17 @@ def register(app: App, services: Services, router: Router) -> None:
                 if caller.partner_id is None:
                     errors = {commitments.SIGN_BLOCK: "You are not on a partner any more, so "
                                                       "you cannot commit one."}
+                elif str(caller.partner_id) != str(view.get("private_metadata") or ""):
+                    # The form was opened for another partner (membership changed since).
+                    errors = {commitments.SIGN_BLOCK: "You now report for another partner. "
+                                                      "Close this form and open it again."}
                 else:
                     initiative = load_initiative(session)
                     channel = initiative.backbone_channel if initiative else None
                     row, replaced = commitments.record_commitment(
                         session, caller.partner_id, entry, user_id, now)
                     commitment_id = row.id
+                    partner_members = commitments.member_ids(session, caller.partner_id)
         except IntegrityError:
             errors = {commitments.SIGN_BLOCK: "Someone from your partner committed at the same "
                                               "moment. Please submit again."}
@@ -136,4 +140,8 @@ def register(app: App, services: Services, router: Router) -> None:
               "the next digest."))
         commitments.announce(services.store, client, channel, commitment_id, partner_name,
                              replaced, now)
+        # The signer first; then the rest of the partner, whose Commit button is now stale.
         publish_home(services, client, user_id)
+        for member in partner_members:
+            if member != user_id:
+                publish_home(services, client, member)

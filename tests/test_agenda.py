@@ -103,9 +103,11 @@ def test_commit_modal_records_announces_and_refreshes_home(sandbox: Sandbox) -> 
     assert "Lake County Health Dept committed to the common agenda" in announcement["text"]
     assert "A care coordinator, 0.5 FTE" in str(announcement["blocks"])
 
-    home = sandbox.emulator.home_views["U0AAA"]
-    assert "commit_open" not in str(home["blocks"])
-    assert "Lake County Health Dept committed on 2026-11-10" in str(home["blocks"])
+    for member in ("U0AAA", "U0BBB"):  # the signer and the rest of the partner
+        home = sandbox.emulator.home_views[member]
+        assert "commit_open" not in str(home["blocks"])
+        assert "Lake County Health Dept committed on 2026-11-10" in str(home["blocks"])
+    assert "U0CCC" not in sandbox.emulator.home_views
 
 
 def test_commit_without_signing_shows_an_inline_error_and_writes_nothing(
@@ -208,6 +210,23 @@ def test_person_removed_from_partner_cannot_submit_an_open_modal(sandbox: Sandbo
 
     assert reply.json is not None and "not on a partner" in reply.json["errors"]["sign"]
     assert commitments_of(sandbox, "united-way") == []
+
+
+def test_form_opened_for_another_partner_is_refused(sandbox: Sandbox) -> None:
+    from storage.models import Member
+
+    view = open_commit_modal(sandbox, "U0EEE")
+    with sandbox.store.session() as session:
+        member = session.scalars(select(Member).where(Member.user_id == "U0EEE")).one()
+        member.partner_id = session.scalars(
+            select(Partner.id).where(Partner.key == "clinic-north")).one()
+
+    reply = sandbox.driver.view_submission("U0EEE", view, commit_values(resources="Money"))
+    sandbox.settle()
+
+    assert reply.json is not None and "another partner" in reply.json["errors"]["sign"]
+    assert commitments_of(sandbox, "united-way") == []
+    assert commitments_of(sandbox, "clinic-north") == []
 
 
 # --- the domain, directly -------------------------------------------------------------------
