@@ -163,7 +163,9 @@ def cap_blocks(blocks: list[bk.Block], limit: int) -> list[bk.Block]:
     """At most `limit` blocks; when cut, the last one says so."""
     if len(blocks) <= limit:
         return blocks
-    return [*blocks[: limit - 1], bk.context(f"…and {len(blocks) - limit + 1} more not shown.")]
+    return [*blocks[: limit - 1],
+            bk.context("…and more that does not fit in one Slack message. "
+                       "The backbone team has the full list.")]
 
 
 def local_day(value: datetime, tz: str) -> str:

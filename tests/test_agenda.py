@@ -229,6 +229,24 @@ def test_form_opened_for_another_partner_is_refused(sandbox: Sandbox) -> None:
     assert commitments_of(sandbox, "clinic-north") == []
 
 
+def test_agenda_of_a_large_initiative_fits_in_one_message(sandbox: Sandbox) -> None:
+    with sandbox.store.session() as session:
+        for n in range(120):
+            partner = Partner(key=f"extra-{n}", name=f"Extra partner {n}", position=100 + n)
+            session.add(partner)
+            session.flush()
+            record_commitment(session, partner.id, CommitmentInput(
+                "r" * FIELD_LIMIT, "d" * FIELD_LIMIT, "a" * FIELD_LIMIT, True), "U0AAA", NOW)
+
+    sandbox.driver.command("U0AAA", "agenda")
+    sandbox.settle()
+
+    (post,) = sandbox.emulator.response_posts
+    assert 10 < len(post.payload["blocks"]) <= 50
+    assert "does not fit in one Slack message" in str(post.payload["blocks"][-2])
+    assert "120 of 124 partners have committed" in post.payload["text"]
+
+
 # --- the domain, directly -------------------------------------------------------------------
 
 @pytest.mark.parametrize(("entry", "fields"), [
