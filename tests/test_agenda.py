@@ -247,6 +247,26 @@ def test_agenda_of_a_large_initiative_fits_in_one_message(sandbox: Sandbox) -> N
     assert "120 of 124 partners have committed" in post.payload["text"]
 
 
+def test_two_members_committing_at_once_leave_one_current_commitment(sandbox: Sandbox) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    views = [open_commit_modal(sandbox, user) for user in ("U0AAA", "U0BBB")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = list(pool.map(
+            lambda pair: sandbox.driver.view_submission(
+                pair[0], pair[1], commit_values(resources=f"from {pair[0]}")),
+            zip(("U0AAA", "U0BBB"), views, strict=True)))
+    sandbox.settle()
+
+    accepted = [r for r in replies if r.json and r.json["response_action"] == "update"]
+    refused = [r for r in replies if r.json and r.json["response_action"] == "errors"]
+    assert len(accepted) + len(refused) == 2 and accepted
+    rows = commitments_of(sandbox, "county-health")
+    assert len(rows) == len(accepted)
+    assert [r.is_current for r in rows].count(True) == 1
+    assert len(sandbox.emulator.bot_messages(BACKBONE)) == len(accepted)
+
+
 # --- the domain, directly -------------------------------------------------------------------
 
 @pytest.mark.parametrize(("entry", "fields"), [
