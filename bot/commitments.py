@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import blocks as bk
+from bot.people import identify, load_initiative
+from storage.db import Store
 from storage.models import Commitment, Member
 
 log = logging.getLogger(__name__)
@@ -145,8 +150,6 @@ def _plain(text: str) -> dict[str, Any]:
 def commit_modal(initiative_name: str, agenda_text: str, partner_id: int, partner_name: str,
                  current: Commitment | None, signed_on: str = "") -> dict[str, Any]:
     """The modal a partner member fills in to commit (pre-filled when re-committing)."""
-    from bot import blocks as bk
-
     intro = (f"You are committing *{bk.escape(partner_name)}* to the common agenda of "
              f"*{bk.escape(initiative_name)}*:")
     agenda = bk.safe_user_text(bk.truncate(agenda_text, 2500)) or "_No agenda text yet._"
@@ -193,8 +196,6 @@ def parse_submission(values: dict[str, Any]) -> CommitmentInput:
 
 def commitment_message(partner_name: str, commitment: Commitment, replaced: bool
                        ) -> dict[str, Any]:
-    from bot import blocks as bk
-
     verb = "updated its commitment to" if replaced else "committed to"
     headline = (f":handshake: *{bk.escape(partner_name)}* {verb} the common agenda "
                 f"(signed by <@{commitment.signed_by}>).")
@@ -208,10 +209,10 @@ def commitment_message(partner_name: str, commitment: Commitment, replaced: bool
     return bk.message(fallback, blocks)
 
 
-def announce(store: Any, client: Any, channel: str | None, commitment_id: int,
+def announce(store: Store, client: WebClient, channel: str | None, commitment_id: int,
              partner_name: str, replaced: bool, now: datetime) -> bool:
     """Post the commitment to the backbone channel exactly once (claim, post, release on
-    failure). `store` is a `storage.db.Store`, `client` a slack_sdk `WebClient`."""
+    failure)."""
     if not channel:
         return False
     with store.session() as session:
@@ -227,3 +228,48 @@ def announce(store: Any, client: Any, channel: str | None, commitment_id: int,
         with store.session() as session:
             release_announcement(session, commitment_id)
         return False
+
+
+class CommitRejected(Exception):
+    """The submission cannot be recorded; `errors` are shown inline, keyed by block id."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Committed:
+    commitment_id: int
+    partner_name: str
+    replaced: bool
+    backbone_channel: str | None
+    members: tuple[str, ...]  # everyone in the partner, whose Home should be refreshed
+
+
+def submit_commitment(store: Store, user_id: str, form_partner: str, entry: CommitmentInput,
+                      now: datetime) -> Committed:
+    """The commit modal was submitted: validate, check who is signing for which partner,
+    record it in one transaction. Raises `CommitRejected` with inline errors; nothing is
+    written then. `form_partner` is the partner id the form was opened for."""
+    errors = validate(entry)
+    if errors:
+        raise CommitRejected(errors)
+    try:
+        with store.session() as session:
+            initiative = load_initiative(session)
+            caller = identify(session, user_id, initiative)
+            if caller.partner_id is None:
+                raise CommitRejected({SIGN_BLOCK: "You are not on a partner any more, so you "
+                                                  "cannot commit one."})
+            if str(caller.partner_id) != form_partner:
+                # Membership changed since the form was opened.
+                raise CommitRejected({SIGN_BLOCK: "You now report for another partner. "
+                                                  "Close this form and open it again."})
+            row, replaced = record_commitment(session, caller.partner_id, entry, user_id, now)
+            return Committed(row.id, caller.partner_name or "", replaced,
+                             initiative.backbone_channel if initiative else None,
+                             tuple(member_ids(session, caller.partner_id)))
+    except IntegrityError:
+        raise CommitRejected({SIGN_BLOCK: "Someone from your partner committed at the same "
+                                          "moment. Please submit again."}) from None

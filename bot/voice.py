@@ -27,11 +27,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from slack_sdk import WebClient
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot import blocks as bk
+from bot.agenda import NOT_SET_UP
 from bot.errors import UserError
+from bot.people import load_initiative
+from storage.db import Store
 from storage.models import Voice
 
 log = logging.getLogger(__name__)
@@ -131,8 +135,6 @@ def unrelayed(session: Session, limit: int = 20) -> list[int]:
 
 def voice_count(session: Session, start: datetime, end: datetime) -> int:
     """How many voices arrived in [start, end): the digest's community voice count."""
-    from sqlalchemy import func
-
     return int(session.scalar(select(func.count()).select_from(Voice).where(
         Voice.created_at >= start, Voice.created_at < end)) or 0)
 
@@ -147,11 +149,11 @@ def voice_message(text: str) -> dict[str, Any]:
     )
 
 
-def relay_pending(store: Any, client: Any, channel: str | None, now: datetime) -> int:
+def relay_pending(store: Store, client: WebClient, channel: str | None, now: datetime) -> int:
     """Post every unrelayed voice to the backbone channel, each exactly once.
 
-    `store` is a `storage.db.Store`, `client` a slack_sdk `WebClient`. Answers how many
-    were posted. A voice whose post fails is released and goes out with the next one.
+    Answers how many were posted. A voice whose post fails is released and goes out with
+    the next one.
     """
     if not channel:
         return 0
@@ -172,3 +174,23 @@ def relay_pending(store: Any, client: Any, channel: str | None, now: datetime) -
                 release_relay(session, voice_id)
             break
     return posted
+
+
+def send_voice(store: Store, client: WebClient, limiter: FloodLimiter, user_id: str, raw: str,
+               now: datetime) -> bool:
+    """`/impact voice TEXT`: check, limit, keep text and time, relay. Answers whether it
+    reached the backbone channel. `user_id` goes to the in-memory limiter and nowhere else.
+    """
+    text = clean_text(raw)
+    if not limiter.allow(user_id):
+        raise UserError("You have sent a lot of community voice in the last hour; please "
+                        "try again later. Nothing was sent.")
+    with store.session() as session:
+        initiative = load_initiative(session)
+        if initiative is None:
+            raise UserError(NOT_SET_UP)
+        channel = initiative.backbone_channel
+        voice_id = record_voice(session, text, now)
+    relay_pending(store, client, channel, now)
+    with store.session() as session:
+        return session.get_one(Voice, voice_id).relayed_at is not None

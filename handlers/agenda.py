@@ -7,13 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
 
 from bot import blocks as bk
 from bot import commitments, voice
-from bot.agenda import NOT_SET_UP, agenda_message, load_agenda, local_day
+from bot.agenda import agenda_message, load_agenda, local_day
 from bot.errors import UserError
-from bot.people import Caller, identify, load_initiative
+from bot.people import Caller, identify
 from bot.services import Services
 from handlers.home import publish_home
 from handlers.router import CommandContext, Router
@@ -56,22 +55,9 @@ def _notice_view(title: str, text: str) -> dict[str, Any]:
 def make_voice_command(limiter: voice.FloodLimiter) -> Any:
     def send_voice(ctx: CommandContext) -> None:
         # Anonymity: nothing here may log or store ctx.user_id or ctx.channel_id; the user
-        # id is only handed to the in-memory limiter, which keeps an HMAC of it.
-        text = voice.clean_text(ctx.args)
-        if not limiter.allow(ctx.user_id):
-            raise UserError("You have sent a lot of community voice in the last hour; please "
-                            "try again later. Nothing was sent.")
-        services = ctx.services
-        now = services.clock.now()
-        with services.store.session() as session:
-            initiative = load_initiative(session)
-            if initiative is None:
-                raise UserError(NOT_SET_UP)
-            channel = initiative.backbone_channel
-            voice_id = voice.record_voice(session, text, now)
-        voice.relay_pending(services.store, ctx.client, channel, now)
-        with services.store.session() as session:
-            relayed = session.get_one(voice.Voice, voice_id).relayed_at is not None
+        # id only reaches the in-memory limiter, which keeps an HMAC of it.
+        relayed = voice.send_voice(ctx.services.store, ctx.client, limiter, ctx.user_id,
+                                   ctx.args, ctx.services.clock.now())
         status = ("Thank you: your words are now in the backbone team's channel, anonymously."
                   if relayed else
                   "Thank you: your words are saved and will reach the backbone team's channel "
@@ -104,44 +90,24 @@ def register(app: App, services: Services, router: Router) -> None:
                          client: WebClient) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
         entry = commitments.parse_submission((view.get("state") or {}).get("values") or {})
-        errors = commitments.validate(entry)
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
         now = services.clock.now()
         try:
-            with services.store.session() as session:
-                caller = identify(session, user_id)
-                if caller.partner_id is None:
-                    errors = {commitments.SIGN_BLOCK: "You are not on a partner any more, so "
-                                                      "you cannot commit one."}
-                elif str(caller.partner_id) != str(view.get("private_metadata") or ""):
-                    # The form was opened for another partner (membership changed since).
-                    errors = {commitments.SIGN_BLOCK: "You now report for another partner. "
-                                                      "Close this form and open it again."}
-                else:
-                    initiative = load_initiative(session)
-                    channel = initiative.backbone_channel if initiative else None
-                    row, replaced = commitments.record_commitment(
-                        session, caller.partner_id, entry, user_id, now)
-                    commitment_id = row.id
-                    partner_members = commitments.member_ids(session, caller.partner_id)
-        except IntegrityError:
-            errors = {commitments.SIGN_BLOCK: "Someone from your partner committed at the same "
-                                              "moment. Please submit again."}
-        if errors:
-            ack(response_action="errors", errors=errors)
+            done = commitments.submit_commitment(services.store, user_id,
+                                                 str(view.get("private_metadata") or ""),
+                                                 entry, now)
+        except commitments.CommitRejected as rejected:
+            ack(response_action="errors", errors=rejected.errors)
             return
-        partner_name = caller.partner_name or ""
+        name = bk.escape(done.partner_name)
         ack(response_action="update", view=_notice_view(
-            "Committed", f":handshake: Thank you. *{bk.escape(partner_name)}* "
-            + ("updated its commitment" if replaced else "is now committed")
+            "Committed", f":handshake: Thank you. *{name}* "
+            + ("updated its commitment" if done.replaced else "is now committed")
             + " to the common agenda. The backbone team has been told, and it will be in "
               "the next digest."))
-        commitments.announce(services.store, client, channel, commitment_id, partner_name,
-                             replaced, now)
+        commitments.announce(services.store, client, done.backbone_channel,
+                             done.commitment_id, done.partner_name, done.replaced, now)
         # The signer first; then the rest of the partner, whose Commit button is now stale.
         publish_home(services, client, user_id)
-        for member in partner_members:
+        for member in done.members:
             if member != user_id:
                 publish_home(services, client, member)
