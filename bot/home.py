@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -119,7 +119,7 @@ def win_line(win: Win) -> str:
     return f"• {text} — <@{win.author_id}>{link}"
 
 
-def owed_blocks(caller: Caller, owed: list[Obligation]) -> list[bk.Block]:
+def owed_blocks(caller: Caller, owed: list[Obligation], today: date) -> list[bk.Block]:
     blocks: list[bk.Block] = [bk.section(f"*{bk.escape(caller.partner_name or '')}* — "
                                          "what your partner reports this period")]
     if not owed:
@@ -128,7 +128,9 @@ def owed_blocks(caller: Caller, owed: list[Obligation]) -> list[bk.Block]:
     open_items = [o for o in owed if o.owed]
     for o in open_items[:15]:
         blocks.append(bk.section(
-            f"*{bk.escape(o.measure_name)}* for {o.period.key} — due {o.due.isoformat()}",
+            f"*{bk.escape(o.measure_name)}* for {o.period.key} — "
+            + (f"*overdue* since {o.due.isoformat()}" if o.due < today
+               else f"due {o.due.isoformat()}"),
             accessory=bk.button("Report", f"report_open:{o.measure_key}", o.measure_key,
                                 style="primary")))
     done = [f"{'✓ reported' if o.status == 'reported' else '↷ skipped'}: "
@@ -182,7 +184,8 @@ def home_view(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
     if caller.is_member:
         assert caller.partner_id is not None
         mine = obligations(session, initiative, now, [caller.partner_id])
-        blocks += owed_blocks(caller, mine)
+        today = now.astimezone(ZoneInfo(initiative.timezone)).date()
+        blocks += owed_blocks(caller, mine, today)
     else:
         admins = " ".join(f"<@{a}>" for a in (initiative.admins or [])[:5]) or "the backbone team"
         blocks.append(bk.section(

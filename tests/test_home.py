@@ -73,7 +73,8 @@ def test_partner_member_sees_what_the_partner_owes_with_report_buttons(sandbox: 
     assert "report_open:diaper-bank" not in ids
     text = shown(home)
     assert "Lake County Health Dept" in text
-    assert "First-trimester prenatal visits* for 2026-10" in text
+    assert "First-trimester prenatal visits* for 2026-10 — *overdue* since 2026-11-08" in text
+    assert "Low-birthweight births* for 2026-Q3 — *overdue* since 2026-10-08" in text
     assert "✓ reported: Families enrolled in home visiting (2026-10)" in text
     assert "commit_open" in ids
     assert "Reporting completeness" not in text
@@ -213,4 +214,4 @@ def test_home_follows_the_clock_into_the_next_period(sandbox: Sandbox) -> None:
     home = open_home(sandbox, "U0CCC")
 
     assert "report_open:prenatal-visits" in action_ids(home)
-    assert "for 2026-11" in shown(home)
+    assert "for 2026-11 — due 2026-12-08" in shown(home)
