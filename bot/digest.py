@@ -63,43 +63,37 @@ class _Claim:
 # --- claiming ----------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on (week, attempt); True if this call inserted."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on (week, attempt); the new row's id, or None."""
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         pg = pg_insert(Digest).values(**values).on_conflict_do_nothing(
-            index_elements=["week", "attempt"])
-        return bool(session.execute(pg).rowcount)  # type: ignore[attr-defined]
+            index_elements=["week", "attempt"]).returning(Digest.id)
+        return session.scalar(pg)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     lite = sqlite_insert(Digest).values(**values).on_conflict_do_nothing(
-        index_elements=["week", "attempt"])
-    return bool(session.execute(lite).rowcount)  # type: ignore[attr-defined]
+        index_elements=["week", "attempt"]).returning(Digest.id)
+    return session.scalar(lite)
 
 
 def _claim(services: Services, week: str, attempt: int, now: datetime) -> _Claim | None:
     """Take (week, attempt): a new row, or an unposted one whose lease has run out."""
     with services.store.session() as session:
-        if _insert_ignoring_duplicates(session, {"week": week, "attempt": attempt,
-                                                 "created_at": now,
-                                                 "lease_until": now + LEASE}):
-            taken_over = False
-        else:
-            result = session.execute(
-                update(Digest)
-                .where(Digest.week == week, Digest.attempt == attempt,
-                       Digest.posted_at.is_(None),
-                       or_(Digest.lease_until.is_(None), Digest.lease_until < now))
-                .values(lease_until=now + LEASE))
-            if not result.rowcount:  # type: ignore[attr-defined]
-                return None
-            taken_over = True
-        row_id = session.scalar(select(Digest.id).where(Digest.week == week,
-                                                        Digest.attempt == attempt))
-    assert row_id is not None
-    return _Claim(row_id, attempt, taken_over)
+        row_id = _insert_ignoring_duplicates(session, {"week": week, "attempt": attempt,
+                                                       "created_at": now,
+                                                       "lease_until": now + LEASE})
+        if row_id is not None:
+            return _Claim(row_id, attempt, taken_over=False)
+        # The row exists: take it over only if unposted and its holder's lease ran out.
+        row_id = session.scalar(
+            update(Digest)
+            .where(Digest.week == week, Digest.attempt == attempt,
+                   Digest.posted_at.is_(None),
+                   or_(Digest.lease_until.is_(None), Digest.lease_until < now))
+            .values(lease_until=now + LEASE).returning(Digest.id))
+    return None if row_id is None else _Claim(row_id, attempt, taken_over=True)
 
 
 def _record(services: Services, claim: _Claim, now: datetime, channel: str, ts: str) -> None:

@@ -70,7 +70,7 @@ def day_label(day: date) -> str:
 
 def _cadence_noun(period: Period, count: int) -> str:
     noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}[period.cadence]
-    return f"{count} {noun}s"
+    return noun if count == 1 else f"{count} {noun}s"
 
 
 # --- pieces ------------------------------------------------------------------------------
@@ -94,35 +94,40 @@ def measure_text(m: MeasureLine) -> str:
     lines.append(f"Baseline {format_value(m.baseline, m.unit)} → target "
                  f"*{format_value(m.target, m.unit)}*{target_by} ({better} is better)"
                  f" · progress *{format_percent(m.progress)}*")
-    spark = sparkline(m.values)
-    spark_text = f"`{spark}` last {_cadence_noun(m.reporting_period, len(m.values))} · " \
-        if spark.strip() else ""
-    lines.append(f"{spark_text}{m.reported} of {m.assigned} partners reported "
-                 f"{period_label(m.reporting_period)}")
+    # The sparkline starts at the first period with a value (interior gaps stay as gaps).
+    first = next((i for i, v in enumerate(m.values) if v is not None), len(m.values))
+    shown = m.values[first:]
+    spark = f"`{sparkline(shown)}` last {_cadence_noun(m.reporting_period, len(shown))} · " \
+        if shown else ""
+    partners = "partner" if m.assigned == 1 else "partners"
+    skipped = f", {m.skipped} skipped" if m.skipped else ""
+    lines.append(f"{spark}{m.reported} of {m.assigned} {partners} reported "
+                 f"{period_label(m.reporting_period)}{skipped}")
     return "\n".join(lines)
 
 
 def partner_text(p: PartnerLine, today: date) -> str:
+    """One partner on one line: what it reported, what is missing, what it skipped and why."""
     name = f"*{safe_user_text(p.name)}*"
-    parts = []
     if p.status == "reported":
-        return f"✅ {name}: all {len(p.reported)} reported"
+        what = "its measure" if len(p.reported) == 1 else f"all {len(p.reported)} measures"
+        return f"✅ {name}: reported {what}"
+    pieces = []
     if p.missing:
         items = []
         for owed in p.missing:
             when = "overdue" if owed.due < today else f"due {day_label(owed.due)}"
             items.append(f"{safe_user_text(owed.measure_name)} "
                          f"({period_label(owed.period)}, {when})")
-        parts.append(f"⏳ {name}: not reported {', '.join(items)}")
-    else:
-        parts.append(f"⏭️ {name}: {len(p.reported)} reported")
+        pieces.append(f"not reported {', '.join(items)}")
     for skipped in p.skipped:
-        reason = safe_user_text(skipped.reason.strip()) or "no reason given"
-        parts.append(f"      skipped {safe_user_text(skipped.measure_name)} "
-                     f"({period_label(skipped.period)}): _{truncate(reason, 200)}_")
-    if p.missing and p.reported:
-        parts.append(f"      {len(p.reported)} reported")
-    return "\n".join(parts)
+        reason = safe_user_text(" ".join(skipped.reason.split())) or "no reason given"
+        pieces.append(f"skipped {safe_user_text(skipped.measure_name)} "
+                      f"({period_label(skipped.period)}): _{truncate(reason, 200)}_")
+    if p.reported:
+        pieces.append(f"{len(p.reported)} reported")
+    icon = "⏳" if p.missing else "⏭️"
+    return f"{icon} {name}: {' · '.join(pieces)}"
 
 
 def _win_text(win: WinLine) -> str:

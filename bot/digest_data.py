@@ -84,6 +84,7 @@ class MeasureLine:
     values: list[float | None]  # the aggregate for each of them; None where nobody reported
     reporting_period: Period  # the period partners are reporting now
     reported: int  # partners with a value for the reporting period
+    skipped: int  # partners that skipped it, with a reason
     assigned: int
 
     @property
@@ -244,7 +245,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     partner_ids = {p.id for p in partners}
     assignments: dict[int, list[int]] = defaultdict(list)  # measure id -> partner ids
     for measure_id, partner_id in session.execute(
-            select(MeasurePartner.measure_id, MeasurePartner.partner_id)).tuples():
+            select(MeasurePartner.measure_id, MeasurePartner.partner_id)):
         if partner_id in partner_ids:
             assignments[measure_id].append(partner_id)
 
@@ -270,7 +271,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         periods = history[cadence]
         values = [_aggregate(aggregates.get((measure.id, p.key)), measure.aggregate)
                   for p in periods]
-        reported_now = 0
+        reported_now = skipped_now = 0
         for partner_id in assignments.get(measure.id, []):
             line = partner_lines[partner_id]
             key = (measure.id, partner_id, current.key)
@@ -279,6 +280,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 reported_now += 1
             elif key in skips:
                 line.skipped.append(Skipped(measure.name, current, skips[key]))
+                skipped_now += 1
             else:
                 line.missing.append(Owed(measure.name, current,
                                          due_date(current, initiative.reminder_day)))
@@ -304,7 +306,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
             baseline=measure.baseline, target=measure.target, target_date=measure.target_date,
             cadence=cadence, periods=periods, values=values, reporting_period=current,
-            reported=reported_now, assigned=len(assignments.get(measure.id, [])),
+            reported=reported_now, skipped=skipped_now,
+            assigned=len(assignments.get(measure.id, [])),
         ))
 
     until = min(week.end, now + timedelta(microseconds=1))
@@ -315,12 +318,12 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 .outerjoin(Partner, Partner.id == Win.partner_id)
                 .where(Win.status == "posted", Win.posted_at >= week.start,
                        Win.posted_at < until)
-                .order_by(Win.posted_at, Win.id)).tuples()]
+                .order_by(Win.posted_at, Win.id))]
     commitments: dict[str, CommitmentLine] = {}
     for row, partner_name in session.execute(
             select(Commitment, Partner.name).join(Partner, Partner.id == Commitment.partner_id)
             .where(Commitment.signed_at >= week.start, Commitment.signed_at < until)
-            .order_by(Commitment.signed_at, Commitment.id)).tuples():
+            .order_by(Commitment.signed_at, Commitment.id)):
         # A partner that re-committed during the week shows its latest commitment.
         commitments.pop(partner_name, None)
         commitments[partner_name] = CommitmentLine(
@@ -382,7 +385,7 @@ def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
     )
     rows = session.execute(
         select(ranked.c.measure_id, ranked.c.period, ranked.c.value, ranked.c.total,
-               ranked.c.n).where(ranked.c.rank == 1)).tuples()
+               ranked.c.n).where(ranked.c.rank == 1))
     return {(measure_id, period): _PeriodAggregate(float(total), int(n), float(value))
             for measure_id, period, value, total, n in rows}
 
@@ -398,7 +401,7 @@ def _first_reported(session: Session, measure_ids: list[int], period_keys: list[
     rows = session.execute(
         select(Report.measure_id, Report.partner_id, Report.period, func.min(Report.reported_at))
         .where(Report.measure_id.in_(measure_ids), Report.period.in_(period_keys))
-        .group_by(Report.measure_id, Report.partner_id, Report.period)).tuples()
+        .group_by(Report.measure_id, Report.partner_id, Report.period))
     return {(m, p, period): first for m, p, period, first in rows}
 
 
@@ -408,5 +411,5 @@ def _skips(session: Session, measure_ids: list[int], period_keys: list[str]
         return {}
     rows = session.execute(
         select(Skip.measure_id, Skip.partner_id, Skip.period, Skip.reason)
-        .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(period_keys))).tuples()
+        .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(period_keys)))
     return {(m, p, period): reason for m, p, period, reason in rows}
