@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.digest_blocks import period_label
 from bot.digest_data import DigestData, MeasureLine
+from bot.periods import Period
 from bot.progress import format_value
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ FORECAST = "#7f7f7f"  # grey, dotted: where the curve goes if nothing changes
 TARGET = "#1b9e77"  # teal-green: where we want to be
 BASELINE = "#b0b0b0"  # light grey: where we started
 FORECAST_PERIODS = 3
+MIN_FORECAST_POINTS = 3  # two points are a line, not a trend
+MIN_PERIODS = 4
 
 
 def chart_available() -> bool:
@@ -69,9 +72,12 @@ def render_chart(data: DigestData) -> bytes | None:
     if len(measures) > len(shown):
         title += f"\nfirst {len(shown)} of {len(measures)} measures"
     figure.suptitle(title, fontsize=13, fontweight="bold")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
-                  fontsize=9)
+    legend: dict[str, Any] = {}
+    for ax in figure.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    figure.legend(list(legend.values()), list(legend), loc="lower center", ncol=len(legend),
+                  frameon=False, fontsize=9)
     figure.tight_layout(rect=(0, 0.05, 1, 0.95 if len(measures) == len(shown) else 0.92))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -79,12 +85,16 @@ def render_chart(data: DigestData) -> bytes | None:
 
 
 def _panel(ax: Any, m: MeasureLine) -> None:
-    xs = list(range(len(m.periods)))
-    known = [(x, v) for x, v in zip(xs, m.values, strict=True) if v is not None]
+    # Start at the first period with a value (at least MIN_PERIODS back), as the sparkline does.
+    first = next(i for i, v in enumerate(m.values) if v is not None)
+    first = max(0, min(first, len(m.values) - MIN_PERIODS))
+    periods, values = m.periods[first:], m.values[first:]
+    xs = list(range(len(periods)))
+    known = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
     ax.plot([x for x, _ in known], [v for _, v in known], color=ACTUAL, marker="o",
             markersize=3.5, linewidth=2, label="Actual (all partners)")
     last_x = len(xs) - 1
-    if len(known) >= 2:
+    if len(known) >= MIN_FORECAST_POINTS:
         # Least-squares line through the recent values, extended a few periods ahead.
         n = len(known)
         mean_x = sum(x for x, _ in known) / n
@@ -105,9 +115,9 @@ def _panel(ax: Any, m: MeasureLine) -> None:
     ax.set_title("\n".join(textwrap.wrap(m.name, 38)[:2]), fontsize=10)
     better = "higher" if m.direction == "up" else "lower"
     ax.set_ylabel(f"{m.unit or 'value'} ({better} is better)", fontsize=8)
-    ticks = sorted({0, last_x // 2, last_x})
+    ticks = xs if len(xs) <= 6 else sorted({0, last_x // 2, last_x})
     ax.set_xticks(ticks)
-    ax.set_xticklabels([_short(m, t) for t in ticks], fontsize=8)
+    ax.set_xticklabels([_short(periods[t]) for t in ticks], fontsize=8)
     ax.set_xlim(-0.5, last_x + FORECAST_PERIODS + 0.5)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.8)
@@ -115,10 +125,9 @@ def _panel(ax: Any, m: MeasureLine) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _short(m: MeasureLine, index: int) -> str:
-    period = m.periods[index]
+def _short(period: Period) -> str:
     if period.cadence == "weekly":
-        return period.key.replace("-W", " W")
+        return "W" + period.key.split("-W")[1]
     return period_label(period)
 
 
