@@ -31,7 +31,7 @@ from bot.progress import format_percent, format_value, sparkline
 
 WIN_TEXT_LIMIT = 140
 COMMITMENT_TEXT_LIMIT = 200
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class DigestMessage:
 def period_label(period: Period) -> str:
     """2026-10 → 'Oct 2026', 2026-Q3 → 'Q3 2026', 2026-W46 → 'week 46 of 2026'."""
     if period.cadence == "monthly":
-        return f"{_MONTHS[period.start.month - 1]} {period.start.year}"
+        return f"{MONTHS[period.start.month - 1]} {period.start.year}"
     if period.cadence == "quarterly":
         year, quarter = period.key.split("-")
         return f"{quarter} {year}"
@@ -65,7 +65,7 @@ def period_label(period: Period) -> str:
 
 
 def day_label(day: date) -> str:
-    return f"{_MONTHS[day.month - 1]} {day.day}"
+    return f"{MONTHS[day.month - 1]} {day.day}"
 
 
 def _cadence_noun(period: Period, count: int) -> str:

@@ -15,7 +15,7 @@ import math
 import textwrap
 from typing import Any
 
-from bot.digest_blocks import period_label
+from bot.digest_blocks import MONTHS
 from bot.digest_data import DigestData, MeasureLine
 from bot.periods import Period
 from bot.progress import format_value
@@ -117,7 +117,7 @@ def _panel(ax: Any, m: MeasureLine) -> None:
     ax.set_ylabel(f"{m.unit or 'value'} ({better} is better)", fontsize=8)
     ticks = xs if len(xs) <= 6 else sorted({0, last_x // 2, last_x})
     ax.set_xticks(ticks)
-    ax.set_xticklabels([_short(periods[t]) for t in ticks], fontsize=8)
+    ax.set_xticklabels([_short(periods[t], with_year=t == ticks[0]) for t in ticks], fontsize=8)
     ax.set_xlim(-0.5, last_x + FORECAST_PERIODS + 0.5)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.8)
@@ -125,10 +125,19 @@ def _panel(ax: Any, m: MeasureLine) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _short(period: Period) -> str:
+def _short(period: Period, *, with_year: bool) -> str:
+    """A compact tick label: 'Oct', 'Q3', 'W45', with the year under the first and January."""
     if period.cadence == "weekly":
-        return "W" + period.key.split("-W")[1]
-    return period_label(period)
+        label = "W" + period.key.split("-W")[1]
+        starts_year = period.key.endswith("-W01")
+    elif period.cadence == "quarterly":
+        label = period.key.split("-")[1]
+        starts_year = label == "Q1"
+    else:
+        label = MONTHS[period.start.month - 1]
+        starts_year = period.start.month == 1
+    year = period.key[:4]
+    return f"{label}\n{year}" if with_year or starts_year else label
 
 
 def chart_filename(data: DigestData) -> str:
