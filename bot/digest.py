@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 METADATA_EVENT = "impactbot_digest"
 FORCE_CLAIM_TRIES = 5
+RECOVERY_HISTORY = 200
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     payload: dict[str, Any] = {"week": week, "attempt": claim.attempt}
     metadata: dict[str, Any] = {"event_type": METADATA_EVENT, "event_payload": payload}
     if claim.taken_over:
-        ts = _find_posted(client, channel, payload, data)
+        ts = _find_posted(client, channel, payload)
         if ts is not None:
             _record(services, claim, now, channel, ts)
             log.info("digest %s attempt %s was posted before a crash; recorded it",
@@ -200,12 +201,12 @@ def _claim_for(services: Services, week: str, now: datetime, *, force: bool) -> 
     return None
 
 
-def _find_posted(client: WebClient, channel: str, payload: dict[str, Any],
-                 data: DigestData) -> str | None:
+def _find_posted(client: WebClient, channel: str, payload: dict[str, Any]) -> str | None:
     """The ts of a digest message already in the channel for this claim, if any."""
     try:
-        history = client.conversations_history(channel=channel, oldest=str(
-            data.week.start.timestamp()), include_all_metadata=True, limit=200)
+        # The crash happened within one lease of now: the message is among the latest.
+        history = client.conversations_history(channel=channel, include_all_metadata=True,
+                                               limit=RECOVERY_HISTORY)
     except SlackApiError as exc:
         log.warning("could not read %s to check for an earlier digest: %s", channel,
                     exc.response.get("error"))
