@@ -220,14 +220,14 @@ def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
     if data.wins:
         blocks.append(_listing(f"*Wins of the week ({len(data.wins)})*",
                                [_win_text(w) for w in data.wins], limit,
-                               f"in <#{data.wins_channel}>" if data.wins_channel else "wins"))
+                               "wins in the thread"))
     else:
         blocks.append(section("*Wins of the week:* none shared yet. React with the wins emoji "
                               "or use `/impact win` to share one."))
     if data.commitments:
         blocks.append(_listing(f"*New commitments ({len(data.commitments)})*",
                                [_commitment_text(c) for c in data.commitments], limit,
-                               "commitments"))
+                               "commitments in the thread"))
     else:
         blocks.append(section("*New commitments:* none this week."))
     voices = data.voice_count
@@ -270,8 +270,9 @@ def digest_message(data: DigestData, *, block_limit: int = MESSAGE_BLOCK_LIMIT) 
         *engagement_blocks(data),
     ]
     text = fallback_text(data)
+    overflow = _overflow(data, block_limit)
     if len(full) <= block_limit:
-        return DigestMessage(Post(text, full))
+        return DigestMessage(Post(text, full), overflow)
 
     main = [
         *_head(data),
@@ -286,17 +287,35 @@ def digest_message(data: DigestData, *, block_limit: int = MESSAGE_BLOCK_LIMIT) 
         context("🧵 Every partner and every measure, in detail, is in the thread."),
     ]
     thread = [*_chunks("Reporting completeness by partner", partner_blocks, data, block_limit),
-              *_chunks("Shared measures", measure_blocks, data, block_limit)]
+              *_chunks("Shared measures", measure_blocks, data, block_limit), *overflow]
     return DigestMessage(Post(text, main[:block_limit]), thread)
+
+
+def _overflow(data: DigestData, block_limit: int) -> list[Post]:
+    """Every win and commitment in the thread, when more than fit in the message."""
+    posts = []
+    for title, lines in (("Wins of the week", [_win_text(w) for w in data.wins]),
+                         ("New commitments", [_commitment_text(c) for c in data.commitments])):
+        if sum(len(line) + 1 for line in lines) + len(title) + 80 > SECTION_LIMIT:
+            posts.extend(_chunks(title, _sections("", lines), data, block_limit))
+    return posts
 
 
 def _missing_summary(data: DigestData) -> Block:
     missing = data.missing_partners
     if not missing:
         return section("Every partner is up to date. 🎉")
-    lines = [f"• {safe_user_text(p.name)} ({len(p.missing)} missing)" for p in missing]
-    return _listing(f"*Not reported yet ({len(missing)})*", lines, SECTION_LIMIT,
-                    "partners (see the thread)")
+    names = [f"{safe_user_text(p.name)} ({len(p.missing)})" for p in missing]
+    shown: list[str] = []
+    budget = SECTION_LIMIT - 200
+    for name in names:
+        if sum(len(n) + 2 for n in shown) + len(name) > budget:
+            break
+        shown.append(name)
+    more = f", …and {len(names) - len(shown)} more in the thread" if len(shown) < len(names) \
+        else ""
+    return section(f"*Not reported yet ({len(missing)} partners, reports missing in "
+                   f"brackets):* {', '.join(shown)}{more}")
 
 
 def _measures_summary(data: DigestData) -> str:
