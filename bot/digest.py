@@ -42,7 +42,8 @@ RECOVERY_HISTORY = 200
 
 @dataclass(frozen=True)
 class PostOutcome:
-    status: str  # posted | recovered | already_posted | in_progress | not_due | no_initiative
+    # posted | recovered | already_posted | in_progress | not_due | no_initiative | no_channel
+    status: str
     week: str | None = None
     attempt: int | None = None
     channel: str | None = None
@@ -149,8 +150,7 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     if data is None:
         return PostOutcome("no_initiative")
     if not channel:
-        raise UserError("The initiative has no backbone channel: set channels.backbone in "
-                        "initiative.yml and import it again.")
+        return PostOutcome("no_channel", week)
 
     claim = _claim_for(services, week, now, force=force)
     if claim is None:
@@ -263,6 +263,9 @@ def digest_tick() -> None:
     outcome = post_digest(services, services.clock.now(), when_due=True)
     if outcome.posted:
         log.info("digest tick: posted %s", outcome.week)
+    elif outcome.status == "no_channel":
+        log.warning("the %s digest is due but the initiative has no backbone channel "
+                    "(channels.backbone in initiative.yml)", outcome.week)
 
 
 # --- preview and the CLI -----------------------------------------------------------------
@@ -308,6 +311,9 @@ def run_digest_command(services: Services, args: argparse.Namespace) -> int:
     outcome = post_digest(services, now, force=args.force)
     if outcome.status == "no_initiative":
         raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+    if outcome.status == "no_channel":
+        raise UserError("The initiative has no backbone channel to post to: set "
+                        "channels.backbone in initiative.yml and import it again.")
     if outcome.posted:
         chart = " with its chart" if outcome.chart else ""
         how = "Recorded the" if outcome.status == "recovered" else "Posted the"

@@ -263,6 +263,31 @@ def test_force_without_post_is_refused_and_posts_nothing(
     assert sandbox.emulator.calls_to("chat.postMessage") == []
 
 
+def test_digest_before_any_initiative_says_to_import_one(
+        bare_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(bare_sandbox, monkeypatch, "--post", "--at", DUE.isoformat()) == 2
+    assert "run `impactbot import FILE` first" in capsys.readouterr().err
+    assert bare_sandbox.emulator.calls_to("chat.postMessage") == []
+
+
+def test_digest_without_a_backbone_channel_explains_and_posts_nothing(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from storage.models import Initiative
+
+    with sandbox.store.session() as session:
+        initiative = session.get(Initiative, 1)
+        assert initiative is not None
+        initiative.backbone_channel = None
+
+    assert run_cli(sandbox, monkeypatch, "--post", "--at", DUE.isoformat()) == 2
+    assert "no backbone channel" in capsys.readouterr().err
+    _tick(sandbox, DUE)
+    assert sandbox.emulator.calls_to("chat.postMessage") == []
+    assert digest_rows(sandbox.store) == []
+
+
 def test_preview_prints_the_digest_and_posts_nothing(
         sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -455,6 +480,29 @@ def test_digest_is_valid_block_kit_and_its_chart_is_uploaded_in_the_thread(
     assert (chart.channel_id, chart.thread_ts) == (BACKBONE, post["ts"])
     assert chart.filename == "digest-2026-W46.png"
     CHART_OUT.write_bytes(chart.bytes)
+
+
+def test_wins_that_do_not_fit_go_in_the_thread_and_cannot_ping_the_channel(
+        sandbox: Sandbox) -> None:
+    with sandbox.store.session() as session:
+        session.add_all([
+            Win(source="command", author_id="U0AAA", text=f"<!channel> win {i:02d} " + "x" * 60,
+                status="posted", created_at=DUE, posted_at=DUE - timedelta(hours=i),
+                posted_channel="C0WINS", posted_ts=f"7.{i}")
+            for i in range(60)])
+
+    _tick(sandbox, DUE)
+
+    (post,) = digest_posts(sandbox)
+    shown = text_of(post)
+    assert "*Wins of the week (60)*" in shown and "more wins in the thread" in shown
+    thread = [m for m in sandbox.emulator.bot_messages(BACKBONE)
+              if m.get("thread_ts") == post["ts"] and m["ts"] != post["ts"]
+              and not m.get("upload")]
+    in_thread = "\n".join(text_of(m) for m in thread)
+    assert all(f"win {i:02d}" in in_thread for i in range(60))
+    assert "<!channel>" not in shown + in_thread
+    assert "@\u200bchannel win 00" in in_thread
 
 
 def _grow(store: Store, partners: int, measures: int, months: int) -> None:
