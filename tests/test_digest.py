@@ -505,6 +505,19 @@ def test_wins_that_do_not_fit_go_in_the_thread_and_cannot_ping_the_channel(
     assert "@\u200bchannel win 00" in in_thread
 
 
+def test_digest_is_posted_without_a_chart_when_matplotlib_is_missing(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_week(sandbox.store)
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+
+    _tick(sandbox, DUE)
+
+    assert len(digest_posts(sandbox)) == 1
+    assert sandbox.emulator.uploaded_files == []
+
+
 def _grow(store: Store, partners: int, measures: int, months: int) -> None:
     """A bigger initiative: more partners and measures, each with history and wins."""
     with store.session() as session:
