@@ -17,7 +17,7 @@ WORKDIR /app
 # Dependencies first, in their own layer: rebuilt only when pyproject.toml changes.
 COPY pyproject.toml README.md ./
 RUN mkdir -p bot handlers storage && touch bot/__init__.py handlers/__init__.py storage/__init__.py \
-    && pip install '.[postgres]' && pip uninstall -y impact-bot
+    && pip install '.[postgres,chart]' && pip uninstall -y impact-bot
 
 # Then the code.
 COPY bot ./bot

@@ -63,11 +63,11 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
         select(Report.measure_id, Report.partner_id, Report.period).where(
             Report.is_current.is_(True),
             tuple_(Report.measure_id, Report.partner_id, Report.period).in_(keys),
-        )).tuples())
+        )).all())
     skipped = set(session.execute(
         select(Skip.measure_id, Skip.partner_id, Skip.period).where(
             tuple_(Skip.measure_id, Skip.partner_id, Skip.period).in_(keys),
-        )).tuples())
+        )).all())
 
     out = []
     for partner_id, partner_key, measure in rows:

@@ -159,8 +159,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    if settings.log_level != "DEBUG":
-        # Libraries chatter at INFO (alembic announces every migration context, slack_sdk
-        # logs retries); keep what the operator sees to what matters.
-        for name in ("alembic", "slack_sdk", "slack_bolt", "apscheduler", "urllib3"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    # Libraries chatter at INFO (alembic announces every migration context, slack_sdk
+    # logs retries); keep what the operator sees to what matters, unless debugging.
+    quiet = logging.NOTSET if settings.log_level == "DEBUG" else logging.WARNING
+    for name in ("alembic", "slack_sdk", "slack_bolt", "apscheduler", "urllib3"):
+        logging.getLogger(name).setLevel(quiet)

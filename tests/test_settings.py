@@ -102,7 +102,7 @@ def test_configured_logging_redacts_secrets_on_stderr(capfd: pytest.CaptureFixtu
     try:
         configure_logging(load_settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                                          "LOG_LEVEL": "DEBUG"}))
-        logging.getLogger("slack_bolt.App").debug("body: token=%s&text=help", TOKEN)
+        logging.getLogger("slack_bolt.redaction_probe").debug("body: token=%s&text=help", TOKEN)
         logging.getLogger("bot").error("verification with %s failed", SECRET)
     finally:
         root.handlers[:], _ = saved
