@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -59,7 +60,8 @@ class MeasureStatus:
     history: tuple[float | None, ...]  # aggregates for the last HISTORY periods, oldest first
 
 
-def measure_statuses(session: Session, initiative: Initiative, now: datetime) -> list[MeasureStatus]:
+def measure_statuses(session: Session, initiative: Initiative,
+                     now: datetime) -> list[MeasureStatus]:
     """Every active measure's standing at `now`, in three queries."""
     tz = ZoneInfo(initiative.timezone)
     measures = session.scalars(select(Measure).where(Measure.active.is_(True))
@@ -75,8 +77,8 @@ def measure_statuses(session: Session, initiative: Initiative, now: datetime) ->
         .where(Report.is_current.is_(True), Report.measure_id.in_(windows),
                Report.period.in_(keys))).all()
     values: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
-    for measure_id, partner_id, period, value, reported_at in rows:
-        values[(measure_id, period)].append(PartnerValue(partner_id, value, reported_at))
+    for measure_id, partner_id, period_key, reported, reported_at in rows:
+        values[(measure_id, period_key)].append(PartnerValue(partner_id, reported, reported_at))
     assigned: dict[int, set[int]] = defaultdict(set)
     for measure_id, partner_id in session.execute(
             select(MeasurePartner.measure_id, MeasurePartner.partner_id)
@@ -93,7 +95,7 @@ def measure_statuses(session: Session, initiative: Initiative, now: datetime) ->
         value = series[latest] if latest is not None else None
         previous = series[latest - 1] if latest is not None else None
         period = window[-1]
-        reported = {v.partner_id for v in values.get((m.id, period.key), [])}
+        reporters = {v.partner_id for v in values.get((m.id, period.key), [])}
         out.append(MeasureStatus(
             key=m.key, name=m.name, unit=m.unit, direction=m.direction,
             aggregate_rule=m.aggregate, baseline=m.baseline, target=m.target,
@@ -102,7 +104,7 @@ def measure_statuses(session: Session, initiative: Initiative, now: datetime) ->
             value=value, previous=previous,
             progress=progress_fraction(value, m.baseline, m.target),
             trend=trend(value, previous, m.direction),
-            reported=len(reported & assigned[m.id]), expected=len(assigned[m.id]),
+            reported=len(reporters & assigned[m.id]), expected=len(assigned[m.id]),
             history=tuple(series[1:]),
         ))
     return out
@@ -133,7 +135,8 @@ def describe(status: MeasureStatus) -> str:
         value = f"No value yet (last {HISTORY} periods)"
     else:
         stale = "" if s.value_period == s.period else " — latest reported"
-        value = f"*{format_value(s.value, s.unit)}* for {s.value_period.key}{stale} ({s.aggregate_rule})"
+        value = (f"*{format_value(s.value, s.unit)}* for {s.value_period.key}{stale} "
+                 f"({s.aggregate_rule})")
     target = ""
     if s.target is not None:
         by = f" by {s.target_date:%Y-%m-%d}" if s.target_date else ""
@@ -155,7 +158,7 @@ def describe(status: MeasureStatus) -> str:
     return f"{title}\n{value}{target}{progress}\n{change}{spark_text} · {reported}"
 
 
-def measures_message(statuses: list[MeasureStatus]) -> dict[str, object]:
+def measures_message(statuses: list[MeasureStatus]) -> dict[str, Any]:
     if not statuses:
         text = "No shared measures yet: the backbone team defines them in initiative.yml."
         return bk.message(text, [bk.section(text)])

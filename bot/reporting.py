@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -304,7 +305,7 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
 # --- the confirmation -------------------------------------------------------------------
 
 
-def confirmation(rec: Recorded) -> dict[str, object]:
+def confirmation(rec: Recorded) -> dict[str, Any]:
     """The message that tells the reporter exactly what was stored."""
     value = format_value(rec.value, rec.unit)
     head = (f"Recorded *{value}* for *{bk.escape(rec.measure_name)}* (`{rec.measure_key}`), "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ MAX_LISTED = 40
 
 
 def status_message(session: Session, initiative: Initiative, caller: Caller,
-                   now: datetime) -> dict[str, object]:
+                   now: datetime) -> dict[str, Any]:
     today = now.astimezone(ZoneInfo(initiative.timezone)).date()
     if caller.partner_id is not None:
         return _partner_status(caller, obligations(session, initiative, now,
@@ -34,7 +35,7 @@ def _due(o: Obligation, today: date) -> str:
     return f"overdue since {when}" if o.due < today else f"due {when}"
 
 
-def _partner_status(caller: Caller, items: list[Obligation], today: date) -> dict[str, object]:
+def _partner_status(caller: Caller, items: list[Obligation], today: date) -> dict[str, Any]:
     name = bk.escape(caller.partner_name or "Your partner")
     owed = [o for o in items if o.owed]
     done = [o for o in items if not o.owed]
@@ -59,7 +60,7 @@ def _partner_status(caller: Caller, items: list[Obligation], today: date) -> dic
     return bk.message("\n".join(lines), blocks)
 
 
-def _initiative_status(items: list[Obligation]) -> dict[str, object]:
+def _initiative_status(items: list[Obligation]) -> dict[str, Any]:
     by_partner: dict[str, list[Obligation]] = defaultdict(list)
     for o in items:
         by_partner[o.partner_key].append(o)

@@ -38,7 +38,7 @@ _NOT_FINITE = re.compile(r"^[+\-]?(nan|inf|infinity|∞)$", re.IGNORECASE)
 EXAMPLES = "like 72, 72.5 or 1,250"
 
 
-class ValueRefused(UserError):  # noqa: N818 (a refusal shown to a person, not a crash)
+class ValueRefused(UserError):
     """A value that cannot be recorded; the message says why."""
 
 

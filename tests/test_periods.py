@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -167,4 +168,4 @@ def test_recent_periods_are_consecutive_and_end_with_the_given_one(cadence: Cade
 
     assert len(periods) == count
     assert periods[-1] == period
-    assert all(a.end == b.start for a, b in zip(periods, periods[1:], strict=False))
+    assert all(a.end == b.start for a, b in pairwise(periods))
