@@ -195,7 +195,11 @@ def _partner_for(session: Session, caller: Caller, partner_key: str | None) -> t
 
 
 def _check_assigned(session: Session, measure: Measure, partner: Partner) -> None:
-    assigned = session.get(MeasurePartner, (measure.id, partner.id))
+    # Locking the assignment row makes reports for one (measure, partner) take turns on
+    # PostgreSQL, so each one sees the value it corrects (SQLite writers take turns anyway).
+    assigned = session.scalar(select(MeasurePartner).where(
+        MeasurePartner.measure_id == measure.id, MeasurePartner.partner_id == partner.id)
+        .with_for_update())
     if assigned is not None:
         return
     keys = session.scalars(

@@ -342,3 +342,42 @@ def test_admin_export_sends_the_csv_as_a_file_in_a_dm(sandbox: Sandbox) -> None:
     assert lines[1] == ('prenatal-visits,county-health,2026-10,72,"from ""the EHR""",U0AAA,'
                         '2026-11-10T21:00:00Z,slash')
     assert "Sent the export (1 rows" in reply["text"]
+
+
+def test_measures_name_the_period_of_an_older_value_and_who_has_not_reported(
+        sandbox: Sandbox) -> None:
+    _reply(sandbox, "U0AAA", "report prenatal-visits 66 for 2026-09")
+
+    reply = _reply(sandbox, "U0AAA", "measures")
+    (visits,) = [b["text"]["text"] for b in reply["blocks"]
+                 if b["type"] == "section" and "prenatal-visits" in b["text"]["text"]]
+    assert "*66%* for 2026-09 — latest reported (avg)" in visits
+    assert "0 of 2 partners reported for 2026-10" in visits
+    (birthweight,) = [b["text"]["text"] for b in reply["blocks"]
+                      if b["type"] == "section" and "low-birthweight" in b["text"]["text"]]
+    assert "No value yet" in birthweight
+
+
+def test_a_report_button_pressed_by_a_non_member_in_app_home_explains_by_dm(
+        sandbox: Sandbox) -> None:
+    home = {"id": "V0HOME", "type": "home", "blocks": []}
+
+    sandbox.driver.block_action("U0OUTSIDER", "report_open", view=home)
+    sandbox.settle()
+
+    assert sandbox.emulator.calls_to("views.open") == []
+    (dm,) = sandbox.emulator.messages_to_user("U0OUTSIDER")
+    assert "not a member of any partner" in dm["text"]
+
+
+def test_admin_export_can_include_the_history(sandbox: Sandbox) -> None:
+    _reply(sandbox, "U0AAA", "report prenatal-visits 72")
+    _reply(sandbox, "U0AAA", "report prenatal-visits 73")
+
+    _reply(sandbox, ADMIN, "export history")
+
+    (upload,) = sandbox.emulator.uploaded_files
+    assert [line.split(",")[3] for line in upload.bytes.decode().splitlines()[1:]] == [
+        "72", "73"]
+    (shared,) = sandbox.emulator.messages(sandbox.emulator.dm_channel_for(ADMIN))
+    assert shared["files"][0]["name"] == "impact-export-2026-11-10.csv"
