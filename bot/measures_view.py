@@ -145,7 +145,9 @@ def describe(status: MeasureStatus) -> str:
     if s.progress is not None:
         progress = (f" · {format_percent(s.progress)} of the way from baseline "
                     f"{format_value(s.baseline, s.unit)}")
-    if s.trend.delta is None:
+    if s.value is None:
+        change = ""
+    elif s.trend.delta is None:
         change = f"{s.trend.arrow} {s.trend.word}"
     elif s.trend.better is None:
         change = f"{s.trend.arrow} no change from the period before"
@@ -153,9 +155,10 @@ def describe(status: MeasureStatus) -> str:
         change = (f"{s.trend.arrow} {format_delta(s.trend.delta, s.unit)} on the period "
                   f"before, {s.trend.word}")
     spark = sparkline(list(s.history))
-    spark_text = f" · `{spark}`" if spark.strip() else ""
+    spark_text = f" · `{spark}`" if spark.strip() and change else ""
     reported = f"{s.reported} of {s.expected} partners reported for {s.period.key}"
-    return f"{title}\n{value}{target}{progress}\n{change}{spark_text} · {reported}"
+    last = " · ".join(part for part in (change + spark_text, reported) if part)
+    return f"{title}\n{value}{target}{progress}\n{last}"
 
 
 def measures_message(statuses: list[MeasureStatus]) -> dict[str, Any]:

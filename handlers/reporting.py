@@ -66,7 +66,8 @@ def register(app: App, services: Services, router: Router) -> None:
         try:
             request = request_from_view(view)
             recorded = record_report(services.store, request, user_id=user_id,
-                                     now=services.clock.now(), source="modal")
+                                     now=services.clock.now(),
+                                     source=report_source(services, "modal"))
         except ReportError as exc:
             ack(response_action="errors", errors=view_errors(view, exc))
             return
@@ -80,6 +81,12 @@ def register(app: App, services: Services, router: Router) -> None:
         except SlackApiError as exc:
             log.warning("could not confirm report %s to %s: %s", recorded.report_id, user_id,
                         exc.response.get("error"))
+
+
+def report_source(services: Services, default: str) -> str:
+    """Where a report came from: `slash` or `modal`, or `console` when the offline console
+    (same app, emulated Slack) runs it; the console marks its Services `surface="console"`."""
+    return "console" if getattr(services, "surface", None) == "console" else default
 
 
 def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: str, *,
@@ -113,7 +120,8 @@ def report(ctx: CommandContext) -> None:
         return
     request = parse_report_args(ctx.args)
     recorded = record_report(services.store, request, user_id=ctx.user_id,
-                             now=services.clock.now(), source="slash")
+                             now=services.clock.now(),
+                             source=report_source(services, "slash"))
     ctx.reply_message(confirmation(recorded))
 
 

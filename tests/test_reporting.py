@@ -381,3 +381,11 @@ def test_admin_export_can_include_the_history(sandbox: Sandbox) -> None:
         "72", "73"]
     (shared,) = sandbox.emulator.messages(sandbox.emulator.dm_channel_for(ADMIN))
     assert shared["files"][0]["name"] == "impact-export-2026-11-10.csv"
+
+
+def test_reports_made_in_the_offline_console_are_recorded_as_console(sandbox: Sandbox) -> None:
+    sandbox.services.surface = "console"  # type: ignore[attr-defined]
+
+    _reply(sandbox, "U0AAA", "report prenatal-visits 72")
+
+    assert [r[6] for r in _reports(sandbox)] == ["console"]
