@@ -321,9 +321,12 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
     else:
         lines.append(f"No value was reported for the previous period ({rec.previous_period}).")
     if rec.replaced is not None:
+        when = rec.replaced.reported_at
+        # Slack shows the date in each reader's own time zone; the fallback is UTC.
+        stamp = f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|{when:%Y-%m-%d}>"
         lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
-                     f"by <@{rec.replaced.reported_by}> on "
-                     f"{rec.replaced.reported_at:%Y-%m-%d}; that value stays in the history.")
+                     f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
+                     "that value stays in the history.")
     if rec.on_behalf:
         lines.append(f"Reported on behalf of {bk.escape(rec.partner_name)}.")
     blocks = [bk.section("\n".join(lines))]

@@ -83,6 +83,11 @@ def register(app: App, services: Services, router: Router) -> None:
                         exc.response.get("error"))
 
 
+def slack_unescape(text: str) -> str:
+    """Slack sends `&`, `<` and `>` in command text as entities; notes keep what was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def report_source(services: Services, default: str) -> str:
     """Where a report came from: `slash` or `modal`, or `console` when the offline console
     (same app, emulated Slack) runs it; the console marks its Services `surface="console"`."""
@@ -118,7 +123,7 @@ def report(ctx: CommandContext) -> None:
     if not ctx.args:
         open_modal(services, ctx.client, ctx.user_id, ctx.trigger_id, channel_id=ctx.channel_id)
         return
-    request = parse_report_args(ctx.args)
+    request = parse_report_args(slack_unescape(ctx.args))
     recorded = record_report(services.store, request, user_id=ctx.user_id,
                              now=services.clock.now(),
                              source=report_source(services, "slash"))

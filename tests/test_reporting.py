@@ -81,7 +81,8 @@ def test_a_second_report_is_a_correction_that_keeps_the_history(sandbox: Sandbox
          True),
     ]
     assert "Recorded 74%" in reply["text"]
-    assert "This corrects 72%, reported by <@U0AAA>" in reply["text"]
+    assert "This corrects 72%, reported by <@U0AAA> <!date^" in reply["text"]
+    assert "via slash; that value stays in the history" in reply["text"]
 
 
 def test_backfilling_an_earlier_period_is_accepted(sandbox: Sandbox) -> None:
@@ -389,3 +390,13 @@ def test_reports_made_in_the_offline_console_are_recorded_as_console(sandbox: Sa
     _reply(sandbox, "U0AAA", "report prenatal-visits 72")
 
     assert [r[6] for r in _reports(sandbox)] == ["console"]
+
+
+def test_notes_keep_what_was_typed_and_cannot_ping_the_channel(sandbox: Sandbox) -> None:
+    # Slack sends &, < and > in command text as entities.
+    reply = _reply(sandbox, "U0AAA", "report prenatal-visits 72 Q&amp;A &lt;!here&gt; done")
+
+    assert [r[4] for r in _reports(sandbox)] == ["Q&A <!here> done"]
+    note = reply["blocks"][-1]["elements"][0]["text"]
+    assert note == "Note: Q&amp;A @\u200bhere done"
+    assert "<!here>" not in str(reply)
