@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.importer import import_file
@@ -36,6 +38,28 @@ from tests.conftest import EXAMPLE, NOW
 def test_report_arguments_are_read_as_people_type_them(args: str,
                                                        expected: ReportRequest) -> None:
     assert parse_report_args(args) == expected
+
+
+words = st.from_regex(r"[a-z][a-z.!']{0,8}", fullmatch=True).filter(
+    lambda w: w not in ("for", "as"))
+spelled_values = st.integers(min_value=0, max_value=10**9).flatmap(
+    lambda n: st.sampled_from([str(n), f"{n:,}", f"{n:,}".replace(",", " "), f"{n}%"]))
+
+
+@given(spelled_values, st.lists(words, max_size=5),
+       st.none() | st.sampled_from(["2026-09", "2026-W38", "2026-Q3"]),
+       st.none() | st.sampled_from(["county-health", "united-way"]), st.booleans())
+def test_any_spelled_value_note_period_and_partner_come_back_apart(
+        value: str, note: list[str], period: str | None, partner: str | None,
+        period_first: bool) -> None:
+    modifiers = [f"for {period}"] if period else []
+    modifiers += [f"as {partner}"] if partner else []
+    if period_first:
+        modifiers.reverse()
+    line = " ".join(["home-visits", value, *note, *modifiers])
+
+    assert parse_report_args(line) == ReportRequest("home-visits", value, " ".join(note),
+                                                    period, partner)
 
 
 def test_report_without_arguments_explains_the_form() -> None:
