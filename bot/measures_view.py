@@ -37,6 +37,7 @@ from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 
 HISTORY = 6  # periods looked back, and shown in the sparkline
 MAX_LISTED = 45  # a message holds 50 blocks; the rest are counted, not shown
+WAITING_LISTED = 5  # name the partners still to report when there are this few
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class MeasureStatus:
     reported: int  # assigned partners with a current value for `period`
     expected: int  # assigned, active partners
     history: tuple[float | None, ...]  # aggregates for the last HISTORY periods, oldest first
+    waiting_on: tuple[str, ...] = ()  # keys of assigned partners yet to report for `period`
 
 
 def measure_statuses(session: Session, initiative: Initiative,
@@ -79,12 +81,13 @@ def measure_statuses(session: Session, initiative: Initiative,
     values: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
     for measure_id, partner_id, period_key, reported, reported_at in rows:
         values[(measure_id, period_key)].append(PartnerValue(partner_id, reported, reported_at))
-    assigned: dict[int, set[int]] = defaultdict(set)
-    for measure_id, partner_id in session.execute(
-            select(MeasurePartner.measure_id, MeasurePartner.partner_id)
+    assigned: dict[int, dict[int, str]] = defaultdict(dict)  # measure -> partner id -> key
+    for measure_id, partner_id, partner_key in session.execute(
+            select(MeasurePartner.measure_id, MeasurePartner.partner_id, Partner.key)
             .join(Partner, Partner.id == MeasurePartner.partner_id)
-            .where(Partner.active.is_(True))):
-        assigned[measure_id].add(partner_id)
+            .where(Partner.active.is_(True))
+            .order_by(Partner.position, Partner.key)):
+        assigned[measure_id][partner_id] = partner_key
 
     out = []
     for m in measures:
@@ -104,7 +107,9 @@ def measure_statuses(session: Session, initiative: Initiative,
             value=value, previous=previous,
             progress=progress_fraction(value, m.baseline, m.target),
             trend=trend(value, previous, m.direction),
-            reported=len(reporters & assigned[m.id]), expected=len(assigned[m.id]),
+            reported=len(reporters & assigned[m.id].keys()), expected=len(assigned[m.id]),
+            waiting_on=tuple(key for pid, key in assigned[m.id].items()
+                             if pid not in reporters),
             history=tuple(series[1:]),
         ))
     return out
@@ -157,6 +162,8 @@ def describe(status: MeasureStatus) -> str:
     spark = sparkline(list(s.history))
     spark_text = f" · `{spark}`" if spark.strip() and change else ""
     reported = f"{s.reported} of {s.expected} partners reported for {s.period.key}"
+    if s.waiting_on and len(s.waiting_on) <= WAITING_LISTED:
+        reported += " (waiting on " + ", ".join(f"`{k}`" for k in s.waiting_on) + ")"
     last = " · ".join(part for part in (change + spark_text, reported) if part)
     return f"{title}\n{value}{target}{progress}\n{last}"
 

@@ -353,7 +353,8 @@ def test_measures_name_the_period_of_an_older_value_and_who_has_not_reported(
     (visits,) = [b["text"]["text"] for b in reply["blocks"]
                  if b["type"] == "section" and "prenatal-visits" in b["text"]["text"]]
     assert "*66%* for 2026-09 — latest reported (avg)" in visits
-    assert "0 of 2 partners reported for 2026-10" in visits
+    assert "0 of 2 partners reported for 2026-10 (waiting on `county-health`, " \
+           "`clinic-north`)" in visits
     (birthweight,) = [b["text"]["text"] for b in reply["blocks"]
                       if b["type"] == "section" and "low-birthweight" in b["text"]["text"]]
     assert "No value yet" in birthweight
