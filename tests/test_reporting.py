@@ -401,3 +401,24 @@ def test_notes_keep_what_was_typed_and_cannot_ping_the_channel(sandbox: Sandbox)
     note = reply["blocks"][-1]["elements"][0]["text"]
     assert note == "Note: Q&amp;A @\u200bhere done"
     assert "<!here>" not in str(reply)
+
+
+@pytest.mark.parametrize(("user", "line", "period"), [
+    ("U0EEE", "diaper-bank 300 for 2026-W38", "2026-W38"),
+    ("U0AAA", "low-birthweight 8.8 for 2026-q2", "2026-Q2"),
+    ("U0DDD", "home-visits 90 for 2025-12", "2025-12"),
+])
+def test_backfills_work_for_every_cadence(sandbox: Sandbox, user: str, line: str,
+                                          period: str) -> None:
+    reply = _reply(sandbox, user, f"report {line}")
+
+    assert [r[2] for r in _reports(sandbox)] == [period]
+    assert f"period *{period}*" in reply["blocks"][0]["text"]["text"]
+
+
+def test_an_admin_naming_an_unknown_partner_is_told_the_partners(sandbox: Sandbox) -> None:
+    reply = _reply(sandbox, ADMIN, "report home-visits 12 as nobody")
+
+    assert "There is no partner `nobody`" in reply["text"]
+    assert "`family-connects`" in reply["text"]
+    assert _reports(sandbox) == []
