@@ -194,6 +194,10 @@ def _partner_for(session: Session, caller: Caller, partner_key: str | None) -> t
     return partner, True
 
 
+def _partner_exists(session: Session, key: str) -> bool:
+    return session.scalar(select(Partner.id).where(Partner.key == key)) is not None
+
+
 def _check_assigned(session: Session, measure: Measure, partner: Partner) -> None:
     # Locking the assignment row makes reports for one (measure, partner) take turns on
     # PostgreSQL, so each one sees the value it corrects (SQLite writers take turns anyway).
@@ -236,7 +240,12 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
     if not caller.is_member and not caller.is_admin:
         _partner_for(session, caller, None)  # raises the not-a-member reason
     measure = find_measure(session, request.measure_key)
-    partner, on_behalf = _partner_for(session, caller, request.partner_key)
+    partner_key, note = request.partner_key, request.note.strip()
+    if partner_key is not None and not caller.is_admin and not _partner_exists(session,
+                                                                               partner_key):
+        # `… 72 as expected` from a member is prose, not a partner: keep it in the note.
+        partner_key, note = None, f"{note} as {partner_key}".strip()
+    partner, on_behalf = _partner_for(session, caller, partner_key)
     _check_assigned(session, measure, partner)
     period = resolve_period(measure, request.period_text, now, ZoneInfo(initiative.timezone))
     try:
@@ -244,7 +253,6 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
                             allow_negative=allows_negative(measure.baseline, measure.target))
     except ValueRefused as exc:
         raise ReportError(str(exc), field="value") from None
-    note = request.note.strip()
     if len(note) > NOTE_LIMIT:
         raise ReportError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.",
                           field="note")

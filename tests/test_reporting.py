@@ -422,3 +422,10 @@ def test_an_admin_naming_an_unknown_partner_is_told_the_partners(sandbox: Sandbo
     assert "There is no partner `nobody`" in reply["text"]
     assert "`family-connects`" in reply["text"]
     assert _reports(sandbox) == []
+
+
+def test_as_followed_by_something_that_is_no_partner_stays_in_a_members_note(
+        sandbox: Sandbox) -> None:
+    _reply(sandbox, "U0AAA", "report prenatal-visits 72 as expected")
+
+    assert [(r[1], r[4]) for r in _reports(sandbox)] == [("county-health", "as expected")]
