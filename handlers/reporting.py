@@ -17,6 +17,7 @@ from bot.people import identify, load_initiative
 from bot.report_modal import (
     CALLBACK_ID,
     VALUE,
+    channel_of,
     report_view,
     request_from_view,
     view_errors,
@@ -76,11 +77,17 @@ def register(app: App, services: Services, router: Router) -> None:
             ack(response_action="errors", errors={VALUE: TRY_AGAIN})
             return
         ack()
+        message = confirmation(recorded)
         try:
-            client.chat_postMessage(channel=user_id, **confirmation(recorded))
+            client.chat_postMessage(channel=user_id, **message)
         except SlackApiError as exc:
-            log.warning("could not confirm report %s to %s: %s", recorded.report_id, user_id,
-                        exc.response.get("error"))
+            # No DM (the app's Messages tab can be turned off): answer where the modal
+            # was opened, only to this person.
+            channel = channel_of(view)
+            log.warning("could not DM the confirmation of report %s: %s",
+                        recorded.report_id, exc.response.get("error"))
+            if channel:
+                client.chat_postEphemeral(channel=channel, user=user_id, **message)
 
 
 def slack_unescape(text: str) -> str:

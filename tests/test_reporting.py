@@ -429,3 +429,19 @@ def test_as_followed_by_something_that_is_no_partner_stays_in_a_members_note(
     _reply(sandbox, "U0AAA", "report prenatal-visits 72 as expected")
 
     assert [(r[1], r[4]) for r in _reports(sandbox)] == [("county-health", "as expected")]
+
+
+def test_modal_confirmation_falls_back_to_an_ephemeral_where_it_was_opened(
+        sandbox: Sandbox) -> None:
+    sandbox.driver.command("U0AAA", "report", channel="C0GENERAL")
+    sandbox.settle()
+    view = sandbox.driver.last_view()
+    sandbox.emulator.fail_next("chat.postMessage", status=200, error="cannot_dm_user")
+
+    sandbox.driver.view_submission("U0AAA", view, _modal_values("prenatal-visits", "70"))
+    sandbox.settle()
+
+    assert [r[3] for r in _reports(sandbox)] == [70.0]
+    (call,) = [c for c in sandbox.emulator.calls_to("chat.postEphemeral") if c.response["ok"]]
+    assert call.params["channel"] == "C0GENERAL" and call.params["user"] == "U0AAA"
+    assert "Recorded 70%" in call.params["text"]
