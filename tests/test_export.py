@@ -14,12 +14,15 @@ import pytest
 from bot.cli import main
 from bot.export import COLUMNS
 from bot.measures_view import format_delta
-from bot.progress import PartnerValue, aggregate, format_value
+from bot.progress import PartnerValue, aggregate, format_percent, format_value, progress_fraction
 from bot.sandbox import Sandbox
 from tests.conftest import ADMIN
 
 RULES = {"prenatal-visits": ("avg", "%"), "home-visits": ("sum", "families"),
          "low-birthweight": ("latest", "%"), "diaper-bank": ("sum", "diapers")}
+
+TARGETS = {"prenatal-visits": (61, 80), "home-visits": (120, 300),
+           "low-birthweight": (9.1, 7.5), "diaper-bank": (0, 5000)}
 
 
 def _report(sandbox: Sandbox, user: str, text: str) -> None:
@@ -79,6 +82,7 @@ def test_export_reproduces_exactly_the_numbers_measures_shows(
     sandbox.driver.command("U0OUTSIDER", "measures")
     sandbox.settle()
     shown = {}
+    progress_shown = {}
     for block in sandbox.emulator.response_posts[-1].payload["blocks"]:
         if block["type"] != "section":
             continue
@@ -86,8 +90,10 @@ def test_export_reproduces_exactly_the_numbers_measures_shows(
         key = re.search(r"`([a-z-]+)`", text)
         value = re.search(r"\*([^*]+)\* for (\S+)", text)
         delta = re.search(r"[↑↓→] ([+−±][^ ]+(?: pts| \w+)?) on the period before", text)
+        progress = re.search(r"· (-?\d+%) of the way", text)
         assert key and value, text
         shown[key.group(1)] = (value.group(1), value.group(2), delta.group(1) if delta else None)
+        progress_shown[key.group(1)] = progress.group(1) if progress else None
 
     rows = _rows(_export(sandbox, monkeypatch, capsys))
 
@@ -96,6 +102,9 @@ def test_export_reproduces_exactly_the_numbers_measures_shows(
         _, unit = RULES[measure]
         current = _aggregate_from_export(rows, measure, period)
         assert format_value(current, unit) == value_text, measure
+        baseline, target = TARGETS[measure]
+        assert format_percent(progress_fraction(current, baseline, target)) == \
+            (progress_shown[measure] or "—"), measure
         before = _aggregate_from_export(rows, measure, _previous(period))
         if before is None or current is None:
             assert delta_text is None
@@ -103,6 +112,8 @@ def test_export_reproduces_exactly_the_numbers_measures_shows(
             assert format_delta(current - before, unit) == delta_text, measure
     assert shown["prenatal-visits"][:2] == ("72.0%", "2026-10")  # avg of 72 and 71.9
     assert shown["home-visits"][:2] == ("1,352 families", "2026-10")
+    assert progress_shown["prenatal-visits"] == "58%"
+    assert progress_shown["low-birthweight"] == "31%"  # down is better: 9.1 → 8.6 of 7.5
 
 
 def test_export_holds_current_values_and_history_adds_superseded_ones(
