@@ -65,12 +65,23 @@ def instant_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Notes are typed by anyone; a note starting like a formula (`=HYPERLINK(…)`) would run
+    when the CSV is opened in a spreadsheet, so it gets a leading apostrophe (OWASP's
+    advice for CSV injection). JSON keeps the note exactly as typed."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(rows: list[ExportRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow([r.measure_key, r.partner_key, r.period, number_text(r.value), r.note,
+        writer.writerow([r.measure_key, r.partner_key, r.period, number_text(r.value),
+                         spreadsheet_safe(r.note),
                          r.reported_by, instant_text(r.reported_at), r.source])
     return out.getvalue()
 

@@ -150,3 +150,13 @@ def test_export_of_an_empty_store_is_just_the_header(
         sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     assert _export(sandbox, monkeypatch, capsys) == ",".join(COLUMNS) + "\n"
+
+
+def test_a_note_that_looks_like_a_formula_cannot_run_in_a_spreadsheet(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _report(sandbox, "U0DDD", 'home-visits 12 =HYPERLINK("http://x","y")')
+
+    (row,) = _rows(_export(sandbox, monkeypatch, capsys))
+
+    assert row["note"] == '\'=HYPERLINK("http://x","y")'
