@@ -95,3 +95,67 @@ def message(text: str, blocks: list[Block] | None = None) -> dict[str, Any]:
             raise ValueError(f"{len(blocks)} blocks; Slack allows {MESSAGE_BLOCK_LIMIT}")
         payload["blocks"] = blocks
     return payload
+
+
+# --- modals ------------------------------------------------------------------------------
+
+
+def plain_text(text: str, limit: int = 3000) -> Block:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def option(text: str, value: str, description: str | None = None) -> Block:
+    opt: Block = {"text": plain_text(text, 75), "value": value[:150]}
+    if description:
+        opt["description"] = plain_text(description, 75)
+    return opt
+
+
+def static_select(action_id: str, placeholder: str, *, options: list[Block] | None = None,
+                  option_groups: list[tuple[str, list[Block]]] | None = None,
+                  initial: Block | None = None) -> Block:
+    """A select menu; `option_groups` are (label, options) pairs, empty groups dropped."""
+    element: Block = {"type": "static_select", "action_id": action_id,
+                      "placeholder": plain_text(placeholder, 150)}
+    if option_groups is not None:
+        element["option_groups"] = [{"label": plain_text(label, 75), "options": opts[:100]}
+                                    for label, opts in option_groups if opts][:100]
+    else:
+        element["options"] = (options or [])[:100]
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def text_input(action_id: str, *, placeholder: str | None = None, initial: str | None = None,
+               multiline: bool = False, max_length: int | None = None) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": action_id,
+                      "multiline": multiline}
+    if placeholder:
+        element["placeholder"] = plain_text(placeholder, 150)
+    if initial:
+        element["initial_value"] = initial
+    if max_length is not None:
+        element["max_length"] = max_length
+    return element
+
+
+def input_block(block_id: str, label: str, element: Block, *, hint: str | None = None,
+                optional: bool = False) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": plain_text(label, 2000),
+                    "element": element, "optional": optional}
+    if hint:
+        block["hint"] = plain_text(hint, 2000)
+    return block
+
+
+def modal(title: str, blocks: list[Block], *, callback_id: str, submit: str | None = None,
+          close: str = "Cancel", private_metadata: str = "") -> dict[str, Any]:
+    if len(blocks) > VIEW_BLOCK_LIMIT:
+        raise ValueError(f"{len(blocks)} blocks; a view allows {VIEW_BLOCK_LIMIT}")
+    view: dict[str, Any] = {"type": "modal", "callback_id": callback_id,
+                            "title": plain_text(title, 24), "close": plain_text(close, 24),
+                            "blocks": blocks, "private_metadata": private_metadata[:3000]}
+    if submit:
+        view["submit"] = plain_text(submit, 24)
+    return view

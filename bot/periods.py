@@ -19,6 +19,10 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 
+# Years a period key may name: far enough back for old baselines, never so far that the
+# next period's start would overflow `date` (year 9999) or keys stop sorting as text.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
 # A report counts as on time when it arrives within this many days of its reminder
 # (or before the collection period ends, if that is sooner).
 DUE_AFTER_DAYS = 7
@@ -34,10 +38,10 @@ class Period:
     def key(self) -> str:
         if self.cadence == "weekly":
             year, week, _ = self.start.isocalendar()
-            return f"{year}-W{week:02d}"
+            return f"{year:04d}-W{week:02d}"
         if self.cadence == "monthly":
-            return f"{self.start.year}-{self.start.month:02d}"
-        return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+            return f"{self.start.year:04d}-{self.start.month:02d}"
+        return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
 
     @property
     def last_day(self) -> date:
@@ -93,6 +97,10 @@ def parse_period(cadence: Cadence, text: str) -> Period:
     """Parse a period key of the measure's cadence; ValueError with a readable reason."""
     text = text.strip()
     examples = {"weekly": "2026-W38", "monthly": "2026-09", "quarterly": "2026-Q3"}
+    year_text = text[:4]
+    if year_text.isdigit() and not MIN_YEAR <= int(year_text) <= MAX_YEAR:
+        raise ValueError(f"{text!r} is not a plausible period: the year must be between "
+                         f"{MIN_YEAR} and {MAX_YEAR}")
     if cadence == "weekly" and (m := _WEEK.match(text)):
         year, week = int(m.group(1)), int(m.group(2))
         try:

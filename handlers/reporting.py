@@ -1,0 +1,175 @@
+"""Shared measurement in Slack: `/impact report|measures|status|export`, the report modal."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import UserError
+from bot.export import csv_bytes
+from bot.measures_view import measure_statuses, measures_message
+from bot.people import identify, load_initiative
+from bot.report_modal import (
+    CALLBACK_ID,
+    VALUE,
+    channel_of,
+    report_view,
+    request_from_view,
+    view_errors,
+)
+from bot.reporting import (
+    ReportError,
+    confirmation,
+    parse_report_args,
+    record_report,
+)
+from bot.services import Services
+from bot.status_view import status_message
+from handlers.router import TRY_AGAIN, CommandContext, Router
+
+log = logging.getLogger(__name__)
+
+REPORT_OPEN = re.compile(r"^report_open(:.+)?$")
+_PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
+NO_INITIATIVE = "No initiative is set up yet: the backbone team imports initiative.yml first."
+
+
+def register(app: App, services: Services, router: Router) -> None:
+    router.add("report", report)
+    router.add("measures", measures)
+    router.add("status", status)
+    router.add("export", export, admin_only=True)
+
+    @app.action(REPORT_OPEN)
+    def open_report_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                          client: WebClient, respond: Respond) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        measure_key = action.get("action_id", "").partition(":")[2] or None
+        value = action.get("value") or ""
+        period = value if _PERIODISH.match(value) else None
+        channel = (body.get("channel") or {}).get("id", "")
+        try:
+            open_modal(services, client, user_id, body["trigger_id"], measure_key=measure_key,
+                       period=period, channel_id=channel)
+        except UserError as exc:
+            _tell(client, respond, body, user_id, str(exc))
+
+    @app.view(CALLBACK_ID)
+    def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                      client: WebClient) -> None:
+        user_id = body["user"]["id"]
+        try:
+            request = request_from_view(view)
+            recorded = record_report(services.store, request, user_id=user_id,
+                                     now=services.clock.now(),
+                                     source=report_source(services, "modal"))
+        except ReportError as exc:
+            ack(response_action="errors", errors=view_errors(view, exc))
+            return
+        except Exception:
+            log.exception("recording a report from the modal failed")
+            ack(response_action="errors", errors={VALUE: TRY_AGAIN})
+            return
+        ack()
+        message = confirmation(recorded)
+        try:
+            client.chat_postMessage(channel=user_id, **message)
+        except SlackApiError as exc:
+            # No DM (the app's Messages tab can be turned off): answer where the modal
+            # was opened, only to this person.
+            channel = channel_of(view)
+            log.warning("could not DM the confirmation of report %s: %s",
+                        recorded.report_id, exc.response.get("error"))
+            if channel:
+                client.chat_postEphemeral(channel=channel, user=user_id, **message)
+
+
+def slack_unescape(text: str) -> str:
+    """Slack sends `&`, `<` and `>` in command text as entities; notes keep what was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def report_source(services: Services, default: str) -> str:
+    """Where a report came from: `slash` or `modal`, or `console` when the offline console
+    (same app, emulated Slack) runs it; the console marks its Services `surface="console"`."""
+    return "console" if getattr(services, "surface", None) == "console" else default
+
+
+def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: str, *,
+               measure_key: str | None = None, period: str | None = None,
+               channel_id: str = "") -> None:
+    with services.store.session() as session:
+        initiative = load_initiative(session)
+        if initiative is None:
+            raise UserError(NO_INITIATIVE)
+        view = report_view(session, initiative, user_id, services.clock.now(),
+                           measure_key=measure_key, period=period, channel_id=channel_id)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _tell(client: WebClient, respond: Respond, body: dict[str, Any], user_id: str,
+          text: str) -> None:
+    """An answer to a button press: ephemeral where the button was, else a DM (App Home)."""
+    if body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postMessage(channel=user_id, text=text)
+
+
+# --- subcommands ---------------------------------------------------------------------------
+
+
+def report(ctx: CommandContext) -> None:
+    services = ctx.services
+    if not ctx.args:
+        open_modal(services, ctx.client, ctx.user_id, ctx.trigger_id, channel_id=ctx.channel_id)
+        return
+    request = parse_report_args(slack_unescape(ctx.args))
+    recorded = record_report(services.store, request, user_id=ctx.user_id,
+                             now=services.clock.now(),
+                             source=report_source(services, "slash"))
+    ctx.reply_message(confirmation(recorded))
+
+
+def measures(ctx: CommandContext) -> None:
+    with ctx.services.store.session() as session:
+        initiative = load_initiative(session)
+        if initiative is None:
+            raise UserError(NO_INITIATIVE)
+        statuses = measure_statuses(session, initiative, ctx.services.clock.now())
+    ctx.reply_message(measures_message(statuses))
+
+
+def status(ctx: CommandContext) -> None:
+    with ctx.services.store.session() as session:
+        initiative = load_initiative(session)
+        if initiative is None:
+            raise UserError(NO_INITIATIVE)
+        caller = identify(session, ctx.user_id, initiative)
+        message = status_message(session, initiative, caller, ctx.services.clock.now())
+    ctx.reply_message(message)
+
+
+def export(ctx: CommandContext) -> None:
+    """The CSV export as a file, in the admin's DM with the bot (never in a shared channel:
+    the export holds every partner's figures)."""
+    words = {w.lower().lstrip("-") for w in ctx.args.split()}
+    if words - {"history"}:
+        raise UserError("Use `/impact export`, or `/impact export history` to include "
+                        "superseded values.")
+    history = "history" in words
+    now = ctx.services.clock.now()
+    data, count = csv_bytes(ctx.services, history=history)
+    dm = ctx.client.conversations_open(users=ctx.user_id)["channel"]["id"]
+    kind = "every reported value, corrections included" if history else "current values"
+    ctx.client.files_upload_v2(
+        channel=dm, content=data, filename=f"impact-export-{now:%Y-%m-%d}.csv",
+        title=f"Impact Bot export {now:%Y-%m-%d}",
+        initial_comment=f"The measure reports export: {count} rows, {kind}.")
+    ctx.reply(f"Sent the export ({count} rows, {kind}) to your direct messages with me.")
