@@ -39,3 +39,9 @@ def identify(session: Session, user_id: str, initiative: Initiative | None = Non
     if row is None:
         return Caller(user_id, is_admin)
     return Caller(user_id, is_admin, row.id, row.key, row.name)
+
+
+def partner_member_ids(session: Session, partner_key: str) -> list[str]:
+    return list(session.scalars(
+        select(Member.user_id).join(Partner, Partner.id == Member.partner_id)
+        .where(Partner.key == partner_key).order_by(Member.user_id)))

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import UserError
 from bot.export import csv_bytes
 from bot.measures_view import measure_statuses, measures_message
-from bot.people import identify, load_initiative
+from bot.people import identify, load_initiative, partner_member_ids
 from bot.report_modal import (
     CALLBACK_ID,
     VALUE,
@@ -23,6 +23,7 @@ from bot.report_modal import (
     view_errors,
 )
 from bot.reporting import (
+    Recorded,
     ReportError,
     confirmation,
     parse_report_args,
@@ -30,6 +31,7 @@ from bot.reporting import (
 )
 from bot.services import Services
 from bot.status_view import status_message
+from handlers.home import publish_home
 from handlers.router import TRY_AGAIN, CommandContext, Router
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ def register(app: App, services: Services, router: Router) -> None:
             ack(response_action="errors", errors={VALUE: TRY_AGAIN})
             return
         ack()
+        refresh_homes(services, client, recorded)
         message = confirmation(recorded)
         try:
             client.chat_postMessage(channel=user_id, **message)
@@ -135,6 +138,15 @@ def report(ctx: CommandContext) -> None:
                              now=services.clock.now(),
                              source=report_source(services, "slash"))
     ctx.reply_message(confirmation(recorded))
+    refresh_homes(services, ctx.client, recorded)
+
+
+def refresh_homes(services: Services, client: WebClient, recorded: Recorded) -> None:
+    """What the partner owes just changed: bring its members' App Home up to date."""
+    with services.store.session() as session:
+        members = partner_member_ids(session, recorded.partner_key)
+    for member in dict.fromkeys([recorded.reported_by, *members]):
+        publish_home(services, client, member)
 
 
 def measures(ctx: CommandContext) -> None:
