@@ -1,0 +1,530 @@
+"""`impactbot console`: the real app against the built-in Slack emulator, in a terminal.
+
+Like Hubot's shell adapter or errbot's text backend: the same bot, a different backend.
+Every line becomes what Slack would send (a signed slash command, an event, an interaction)
+through the sandbox's driver; what the bot sent back is read off the emulator and printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot import console_commands as cc
+from bot.clock import SystemClock
+from bot.emulator import render_blocks, render_view
+from bot.emulator.driver import Reply
+from bot.errors import UserError
+from bot.sandbox import Sandbox
+from bot.settings import Settings, configure_logging
+from storage.models import Member, SlackUser
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = Path.home() / ".impactbot_history"
+EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "initiative.yml"
+BOT = "Impact Bot"
+MAX_TICKS = 100  # an :advance runs at most this many scheduler ticks
+
+DEMO_PEOPLE = {  # id: (name, real name, time zone)
+    "U0BACKBONE1": ("bea", "Bea Backbone", "America/Chicago"),
+    "U0AAA": ("ana", "Ana", "America/Chicago"),
+    "U0BBB": ("ben", "Ben", "Asia/Tokyo"),
+    "U0CCC": ("cy", "Cy", "America/Los_Angeles"),
+    "U0DDD": ("dee", "Dee", "Europe/Berlin"),
+    "U0EEE": ("eve", "Eve", "America/Chicago"),
+}
+DEMO_CHANNELS = {"C0BACKBONE": ("backbone", False), "C0WINS": ("wins", False),
+                 "C0GENERAL": ("general", False), "G0PRIVATE": ("partners", True)}
+SOLO_USER = ("U0YOU", "you", "You", "America/Chicago")
+
+BANNER = ("Impact Bot console: the real bot running against a built-in Slack emulator, right "
+          "here in your terminal (no Slack account, no network). Type /impact help to talk to "
+          "the bot, plain text to post a message as yourself, and :help for console commands.")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something shown with buttons: what `:click N` presses."""
+
+    buttons: list[cc.Button]
+    channel: str | None = None
+    ts: str | None = None  # a message stored in the channel
+    view_id: str | None = None  # a modal
+    home_of: str | None = None  # a Home tab
+
+
+class Console:
+    def __init__(self, sandbox: Sandbox, out: TextIO, user: str, channel: str) -> None:
+        self.sandbox, self.emu, self.driver = sandbox, sandbox.emulator, sandbox.driver
+        self.out = out
+        self.user, self.channel = user, channel
+        self.modal: dict[str, Any] | None = None
+        self.target: Target | None = None
+        self._seen_calls = len(self.emu.calls)
+        self._seen_posts = len(self.emu.response_posts)
+        self._seen_invalid = len(self.emu.invalid_payloads)
+        self._handlers: dict[str, Callable[[str], bool]] = {
+            "help": self.cmd_help, "as": self.cmd_as, "in": self.cmd_in, "react": self.cmd_react,
+            "advance": self.cmd_advance, "time": self.cmd_time, "click": self.cmd_click,
+            "submit": self.cmd_submit, "close": self.cmd_close, "home": self.cmd_home,
+            "who": self.cmd_who, "quit": lambda _args: False,
+        }
+
+    # ------------------------------------------------------------------ names
+    def name(self, user_id: str | None) -> str:
+        return str(self.emu.users.get(user_id or "", {}).get("name") or user_id)
+
+    def where(self, channel_id: str | None) -> str:
+        ch = self.emu.channels.get(channel_id or "")
+        if ch is None:
+            return str(channel_id)
+        if ch.is_im:
+            return "DM to you" if ch.user == self.user else f"DM to @{self.name(ch.user)}"
+        return f"#{ch.name}"
+
+    def prompt(self) -> str:
+        return f"{self.name(self.user)}@{self.where(self.channel)}> "
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    # ------------------------------------------------------------------ one line
+    def handle(self, text: str) -> bool:
+        """Act on one typed line; False means quit."""
+        try:
+            line = cc.parse_line(text)
+            if line.kind == "command":
+                return self._handlers[line.name](line.args)
+            if line.kind == "slash":
+                self.slash(line.name, line.args)
+            elif line.kind == "message":
+                self.post(line.args)
+        except UserError as exc:
+            self.say(f"  {exc}")
+        except TimeoutError:
+            self.say("  The bot is still busy after 10 s; "
+                     "its answer will show after your next line.")
+        except Exception as exc:  # the console must survive anything the app does
+            log.debug("console line failed", exc_info=True)
+            self.say(f"  Console error: {type(exc).__name__}: {exc}")
+        return True
+
+    def slash(self, command: str, args: str) -> None:
+        if command != "/impact":
+            raise cc.ConsoleInputError(
+                f"Only /impact is installed in this workspace, not {command}.")
+        reply = self.driver.command(self.user, args, channel=self.channel)
+        self.sandbox.settle()
+        self._check(reply)
+        if reply.text:
+            self.show(f"{BOT} (only you):", render_blocks(None, reply.text))
+        self.report()
+
+    def post(self, text: str) -> None:
+        self.emu.add_message(self.channel, user=self.user, text=text)
+        self.say(f"  ✓ posted in {self.where(self.channel)}")
+
+    # ------------------------------------------------------------------ console commands
+    def cmd_help(self, _args: str) -> bool:
+        self.say(cc.help_text())
+        return True
+
+    def cmd_as(self, args: str) -> bool:
+        self.user = self._find_user(args)
+        self.say(f"  You are now {self._describe(self.user)}.")
+        return True
+
+    def cmd_in(self, args: str) -> bool:
+        wanted = args.strip().lstrip("#").lower()
+        for cid, ch in self.emu.channels.items():
+            if not ch.is_im and wanted in (cid.lower(), ch.name.lower()):
+                self.channel = cid
+                self.say(f"  You are in #{ch.name}.")
+                return True
+        names = ", ".join(f"#{ch.name}" for ch in self.emu.channels.values() if not ch.is_im)
+        raise cc.ConsoleInputError(f"No channel {args.strip() or '(none given)'}. Try: {names}.")
+
+    def cmd_react(self, args: str) -> bool:
+        words = args.split()
+        if not words:
+            raise cc.ConsoleInputError("Which emoji? e.g. :react tada")
+        emoji = words[0].strip(":")
+        messages = self.emu.messages(self.channel)
+        if len(words) > 1 and words[1] != "last":
+            message = self.emu.message(self.channel, words[1])
+        else:
+            message = messages[-1] if messages else None
+        if message is None:
+            raise cc.ConsoleInputError(
+                f"No such message in {self.where(self.channel)}: type a message first.")
+        self.driver.reaction(self.user, self.channel, message["ts"], emoji=emoji)
+        self.sandbox.settle()
+        author = "the bot's" if message.get("bot_id") else f"@{self.name(message.get('user'))}'s"
+        snippet = cc.snippet(render_blocks(message.get("blocks"), message.get("text")))
+        self.say(f"  You reacted :{emoji}: to {author} message “{snippet}”.")
+        self.report()
+        return True
+
+    def cmd_advance(self, args: str) -> bool:
+        from bot.scheduler import TICK_MINUTES, run_due_now
+
+        total = cc.parse_duration(args)
+        step = max(timedelta(minutes=TICK_MINUTES), total / MAX_TICKS)
+        step = timedelta(minutes=-(-step.total_seconds() // 60))  # whole minutes, rounded up
+        clock, end = self.sandbox.clock, self.sandbox.clock.now() + total
+        while clock.now() < end:
+            now = clock.advance(min(step, end - clock.now()))
+            run_due_now(self.sandbox.services)
+            self.sandbox.settle()
+            self.report(heading=f"── {self._local(now)} ──")
+        self.say(f"  Clock moved forward {cc.format_duration(total)}: {self._clock_line()}.")
+        return True
+
+    def cmd_time(self, _args: str) -> bool:
+        self.say(f"  {self._clock_line()}")
+        return True
+
+    def cmd_click(self, args: str) -> bool:
+        target = self.target
+        if target is None:
+            raise cc.ConsoleInputError("Nothing to click yet: no message or view with buttons.")
+        try:
+            button = target.buttons[int(args) - 1]
+            if int(args) < 1:
+                raise IndexError
+        except (ValueError, IndexError):
+            raise cc.ConsoleInputError(
+                f"Give a button number from 1 to {len(target.buttons)}.") from None
+        self.say(f"  You pressed [ {button.label} ].")
+        kwargs: dict[str, Any] = {"value": button.value, "block_id": button.block_id or "b"}
+        if target.view_id is not None or target.home_of is not None:
+            view = (self.emu.home_views.get(target.home_of) if target.home_of
+                    else self.emu.views.get(target.view_id or ""))
+            reply = self.driver.block_action(self.user, button.action_id, view=view, **kwargs)
+        else:
+            message = self.emu.message(target.channel or "", target.ts) if target.ts else None
+            reply = self.driver.block_action(self.user, button.action_id, message=message,
+                                             channel=target.channel, **kwargs)
+        self.sandbox.settle()
+        self._check(reply)
+        self.report(origin=target.channel)
+        return True
+
+    def cmd_submit(self, args: str) -> bool:
+        modal = self._open_modal()
+        values = cc.submission_values(modal, cc.parse_assignments(args))
+        reply = self.driver.view_submission(self.user, modal, values)
+        self.sandbox.settle()
+        self._check(reply)
+        answer = reply.json if isinstance(reply.json, dict) else {}
+        action = answer.get("response_action")
+        if action == "errors":
+            self.say("  The modal did not accept that:")
+            for field, problem in (answer.get("errors") or {}).items():
+                self.say(f"    ✗ {field}: {problem}")
+        elif action in ("update", "push") and isinstance(answer.get("view"), dict):
+            self.show_view(f"{BOT} changed the modal:", {**answer["view"], "id": modal["id"]})
+        else:
+            self.modal = None
+            self.say("  ✓ submitted (the modal closed)")
+        self.report()
+        return True
+
+    def cmd_close(self, _args: str) -> bool:
+        modal = self._open_modal()
+        if modal.get("notify_on_close"):
+            self._check(self.driver.view_closed(self.user, modal))
+            self.sandbox.settle()
+        self.modal = None
+        self.say("  (modal closed)")
+        self.report()
+        return True
+
+    def cmd_home(self, _args: str) -> bool:
+        self.driver.app_home_opened(self.user)
+        self.sandbox.settle()
+        self.report(home_shown=True)
+        home = self.emu.home_views.get(self.user)
+        if home is None:
+            self.say("  The app has not published a Home tab for you.")
+        else:
+            self.show_view(f"{BOT} · your Home tab:", home, home_of=self.user)
+        return True
+
+    def cmd_who(self, _args: str) -> bool:
+        from bot.people import identify
+
+        with self.sandbox.store.session() as session:
+            for uid, user in self.emu.users.items():
+                if user.get("is_bot"):
+                    continue
+                caller = identify(session, uid)
+                role = ("backbone admin" if caller.is_admin else
+                        f"partner: {caller.partner_name}" if caller.partner_name else
+                        "not in the initiative")
+                you = "  ← you" if uid == self.user else ""
+                self.say(f"  @{user['name']:<6} {uid:<12} {user['real_name']:<14} "
+                         f"{user['tz']:<20} {role}{you}")
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def _find_user(self, text: str) -> str:
+        wanted = text.strip().lstrip("@").lower()
+        for uid, user in self.emu.users.items():
+            names = {uid.lower(), str(user["name"]).lower(), str(user["real_name"]).lower(),
+                     str(user["real_name"]).split()[0].lower() if user["real_name"] else ""}
+            if wanted and wanted in names and not user.get("is_bot"):
+                return uid
+        people = ", ".join(str(u["name"]) for u in self.emu.users.values() if not u.get("is_bot"))
+        raise cc.ConsoleInputError(f"No one called {text.strip() or '(nobody)'}. Try: {people}.")
+
+    def _describe(self, user_id: str) -> str:
+        user = self.emu.users[user_id]
+        return f"@{user['name']} ({user['real_name']}, {user['tz']})"
+
+    def _local(self, instant: Any) -> str:
+        tz = ZoneInfo(str(self.emu.users[self.user]["tz"]))
+        return instant.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
+
+    def _clock_line(self) -> str:
+        now = self.sandbox.clock.now()
+        return f"{now:%a %d %b %Y %H:%M} UTC, {self._local(now)} for you"
+
+    def _open_modal(self) -> dict[str, Any]:
+        if self.modal is None:
+            raise cc.ConsoleInputError("No modal is open (a bot button or command opens one).")
+        return self.modal
+
+    def _check(self, reply: Reply) -> None:
+        if not reply.ok:
+            self.say(f"  ⚠ the app answered HTTP {reply.status}")
+
+    # ------------------------------------------------------------------ what the bot sent
+    def show(self, header: str, body: str, target: Target | None = None) -> None:
+        self.say(header)
+        for line in body.splitlines() or [""]:
+            self.say(f"  {line}")
+        if target is not None and target.buttons:
+            self.target = target
+            self.say("  " + cc.click_hint(target.buttons))
+
+    def show_view(self, header: str, view: dict[str, Any], *, home_of: str | None = None) -> None:
+        found = cc.buttons(view.get("blocks"))
+        target = Target(found, view_id=None if home_of else view.get("id"), home_of=home_of)
+        self.show(header, render_view(view), target)
+        if view.get("type") == "modal" and home_of is None:
+            self.modal = view
+            if cc.fields(view):
+                self.say("  " + cc.fields_hint(view))
+
+    def report(self, *, heading: str | None = None, origin: str | None = None,
+               home_shown: bool = False) -> None:
+        """Print everything the bot sent since the last report."""
+        calls = self.emu.calls[self._seen_calls:]
+        posts = self.emu.response_posts[self._seen_posts:]
+        invalid = self.emu.invalid_payloads[self._seen_invalid:]
+        self._seen_calls += len(calls)
+        self._seen_posts += len(posts)
+        self._seen_invalid += len(invalid)
+        shown = [c for c in calls if cc.worth_showing(c.method, c.response, home_shown
+                                                      and c.params.get("user_id") == self.user)]
+        if heading and (shown or posts or invalid):
+            self.say(heading)
+        for post in posts:
+            self._show_response_post(post.payload, origin or self.channel)
+        for call in shown:
+            self._show_call(call.method, call.params, call.response)
+        for method, problems in invalid:
+            self.say(f"  ⚠ Slack would reject the bot's {method}: {problems}")
+
+    def _show_response_post(self, payload: dict[str, Any], channel: str) -> None:
+        if payload.get("delete_original"):
+            self.say(f"{BOT} deleted the message it had sent you.")
+            return
+        body = render_blocks(payload.get("blocks"), payload.get("text"))
+        if payload.get("response_type") == "in_channel":
+            header = f"{BOT} in {self.where(channel)}:"
+        elif payload.get("replace_original"):
+            header = f"{BOT} (only you, replacing its message):"
+        else:
+            header = f"{BOT} (only you):"
+        self.show(header, body, Target(cc.buttons(payload.get("blocks")), channel=channel))
+
+    def _show_call(self, method: str, params: dict[str, Any], response: dict[str, Any]) -> None:
+        if not response.get("ok"):
+            self.say(f"  ⚠ the bot's {method} call failed: {response.get('error')}")
+        elif method in ("chat.postMessage", "chat.update"):
+            message, channel = response.get("message") or {}, str(response.get("channel"))
+            verb = "in" if method == "chat.postMessage" else "edited its message in"
+            thread = " (in a thread)" if message.get("thread_ts") not in (None,
+                                                                          message.get("ts")) else ""
+            self.show(f"{BOT} {verb} {self.where(channel)}{thread}:",
+                      render_blocks(message.get("blocks"), message.get("text")),
+                      Target(cc.buttons(message.get("blocks")), channel=channel,
+                             ts=message.get("ts")))
+        elif method == "chat.postEphemeral":
+            who = "you" if params.get("user") == self.user else f"@{self.name(params.get('user'))}"
+            self.show(f"{BOT} in {self.where(params.get('channel'))} (only {who}):",
+                      render_blocks(params.get("blocks"), params.get("text")),
+                      Target(cc.buttons(params.get("blocks")), channel=params.get("channel")))
+        elif method == "chat.delete":
+            self.say(f"{BOT} deleted a message in {self.where(params.get('channel'))}.")
+        elif method in ("views.open", "views.push"):
+            self.show_view(f"{BOT} opened a modal:", response["view"])
+        elif method == "views.update" and response["view"].get("type") == "modal":
+            self.show_view(f"{BOT} updated the modal:", response["view"])
+        elif method in ("views.publish", "views.update"):
+            owner = params.get("user_id")
+            whose = "your" if owner in (None, self.user) else f"@{self.name(owner)}'s"
+            self.say(f"  ({BOT} updated {whose} Home tab: :home to see it)")
+        elif method == "files.completeUploadExternal":
+            for file in params.get("files") or []:
+                self.say(f"{BOT} shared a file in {self.where(params.get('channel_id'))}: "
+                         f"{file.get('title') or file.get('id')}")
+
+
+# ---------------------------------------------------------------------- the world
+
+
+def _seed_demo(sandbox: Sandbox) -> tuple[str, str, str]:
+    from bot.importer import import_file
+
+    if not EXAMPLE_FILE.exists():
+        raise UserError(f"{EXAMPLE_FILE} is missing: --demo needs the example initiative")
+    import_file(sandbox.store, EXAMPLE_FILE, sandbox.clock.now())
+    for uid, (name, real_name, tz) in DEMO_PEOPLE.items():
+        sandbox.emulator.add_user(uid, name=name, real_name=real_name, tz=tz)
+    for cid, (name, private) in DEMO_CHANNELS.items():
+        sandbox.emulator.add_channel(cid, name=name, is_private=private, members=DEMO_PEOPLE)
+    status = ("The demo initiative “Healthy Starts Lake County” (examples/initiative.yml) is "
+              "loaded. You are Ana, a partner member; :as bea to be the backbone admin, :who "
+              "for everyone.")
+    return "U0AAA", "C0GENERAL", status
+
+
+def _seed_from_database(sandbox: Sandbox) -> tuple[str, str, str]:
+    """People and channels the database already knows (`--database` with an initiative)."""
+    from bot.people import load_initiative
+
+    emu = sandbox.emulator
+    with sandbox.store.session() as session:
+        initiative = load_initiative(session)
+        members = list(session.scalars(select(Member.user_id)))
+        known = {u.user_id: u for u in session.scalars(select(SlackUser))}
+        admins = list(initiative.admins or []) if initiative else []
+        channels = ([(initiative.backbone_channel, "backbone"),
+                     (initiative.wins_channel, "wins")] if initiative else [])
+        name = initiative.name if initiative else ""
+    people = list(dict.fromkeys([*admins, *members]))
+    for uid in people:
+        cached = known.get(uid)
+        emu.add_user(uid, name=uid.lower(), real_name=(cached.real_name if cached else None),
+                     tz=(cached.tz if cached and cached.tz else "America/Chicago"))
+    emu.add_channel("C0GENERAL", name="general", members=people or [SOLO_USER[0]])
+    for cid, cname in channels:
+        if cid and cid not in emu.channels:
+            emu.add_channel(cid, name=cname, members=people)
+    if people:
+        status = f"The initiative “{name}” is loaded from the database. :who for everyone."
+        return people[0], "C0GENERAL", status
+    uid, uname, real_name, tz = SOLO_USER
+    emu.add_user(uid, name=uname, real_name=real_name, tz=tz)
+    status = ("There is no initiative yet. For the example one, start `impactbot console "
+              "--demo`; for your own, `impactbot import FILE` into a database, then start "
+              "`impactbot console --database URL`.")
+    return uid, "C0GENERAL", status
+
+
+# ---------------------------------------------------------------------- the terminal
+
+
+def _quiet_logging() -> None:
+    level = "DEBUG" if os.environ.get("LOG_LEVEL", "").upper() == "DEBUG" else "WARNING"
+    configure_logging(replace(Settings(), log_level=level))
+
+
+def _enable_history() -> None:
+    """Readline history and completion, best effort (no readline, unwritable home: fine)."""
+    try:
+        import atexit
+        import readline
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        readline.read_history_file(HISTORY_FILE)
+    readline.set_history_length(1000)
+    words = [f":{name}" for name in cc.COMMANDS] + ["/impact"]
+
+    def complete(text: str, state: int) -> str | None:
+        matches = [w for w in words if w.startswith(text)]
+        return matches[state] if state < len(matches) else None
+
+    readline.set_completer(complete)
+    readline.set_completer_delims(" ")
+    readline.parse_and_bind("tab: complete")
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(HISTORY_FILE)
+
+    atexit.register(save)
+
+
+def _typed_lines(console: Console) -> Iterable[str]:
+    while True:
+        try:
+            yield input(console.prompt())
+        except EOFError:
+            console.say()
+            return
+        except KeyboardInterrupt:
+            console.say("\n  (interrupted: :quit or Ctrl-D to leave)")
+
+
+def _piped_lines(console: Console, stdin: TextIO) -> Iterable[str]:
+    for raw in stdin:
+        line = raw.rstrip("\r\n")
+        console.say(console.prompt() + line)  # so the transcript reads like a session
+        yield line
+
+
+def run_console(demo: bool, database_url: str | None) -> int:
+    _quiet_logging()
+    out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(errors="replace")
+    scratch = None if database_url else tempfile.mkdtemp(prefix="impactbot-console-")
+    url = database_url or f"sqlite:///{Path(scratch or '.') / 'console.db'}"
+    try:
+        with Sandbox(url, now=SystemClock().now().replace(second=0, microsecond=0)) as sandbox:
+            user, channel, status = (_seed_demo if demo else _seed_from_database)(sandbox)
+            console = Console(sandbox, out, user, channel)
+            console.say(BANNER)
+            where = "a temporary SQLite file (deleted when you quit)" if scratch else "--database"
+            console.say(f"{status} Clock: {console._clock_line()}. Data: {where}.")
+            console.say()
+            interactive = sys.stdin.isatty()
+            if interactive:
+                _enable_history()
+            lines = _typed_lines(console) if interactive else _piped_lines(console, sys.stdin)
+            for line in lines:
+                if not console.handle(line):
+                    break
+        return 0
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
