@@ -369,10 +369,12 @@ class Console:
             self.say(f"  ⚠ the bot's {method} call failed: {response.get('error')}")
         elif method in ("chat.postMessage", "chat.update"):
             message, channel = response.get("message") or {}, str(response.get("channel"))
-            verb = "in" if method == "chat.postMessage" else "edited its message in"
+            place = self.where(channel)
+            place = f"({place})" if place.startswith("DM") else f"in {place}"
+            verb = "" if method == "chat.postMessage" else " edited its message"
             thread = " (in a thread)" if message.get("thread_ts") not in (None,
                                                                           message.get("ts")) else ""
-            self.show(f"{BOT} {verb} {self.where(channel)}{thread}:",
+            self.show(f"{BOT}{verb} {place}{thread}:",
                       render_blocks(message.get("blocks"), message.get("text")),
                       Target(cc.buttons(message.get("blocks")), channel=channel,
                              ts=message.get("ts")))

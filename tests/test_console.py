@@ -1,0 +1,343 @@
+"""`impactbot console`: the real app against the emulator, driven by typed (piped) lines."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_bolt import Ack
+from slack_sdk import WebClient
+from sqlalchemy import func, select
+
+from bot import console_commands as cc
+from bot import scheduler
+from bot.console import Console
+from bot.emulator import render_view
+from bot.help import SUBCOMMANDS
+from bot.sandbox import Sandbox
+from storage.models import SlackEvent
+from tests.conftest import NOW
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+           "PYTHONIOENCODING": "utf-8"}
+    env.pop("LOG_LEVEL", None)
+    return subprocess.run([sys.executable, "-m", "bot", "console", *args],
+                          input="".join(line + "\n" for line in lines), capture_output=True,
+                          text=True, encoding="utf-8", cwd=tmp_path, env=env, timeout=120)
+
+
+def test_piped_demo_session_reads_like_a_transcript(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, [":help", "/impact help", "Our clinic enrolled 40 families!",
+                                ":react tada", ":advance 1d", ":quit", "never read"], "--demo")
+
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in out + result.stderr
+    assert "no Slack account" in out and ":help" in out.splitlines()[0]
+    # Each piped line is echoed after its prompt, so the output reads like a session.
+    assert "ana@#general> :help" in out
+    assert "ana@#general> /impact help" in out
+    for name in cc.COMMANDS:
+        assert f":{name}" in out
+    # The slash command reached the real app, which answered only to the person who asked.
+    assert "Impact Bot (only you):" in out
+    for usage, _who, _what in SUBCOMMANDS:
+        assert f"/impact {usage}" in out
+    assert "✓ posted in #general" in out
+    assert "You reacted :tada: to @ana's message “Our clinic enrolled 40 families!”." in out
+    assert "Clock moved forward 1d" in out
+    assert "never read" not in out  # :quit stopped reading
+
+
+def test_without_demo_there_is_one_user_and_a_hint_to_import(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, [":who", "/impact help"])  # no :quit: EOF ends the session
+
+    assert result.returncode == 0, result.stderr
+    assert "There is no initiative yet" in result.stdout
+    assert "impactbot import FILE" in result.stdout
+    assert "you@#general> :who" in result.stdout
+    assert "not in the initiative" in result.stdout
+    assert "Impact Bot (only you):" in result.stdout
+    assert not list(tmp_path.glob("**/*.db"))  # the temporary database went with it
+
+
+def test_database_option_keeps_the_data_and_brings_its_people(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    first = run_cli(tmp_path, [":quit"], "--demo", "--database", url)
+    again = run_cli(tmp_path, [":who"], "--database", url)
+
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert (tmp_path / "kept.db").exists()
+    assert "“Healthy Starts Lake County” is loaded from the database" in again.stdout
+    assert "u0backbone1@#general> :who" in again.stdout  # the first admin
+    assert "partner: North Clinic" in again.stdout
+
+
+# --------------------------------------------------------------------------- in process
+
+
+class Session:
+    """A console on the test sandbox, typed into line by line."""
+
+    def __init__(self, sandbox: Sandbox, user: str = "U0AAA") -> None:
+        self.out = io.StringIO()
+        self.console = Console(sandbox, self.out, user, "C0GENERAL")
+
+    def type(self, *lines: str) -> str:
+        start = len(self.out.getvalue())
+        for line in lines:
+            self.out.write(self.console.prompt() + line + "\n")
+            assert self.console.handle(line)
+        return self.out.getvalue()[start:]
+
+
+MODAL = {
+    "type": "modal", "callback_id": "console_test_modal",
+    "title": {"type": "plain_text", "text": "Families served"},
+    "submit": {"type": "plain_text", "text": "Save"},
+    "blocks": [
+        {"type": "input", "block_id": "amount", "label": {"type": "plain_text", "text": "How many"},
+         "element": {"type": "plain_text_input", "action_id": "amount_input"}},
+        {"type": "input", "block_id": "site", "label": {"type": "plain_text", "text": "Site"},
+         "element": {"type": "static_select", "action_id": "site_select", "options": [
+             {"text": {"type": "plain_text", "text": "North"}, "value": "north"},
+             {"text": {"type": "plain_text", "text": "South"}, "value": "south"}]}},
+        {"type": "input", "block_id": "note", "optional": True,
+         "label": {"type": "plain_text", "text": "Note"},
+         "element": {"type": "plain_text_input", "action_id": "note_input"}},
+    ],
+}
+
+
+@pytest.fixture
+def form_flow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """A scheduled job that posts a message with a button opening a modal, and its listeners."""
+    posted: list[str] = []
+
+    def post_form_once() -> None:
+        services = scheduler.services()
+        if posted or services.clock.now() < NOW + timedelta(minutes=30):
+            return
+        posted.append("yes")
+        services.client().chat_postMessage(channel="C0GENERAL", text="Time to report", blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*Time to report*"}},
+            {"type": "actions", "elements": [
+                {"type": "button", "action_id": "console_test_open", "value": "v1",
+                 "text": {"type": "plain_text", "text": "Open form"}}]}])
+
+    monkeypatch.setattr(scheduler, "_JOBS", {"console-test": scheduler.JobSpec(
+        "console-test", post_form_once)})
+    monkeypatch.setattr(scheduler, "_load_job_modules", lambda: None)
+
+    @sandbox.app.action("console_test_open")
+    def open_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=MODAL)
+
+    @sandbox.app.view("console_test_modal")
+    def save_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                  client: WebClient) -> None:
+        values = view["state"]["values"]
+        amount = values["amount"]["amount_input"]["value"] or ""
+        if not amount.isdigit():
+            ack(response_action="errors", errors={"amount": "Type a whole number, e.g. 40."})
+            return
+        ack()
+        site = values["site"]["site_select"]["selected_option"]["value"]
+        note = values["note"]["note_input"]["value"]
+        client.chat_postMessage(channel=body["user"]["id"], text=f"Saved {amount} at {site}: {note}")
+
+    return sandbox
+
+
+def test_advance_runs_due_work_and_shows_when_it_happened(form_flow: Sandbox) -> None:
+    out = Session(form_flow).type(":advance 1h")
+
+    assert "── Tue 10 Nov 2026 15:30 CST ──" in out  # 21:30 UTC, in Ana's Chicago time
+    assert "Impact Bot in #general:\n  *Time to report*\n  [ Open form ]" in out
+    assert "(:click 1 = Open form)" in out
+    assert form_flow.clock.now() == NOW + timedelta(hours=1)
+    assert "Clock moved forward 1h: Tue 10 Nov 2026 22:00 UTC" in out
+
+
+def test_click_opens_the_modal_and_submit_shows_inline_errors_then_saves(
+        form_flow: Sandbox) -> None:
+    session = Session(form_flow)
+    session.type(":advance 1h")
+
+    opened = session.type(":click 1")
+    rejected = session.type(":submit amount=lots site=north")
+    saved = session.type(':submit amount=40 site=South note="two new sites"')
+
+    assert "You pressed [ Open form ]." in opened
+    assert "Impact Bot opened a modal:" in opened and "│ Families served │" in opened
+    assert "(:submit amount=… site=north|south note=…?" in opened
+    assert "✗ amount: Type a whole number, e.g. 40." in rejected
+    assert "✓ submitted (the modal closed)" in saved
+    assert "Impact Bot (DM to you):\n  Saved 40 at south: two new sites" in saved
+    dm = form_flow.emulator.messages_to_user("U0AAA")
+    assert [m["text"] for m in dm] == ["Saved 40 at south: two new sites"]
+    assert "No modal is open" in session.type(":submit amount=1")
+
+
+def test_submit_names_the_fields_when_one_is_unknown(form_flow: Sandbox) -> None:
+    session = Session(form_flow)
+    session.type(":advance 1h", ":click 1")
+
+    out = session.type(":submit colour=blue", ":submit site=west")
+
+    assert "This modal has no field 'colour'. Its fields: amount, site, note." in out
+    assert "site: 'west' is not one of: north, south" in out
+    assert not form_flow.emulator.messages_to_user("U0AAA")
+
+
+def test_plain_text_is_posted_as_you_and_a_reaction_reaches_the_app(sandbox: Sandbox) -> None:
+    session = Session(sandbox)
+
+    out = session.type("We opened a second clinic", ":react trophy")
+
+    (message,) = sandbox.emulator.messages("C0GENERAL")
+    assert (message["user"], message["text"]) == ("U0AAA", "We opened a second clinic")
+    assert "You reacted :trophy: to @ana's message “We opened a second clinic”." in out
+    with sandbox.store.session() as db:
+        assert db.scalar(select(func.count()).select_from(SlackEvent)) == 1
+
+
+def test_react_with_nothing_to_react_to_says_so(sandbox: Sandbox) -> None:
+    out = Session(sandbox).type(":react tada")
+
+    assert "No such message in #general: type a message first." in out
+    with sandbox.store.session() as db:
+        assert db.scalar(select(func.count()).select_from(SlackEvent)) == 0
+
+
+def test_as_and_in_change_who_and_where_you_are(sandbox: Sandbox) -> None:
+    session = Session(sandbox)
+
+    out = session.type(":as Bea", ":in #wins", ":as nobody", ":in #nowhere", "/impact help")
+
+    assert "You are now @bea (Bea Backbone, America/Chicago)." in out
+    assert "bea@#wins> :as nobody" in out
+    assert "No one called nobody. Try: bea, ana, ben, cy, dee, eve, otto." in out
+    assert "No channel #nowhere. Try: #backbone, #wins, #general, #partners-private." in out
+    (command,) = [p for p in sandbox.emulator.response_posts]
+    assert command.payload["response_type"] == "ephemeral"
+    assert session.console.prompt() == "bea@#wins> "
+
+
+def test_home_renders_the_published_view(sandbox: Sandbox) -> None:
+    sandbox.services.client().views_publish(user_id="U0AAA", view={
+        "type": "home", "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Welcome home"},
+             "accessory": {"type": "button", "action_id": "console_test_home",
+                           "text": {"type": "plain_text", "text": "Refresh"}}}]})
+
+    out = Session(sandbox).type(":home")
+
+    # Whatever the app publishes on app_home_opened is what the console shows.
+    home = sandbox.emulator.home_views["U0AAA"]
+    assert "Impact Bot · your Home tab:" in out
+    for line in render_view(home).splitlines():
+        assert line in out
+
+
+def test_who_time_and_unknown_commands(sandbox: Sandbox) -> None:
+    out = Session(sandbox).type(":who", ":time", ":frobnicate", ":advance soon", "help")
+
+    assert "@ana" in out and "partner: Lake County Health Dept  ← you" in out
+    assert "backbone admin" in out and "not in the initiative" in out
+    assert "Tue 10 Nov 2026 21:00 UTC, Tue 10 Nov 2026 15:00 CST for you" in out
+    assert "There is no console command :frobnicate." in out
+    assert "'soon' is not a duration" in out
+    assert ":advance DURATION" in out  # bare `help` shows the console's help
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("/impact report prenatal-visits 72", cc.Line("slash", "/impact", "report prenatal-visits 72")),
+    ("/IMPACT", cc.Line("slash", "/impact", "")),
+    (":react tada 123.45", cc.Line("command", "react", "tada 123.45")),
+    (":Q", cc.Line("command", "quit", "")),
+    (":?", cc.Line("command", "help", "")),
+    ("help", cc.Line("command", "help", "")),
+    ("exit", cc.Line("command", "quit", "")),
+    ("help me please", cc.Line("message", "", "help me please")),
+    ("  we did it :tada:  ", cc.Line("message", "", "we did it :tada:")),
+    (": not a command", cc.Line("message", "", ": not a command")),
+    ("   ", cc.Line("blank")),
+])
+def test_parse_line(line: str, expected: cc.Line) -> None:
+    assert cc.parse_line(line) == expected
+
+
+def test_parse_line_rejects_unknown_console_commands() -> None:
+    with pytest.raises(cc.ConsoleInputError, match=":nope"):
+        cc.parse_line(":nope")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2d", timedelta(days=2)), ("3h", timedelta(hours=3)), ("30m", timedelta(minutes=30)),
+    ("1w", timedelta(weeks=1)), ("1d12h", timedelta(days=1, hours=12)),
+    ("1D 6H", timedelta(days=1, hours=6)), ("90s", timedelta(seconds=90)),
+])
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert cc.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "2", "d", "2x", "-1d", "1.5h", "0m", "tomorrow", "2d junk"])
+def test_parse_duration_rejects_what_is_not_a_forward_duration(text: str) -> None:
+    with pytest.raises(cc.ConsoleInputError):
+        cc.parse_duration(text)
+
+
+def test_format_duration_round_trips() -> None:
+    for text in ("1d", "2d3h", "1h30m", "45m", "7d"):
+        assert cc.format_duration(cc.parse_duration(text)) == text
+
+
+def test_parse_assignments_handles_quotes_and_rejects_bare_words() -> None:
+    assert cc.parse_assignments('value=42 note="went well" empty=') == {
+        "value": "42", "note": "went well", "empty": ""}
+    with pytest.raises(cc.ConsoleInputError, match="FIELD=VALUE"):
+        cc.parse_assignments("value")
+    with pytest.raises(cc.ConsoleInputError):
+        cc.parse_assignments('note="unclosed')
+
+
+def test_buttons_are_counted_in_the_order_they_are_shown() -> None:
+    blocks = [
+        {"type": "section", "block_id": "s", "text": {"type": "mrkdwn", "text": "x"},
+         "accessory": {"type": "button", "action_id": "a", "text": {"type": "plain_text",
+                                                                    "text": "First"}}},
+        {"type": "actions", "block_id": "acts", "elements": [
+            {"type": "static_select", "action_id": "sel"},
+            {"type": "button", "action_id": "b", "value": "7",
+             "text": {"type": "plain_text", "text": "Second"}}]},
+    ]
+
+    assert cc.buttons(blocks) == [cc.Button("First", "a", "s", None),
+                                  cc.Button("Second", "b", "acts", "7")]
+    assert cc.click_hint(cc.buttons(blocks)) == "(:click 1 = First, :click 2 = Second)"
+
+
+def test_submission_values_fill_answers_and_leave_the_rest_empty() -> None:
+    values = cc.submission_values(MODAL, {"amount_input": "40", "site": "North"})
+
+    assert values == {
+        "amount": {"amount_input": {"type": "plain_text_input", "value": "40"}},
+        "site": {"site_select": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "North"}, "value": "north"}}},
+        "note": {"note_input": {"type": "plain_text_input", "value": None}},
+    }
