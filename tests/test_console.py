@@ -155,7 +155,8 @@ def form_flow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
         ack()
         site = values["site"]["site_select"]["selected_option"]["value"]
         note = values["note"]["note_input"]["value"]
-        client.chat_postMessage(channel=body["user"]["id"], text=f"Saved {amount} at {site}: {note}")
+        client.chat_postMessage(channel=body["user"]["id"],
+                                text=f"Saved {amount} at {site}: {note}")
 
     return sandbox
 
