@@ -96,7 +96,8 @@ class Console:
         return f"#{ch.name}"
 
     def prompt(self) -> str:
-        return f"{self.name(self.user)}@{self.where(self.channel)}> "
+        modal = f" [{cc.plain(self.modal.get('title'))}]" if self.modal is not None else ""
+        return f"{self.name(self.user)}@{self.where(self.channel)}{modal}> "
 
     def say(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -239,7 +240,7 @@ class Console:
         elif action in ("update", "push") and isinstance(answer.get("view"), dict):
             self.show_view(f"{BOT} changed the modal:", {**answer["view"], "id": modal["id"]})
         else:
-            self.modal = None
+            self._close_modal()
             self.say("  ✓ submitted (the modal closed)")
         self.report()
         return True
@@ -249,7 +250,7 @@ class Console:
         if modal.get("notify_on_close"):
             self._check(self.driver.view_closed(self.user, modal))
             self.sandbox.settle()
-        self.modal = None
+        self._close_modal()
         self.say("  (modal closed)")
         self.report()
         return True
@@ -308,6 +309,12 @@ class Console:
         if self.modal is None:
             raise cc.ConsoleInputError("No modal is open (a bot button or command opens one).")
         return self.modal
+
+    def _close_modal(self) -> None:
+        if self.modal is not None and self.target is not None and (
+                self.target.view_id == self.modal.get("id")):
+            self.target = None
+        self.modal = None
 
     def _check(self, reply: Reply) -> None:
         if not reply.ok:

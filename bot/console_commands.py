@@ -127,7 +127,7 @@ class Button:
     value: str | None
 
 
-def _plain(obj: Any) -> str:
+def plain(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else ""
 
 
@@ -140,7 +140,7 @@ def buttons(blocks: list[dict[str, Any]] | None) -> list[Button]:
         candidates = [block.get("accessory"), *(block.get("elements") or [])]
         for el in candidates:
             if isinstance(el, dict) and el.get("type") == "button" and el.get("action_id"):
-                found.append(Button(_plain(el.get("text")), str(el["action_id"]),
+                found.append(Button(plain(el.get("text")), str(el["action_id"]),
                                     block.get("block_id"), el.get("value")))
     return found
 
@@ -203,7 +203,7 @@ def fields_hint(view: dict[str, Any]) -> str:
 
 def _option(f: Field, wanted: str) -> dict[str, Any]:
     for option in _options(f.element):
-        if wanted == str(option.get("value")) or wanted.lower() == _plain(
+        if wanted == str(option.get("value")) or wanted.lower() == plain(
                 option.get("text")).lower():
             return dict(option)
     choices = ", ".join(str(o.get("value")) for o in _options(f.element))
