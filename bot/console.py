@@ -27,6 +27,7 @@ from bot.clock import SystemClock
 from bot.emulator import render_blocks, render_view
 from bot.emulator.driver import Reply
 from bot.errors import UserError
+from bot.manifest import SHORTCUT_CALLBACK
 from bot.sandbox import Sandbox
 from bot.settings import Settings, configure_logging
 from storage.models import Member, SlackUser
@@ -80,7 +81,7 @@ class Console:
             "help": self.cmd_help, "as": self.cmd_as, "in": self.cmd_in, "react": self.cmd_react,
             "advance": self.cmd_advance, "time": self.cmd_time, "click": self.cmd_click,
             "submit": self.cmd_submit, "close": self.cmd_close, "home": self.cmd_home,
-            "who": self.cmd_who, "quit": lambda _args: False,
+            "share": self.cmd_share, "who": self.cmd_who, "quit": lambda _args: False,
         }
 
     # ------------------------------------------------------------------ names
@@ -164,19 +165,20 @@ class Console:
         if not words:
             raise cc.ConsoleInputError("Which emoji? e.g. :react tada")
         emoji = words[0].strip(":")
-        messages = self.emu.messages(self.channel)
-        if len(words) > 1 and words[1] != "last":
-            message = self.emu.message(self.channel, words[1])
-        else:
-            message = messages[-1] if messages else None
-        if message is None:
-            raise cc.ConsoleInputError(
-                f"No such message in {self.where(self.channel)}: type a message first.")
+        message = self._message_at(words[1:])
         self.driver.reaction(self.user, self.channel, message["ts"], emoji=emoji)
         self.sandbox.settle()
-        author = "the bot's" if message.get("bot_id") else f"@{self.name(message.get('user'))}'s"
-        snippet = cc.snippet(render_blocks(message.get("blocks"), message.get("text")))
-        self.say(f"  You reacted :{emoji}: to {author} message “{snippet}”.")
+        self.say(f"  You reacted :{emoji}: to {self._about(message)}.")
+        self.report()
+        return True
+
+    def cmd_share(self, args: str) -> bool:
+        message = self._message_at(args.split())
+        reply = self.driver.message_shortcut(self.user, SHORTCUT_CALLBACK, self.channel,
+                                             message["ts"])
+        self.sandbox.settle()
+        self._check(reply)
+        self.say(f"  You chose “Share as a win” on {self._about(message)}.")
         self.report()
         return True
 
@@ -292,6 +294,23 @@ class Console:
                 return uid
         people = ", ".join(str(u["name"]) for u in self.emu.users.values() if not u.get("is_bot"))
         raise cc.ConsoleInputError(f"No one called {text.strip() or '(nobody)'}. Try: {people}.")
+
+    def _message_at(self, words: list[str]) -> dict[str, Any]:
+        """The message at TS in this channel, or the last one (`last` or nothing)."""
+        if words and words[0] != "last":
+            message = self.emu.message(self.channel, words[0])
+        else:
+            messages = self.emu.messages(self.channel)
+            message = messages[-1] if messages else None
+        if message is None:
+            raise cc.ConsoleInputError(
+                f"No such message in {self.where(self.channel)}: type a message first.")
+        return message
+
+    def _about(self, message: dict[str, Any]) -> str:
+        author = "the bot's" if message.get("bot_id") else f"@{self.name(message.get('user'))}'s"
+        text = render_blocks(message.get("blocks"), message.get("text"))
+        return f"{author} message “{cc.snippet(text)}”"
 
     def _describe(self, user_id: str) -> str:
         user = self.emu.users[user_id]

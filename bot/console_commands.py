@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "as": ("USER", "become someone else, by id or name (:as ben)"),
     "in": ("CHANNEL", "move to a channel, by #name or id (:in #wins)"),
     "react": ("EMOJI [TS|last]", "react to the last message in this channel (or the one at TS)"),
+    "share": ("[TS|last]", "use the message shortcut “Share as a win” on the last message"),
     "advance": ("DURATION", "move the clock (2d, 3h, 30m, 1d12h) and run the work that falls due"),
     "time": ("", "show the clock, in UTC and in your time zone"),
     "click": ("N", "press button N of the last message or view shown"),

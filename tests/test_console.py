@@ -202,7 +202,21 @@ def test_submit_names_the_fields_when_one_is_unknown(form_flow: Sandbox) -> None
     assert not form_flow.emulator.messages_to_user("U0AAA")
 
 
-def test_plain_text_is_posted_as_you_and_a_reaction_reaches_the_app(sandbox: Sandbox) -> None:
+@pytest.fixture
+def received(sandbox: Sandbox) -> list[dict[str, Any]]:
+    """Every request body the app received (a middleware sees them before any listener)."""
+    bodies: list[dict[str, Any]] = []
+
+    @sandbox.app.use
+    def record(body: dict[str, Any], next: Any) -> Any:
+        bodies.append(body)
+        return next()
+
+    return bodies
+
+
+def test_plain_text_is_posted_as_you_and_a_reaction_reaches_the_app(
+        sandbox: Sandbox, received: list[dict[str, Any]]) -> None:
     session = Session(sandbox)
 
     out = session.type("We opened a second clinic", ":react trophy")
@@ -210,8 +224,27 @@ def test_plain_text_is_posted_as_you_and_a_reaction_reaches_the_app(sandbox: San
     (message,) = sandbox.emulator.messages("C0GENERAL")
     assert (message["user"], message["text"]) == ("U0AAA", "We opened a second clinic")
     assert "You reacted :trophy: to @ana's message “We opened a second clinic”." in out
+    (body,) = received
+    assert body["event"]["type"] == "reaction_added"
+    assert (body["event"]["user"], body["event"]["reaction"]) == ("U0AAA", "trophy")
+    assert body["event"]["item"] == {"type": "message", "channel": "C0GENERAL",
+                                     "ts": message["ts"]}
     with sandbox.store.session() as db:
         assert db.scalar(select(func.count()).select_from(SlackEvent)) == 1
+
+
+def test_share_sends_the_message_shortcut_for_the_last_message(
+        sandbox: Sandbox, received: list[dict[str, Any]]) -> None:
+    session = Session(sandbox, user="U0CCC")
+
+    out = session.type("Walk-in hours doubled", "and a second one", ":share")
+
+    older, last = sandbox.emulator.messages("C0GENERAL")
+    assert "You chose “Share as a win” on @cy's message “and a second one”." in out
+    (body,) = received
+    assert (body["type"], body["callback_id"]) == ("message_action", "share_as_win")
+    assert (body["message_ts"], body["user"]["id"]) == (last["ts"], "U0CCC")
+    assert "No such message in #general" in session.type(f":share {older['ts']}9")
 
 
 def test_react_with_nothing_to_react_to_says_so(sandbox: Sandbox) -> None:
