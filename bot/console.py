@@ -65,6 +65,7 @@ class Target:
     ts: str | None = None  # a message stored in the channel
     view_id: str | None = None  # a modal
     home_of: str | None = None  # a Home tab
+    owner: str | None = None  # who can see it (None: everyone in the channel)
 
 
 class Console:
@@ -72,8 +73,8 @@ class Console:
         self.sandbox, self.emu, self.driver = sandbox, sandbox.emulator, sandbox.driver
         self.out = out
         self.user, self.channel = user, channel
-        self.modal: dict[str, Any] | None = None
-        self.target: Target | None = None
+        self.modals: dict[str, dict[str, Any]] = {}  # user id -> the modal open for them
+        self.targets: list[Target] = []  # things shown with buttons, oldest first
         self._seen_calls = len(self.emu.calls)
         self._seen_posts = len(self.emu.response_posts)
         self._seen_invalid = len(self.emu.invalid_payloads)
@@ -95,6 +96,10 @@ class Console:
         if ch.is_im:
             return "DM to you" if ch.user == self.user else f"DM to @{self.name(ch.user)}"
         return f"#{ch.name}"
+
+    @property
+    def modal(self) -> dict[str, Any] | None:
+        return self.modals.get(self.user)
 
     def prompt(self) -> str:
         modal = f" [{cc.plain(self.modal.get('title'))}]" if self.modal is not None else ""
@@ -202,9 +207,9 @@ class Console:
         return True
 
     def cmd_click(self, args: str) -> bool:
-        target = self.target
+        target = next((t for t in reversed(self.targets) if t.owner in (None, self.user)), None)
         if target is None:
-            raise cc.ConsoleInputError("Nothing to click yet: no message or view with buttons.")
+            raise cc.ConsoleInputError("Nothing to click: you have seen no buttons yet.")
         try:
             button = target.buttons[int(args) - 1]
             if int(args) < 1:
@@ -330,10 +335,9 @@ class Console:
         return self.modal
 
     def _close_modal(self) -> None:
-        if self.modal is not None and self.target is not None and (
-                self.target.view_id == self.modal.get("id")):
-            self.target = None
-        self.modal = None
+        modal = self.modals.pop(self.user, None)
+        if modal is not None:
+            self.targets = [t for t in self.targets if t.view_id != modal.get("id")]
 
     def _check(self, reply: Reply) -> None:
         if not reply.ok:
@@ -345,15 +349,17 @@ class Console:
         for line in body.splitlines() or [""]:
             self.say(f"  {line}")
         if target is not None and target.buttons:
-            self.target = target
-            self.say("  " + cc.click_hint(target.buttons))
+            self.targets = [*self.targets[-49:], target]
+            whose = "" if target.owner in (None, self.user) else f"@{self.name(target.owner)}, "
+            self.say("  " + cc.click_hint(target.buttons, whose))
 
     def show_view(self, header: str, view: dict[str, Any], *, home_of: str | None = None) -> None:
         found = cc.buttons(view.get("blocks"))
-        target = Target(found, view_id=None if home_of else view.get("id"), home_of=home_of)
+        target = Target(found, view_id=None if home_of else view.get("id"), home_of=home_of,
+                        owner=home_of or self.user)
         self.show(header, render_view(view), target)
         if view.get("type") == "modal" and home_of is None:
-            self.modal = view
+            self.modals[self.user] = view
             if cc.fields(view):
                 self.say("  " + cc.fields_hint(view))
 
@@ -388,7 +394,8 @@ class Console:
             header = f"{BOT} (only you, replacing its message):"
         else:
             header = f"{BOT} (only you):"
-        self.show(header, body, Target(cc.buttons(payload.get("blocks")), channel=channel))
+        self.show(header, body, Target(cc.buttons(payload.get("blocks")), channel=channel,
+                                       owner=self.user))
 
     def _show_call(self, method: str, params: dict[str, Any], response: dict[str, Any]) -> None:
         if not response.get("ok"):
@@ -400,15 +407,17 @@ class Console:
             verb = "" if method == "chat.postMessage" else " edited its message"
             thread = " (in a thread)" if message.get("thread_ts") not in (None,
                                                                           message.get("ts")) else ""
+            dm = self.emu.channels.get(channel)
             self.show(f"{BOT}{verb} {place}{thread}:",
                       render_blocks(message.get("blocks"), message.get("text")),
                       Target(cc.buttons(message.get("blocks")), channel=channel,
-                             ts=message.get("ts")))
+                             ts=message.get("ts"), owner=dm.user if dm and dm.is_im else None))
         elif method == "chat.postEphemeral":
             who = "you" if params.get("user") == self.user else f"@{self.name(params.get('user'))}"
             self.show(f"{BOT} in {self.where(params.get('channel'))} (only {who}):",
                       render_blocks(params.get("blocks"), params.get("text")),
-                      Target(cc.buttons(params.get("blocks")), channel=params.get("channel")))
+                      Target(cc.buttons(params.get("blocks")), channel=params.get("channel"),
+                             owner=params.get("user")))
         elif method == "chat.delete":
             self.say(f"{BOT} deleted a message in {self.where(params.get('channel'))}.")
         elif method in ("views.open", "views.push"):
@@ -423,6 +432,9 @@ class Console:
             for file in params.get("files") or []:
                 self.say(f"{BOT} shared a file in {self.where(params.get('channel_id'))}: "
                          f"{file.get('title') or file.get('id')}")
+                uploaded = [f for f in self.emu.uploaded_files if f.file_id == file.get("id")]
+                for line in cc.preview(uploaded[0].bytes if uploaded else b""):
+                    self.say(f"  {line}")
 
 
 # ---------------------------------------------------------------------- the world

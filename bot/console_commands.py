@@ -146,8 +146,9 @@ def buttons(blocks: list[dict[str, Any]] | None) -> list[Button]:
     return found
 
 
-def click_hint(found: list[Button]) -> str:
-    return "(" + ", ".join(f":click {i} = {b.label}" for i, b in enumerate(found, 1)) + ")"
+def click_hint(found: list[Button], whose: str = "") -> str:
+    """`(:click 1 = Report, …)`; `whose` ("@ben, ") when only someone else can press them."""
+    return f"({whose}" + ", ".join(f":click {i} = {b.label}" for i, b in enumerate(found, 1)) + ")"
 
 
 # --------------------------------------------------------------------------- modal answers
@@ -282,3 +283,14 @@ def worth_showing(method: str, response: dict[str, Any], home_shown_anyway: bool
 def snippet(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def preview(data: bytes, lines: int = 5) -> list[str]:
+    """The first lines of a shared text file (an export), or its size when it is not text."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return [f"({len(data)} bytes)"]
+    shown = text.splitlines()
+    more = len(shown) - lines
+    return shown[:lines] + ([f"… {more} more line(s)"] if more > 0 else [])

@@ -215,6 +215,69 @@ def received(sandbox: Sandbox) -> list[dict[str, Any]]:
     return bodies
 
 
+def run_at_next_tick(monkeypatch: pytest.MonkeyPatch, work: Any) -> None:
+    """Make `work` the only scheduled job, run once at the first tick."""
+    done: list[bool] = []
+
+    def tick() -> None:
+        if not done:
+            done.append(True)
+            work(scheduler.services().client())
+
+    monkeypatch.setattr(scheduler, "_JOBS", {"console-test": scheduler.JobSpec("t", tick)})
+    monkeypatch.setattr(scheduler, "_load_job_modules", lambda: None)
+
+
+def _button_dm(client: WebClient, user: str) -> None:
+    client.chat_postMessage(channel=user, text=f"Reminder for {user}", blocks=[
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"Reminder for {user}"},
+         "accessory": {"type": "button", "action_id": "console_test_ok", "value": user,
+                       "text": {"type": "plain_text", "text": "Got it"}}}])
+
+
+def test_only_the_person_a_dm_went_to_can_press_its_buttons(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        received: list[dict[str, Any]]) -> None:
+    run_at_next_tick(monkeypatch, lambda client: (_button_dm(client, "U0AAA"),
+                                                  _button_dm(client, "U0BBB")))
+    session = Session(sandbox)
+
+    shown = session.type(":advance 5m")
+    as_ana = session.type(":click 1")
+    as_ben = session.type(":as ben", ":click 1")
+
+    assert "Impact Bot (DM to you):\n  Reminder for U0AAA    [ Got it ]" in shown
+    assert "Impact Bot (DM to @ben):\n  Reminder for U0BBB    [ Got it ]" in shown
+    assert "(@ben, :click 1 = Got it)" in shown
+    assert "You pressed [ Got it ]." in as_ana and "You pressed [ Got it ]." in as_ben
+    pressed = [(b["user"]["id"], b["actions"][0]["value"], b["container"]["channel_id"])
+               for b in received if b.get("type") == "block_actions"]
+    assert pressed == [("U0AAA", "U0AAA", "D0AAA"), ("U0BBB", "U0BBB", "D0BBB")]
+
+
+def test_a_shared_file_is_previewed(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = "".join(f"row {n}\n" for n in range(1, 9))
+    run_at_next_tick(monkeypatch, lambda client: client.files_upload_v2(
+        channel="C0BACKBONE", content="measure,value\n" + rows, filename="reports.csv",
+        title="reports.csv"))
+
+    out = Session(sandbox).type(":advance 5m")
+
+    assert "Impact Bot shared a file in #backbone: reports.csv" in out
+    assert "  measure,value\n  row 1\n  row 2\n  row 3\n  row 4\n  … 4 more line(s)" in out
+
+
+def test_a_modal_belongs_to_whoever_opened_it(form_flow: Sandbox) -> None:
+    session = Session(form_flow)
+    session.type(":advance 1h", ":click 1")
+
+    assert session.console.prompt() == "ana@#general [Families served]> "
+    out = session.type(":as ben", ":submit amount=3 site=north")
+    assert "No modal is open" in out
+    assert session.console.prompt() == "ben@#general> "
+    assert "✓ submitted" in session.type(":as ana", ":submit amount=3 site=north")
+
+
 def test_plain_text_is_posted_as_you_and_a_reaction_reaches_the_app(
         sandbox: Sandbox, received: list[dict[str, Any]]) -> None:
     session = Session(sandbox)
