@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -78,12 +78,6 @@ class Console:
         self._seen_calls = len(self.emu.calls)
         self._seen_posts = len(self.emu.response_posts)
         self._seen_invalid = len(self.emu.invalid_payloads)
-        self._handlers: dict[str, Callable[[str], bool]] = {
-            "help": self.cmd_help, "as": self.cmd_as, "in": self.cmd_in, "react": self.cmd_react,
-            "advance": self.cmd_advance, "time": self.cmd_time, "click": self.cmd_click,
-            "submit": self.cmd_submit, "close": self.cmd_close, "home": self.cmd_home,
-            "share": self.cmd_share, "who": self.cmd_who, "quit": lambda _args: False,
-        }
 
     # ------------------------------------------------------------------ names
     def name(self, user_id: str | None) -> str:
@@ -115,8 +109,10 @@ class Console:
         try:
             line = cc.parse_line(text)
             if line.kind == "command":
-                return self._handlers[line.name](line.args)
-            if line.kind == "slash":
+                if line.name == "quit":
+                    return False
+                getattr(self, f"cmd_{line.name}")(line.args)
+            elif line.kind == "slash":
                 self.slash(line.name, line.args)
             elif line.kind == "message":
                 self.post(line.args)
@@ -146,26 +142,24 @@ class Console:
         self.say(f"  ✓ posted in {self.where(self.channel)}")
 
     # ------------------------------------------------------------------ console commands
-    def cmd_help(self, _args: str) -> bool:
+    def cmd_help(self, _args: str) -> None:
         self.say(cc.help_text())
-        return True
 
-    def cmd_as(self, args: str) -> bool:
+    def cmd_as(self, args: str) -> None:
         self.user = self._find_user(args)
         self.say(f"  You are now {self._describe(self.user)}.")
-        return True
 
-    def cmd_in(self, args: str) -> bool:
+    def cmd_in(self, args: str) -> None:
         wanted = args.strip().lstrip("#").lower()
         for cid, ch in self.emu.channels.items():
             if not ch.is_im and wanted in (cid.lower(), ch.name.lower()):
                 self.channel = cid
                 self.say(f"  You are in #{ch.name}.")
-                return True
+                return
         names = ", ".join(f"#{ch.name}" for ch in self.emu.channels.values() if not ch.is_im)
         raise cc.ConsoleInputError(f"No channel {args.strip() or '(none given)'}. Try: {names}.")
 
-    def cmd_react(self, args: str) -> bool:
+    def cmd_react(self, args: str) -> None:
         words = args.split()
         if not words:
             raise cc.ConsoleInputError("Which emoji? e.g. :react tada")
@@ -175,9 +169,8 @@ class Console:
         self.sandbox.settle()
         self.say(f"  You reacted :{emoji}: to {self._about(message)}.")
         self.report()
-        return True
 
-    def cmd_share(self, args: str) -> bool:
+    def cmd_share(self, args: str) -> None:
         message = self._message_at(args.split())
         reply = self.driver.message_shortcut(self.user, SHORTCUT_CALLBACK, self.channel,
                                              message["ts"])
@@ -185,9 +178,8 @@ class Console:
         self._check(reply)
         self.say(f"  You chose “Share as a win” on {self._about(message)}.")
         self.report()
-        return True
 
-    def cmd_advance(self, args: str) -> bool:
+    def cmd_advance(self, args: str) -> None:
         from bot.scheduler import TICK_MINUTES, run_due_now
 
         total = cc.parse_duration(args)
@@ -200,23 +192,18 @@ class Console:
             self.sandbox.settle()
             self.report(heading=f"── {self._local(now)} ──")
         self.say(f"  Clock moved forward {cc.format_duration(total)}: {self._clock_line()}.")
-        return True
 
-    def cmd_time(self, _args: str) -> bool:
+    def cmd_time(self, _args: str) -> None:
         self.say(f"  {self._clock_line()}")
-        return True
 
-    def cmd_click(self, args: str) -> bool:
+    def cmd_click(self, args: str) -> None:
         target = next((t for t in reversed(self.targets) if t.owner in (None, self.user)), None)
         if target is None:
             raise cc.ConsoleInputError("Nothing to click: you have seen no buttons yet.")
-        try:
-            button = target.buttons[int(args) - 1]
-            if int(args) < 1:
-                raise IndexError
-        except (ValueError, IndexError):
-            raise cc.ConsoleInputError(
-                f"Give a button number from 1 to {len(target.buttons)}.") from None
+        number = args.strip()
+        if not number.isdigit() or not 1 <= int(number) <= len(target.buttons):
+            raise cc.ConsoleInputError(f"Give a button number from 1 to {len(target.buttons)}.")
+        button = target.buttons[int(number) - 1]
         self.say(f"  You pressed [ {button.label} ].")
         kwargs: dict[str, Any] = {"value": button.value, "block_id": button.block_id or "b"}
         if target.view_id is not None or target.home_of is not None:
@@ -230,9 +217,8 @@ class Console:
         self.sandbox.settle()
         self._check(reply)
         self.report(origin=target.channel)
-        return True
 
-    def cmd_submit(self, args: str) -> bool:
+    def cmd_submit(self, args: str) -> None:
         modal = self._open_modal()
         values = cc.submission_values(modal, cc.parse_assignments(args))
         reply = self.driver.view_submission(self.user, modal, values)
@@ -250,9 +236,8 @@ class Console:
             self._close_modal()
             self.say("  ✓ submitted (the modal closed)")
         self.report()
-        return True
 
-    def cmd_close(self, _args: str) -> bool:
+    def cmd_close(self, _args: str) -> None:
         modal = self._open_modal()
         if modal.get("notify_on_close"):
             self._check(self.driver.view_closed(self.user, modal))
@@ -260,9 +245,8 @@ class Console:
         self._close_modal()
         self.say("  (modal closed)")
         self.report()
-        return True
 
-    def cmd_home(self, _args: str) -> bool:
+    def cmd_home(self, _args: str) -> None:
         self.driver.app_home_opened(self.user)
         self.sandbox.settle()
         self.report(home_shown=True)
@@ -271,9 +255,8 @@ class Console:
             self.say("  The app has not published a Home tab for you.")
         else:
             self.show_view(f"{BOT} · your Home tab:", home, home_of=self.user)
-        return True
 
-    def cmd_who(self, _args: str) -> bool:
+    def cmd_who(self, _args: str) -> None:
         from bot.people import identify
 
         with self.sandbox.store.session() as session:
@@ -287,7 +270,6 @@ class Console:
                 you = "  ← you" if uid == self.user else ""
                 self.say(f"  @{user['name']:<6} {uid:<12} {user['real_name']:<14} "
                          f"{user['tz']:<20} {role}{you}")
-        return True
 
     # ------------------------------------------------------------------ helpers
     def _find_user(self, text: str) -> str:

@@ -176,6 +176,8 @@ def test_click_opens_the_modal_and_submit_shows_inline_errors_then_saves(
     session = Session(form_flow)
     session.type(":advance 1h")
 
+    assert session.type(":click 0", ":click 2", ":click one").count(
+        "Give a button number from 1 to 1.") == 3
     opened = session.type(":click 1")
     rejected = session.type(":submit amount=lots site=north")
     saved = session.type(':submit amount=40 site=South note="two new sites"')
@@ -324,6 +326,7 @@ def test_as_and_in_change_who_and_where_you_are(sandbox: Sandbox) -> None:
     out = session.type(":as Bea", ":in #wins", ":as nobody", ":in #nowhere", "/impact help")
 
     assert "You are now @bea (Bea Backbone, America/Chicago)." in out
+    assert "You are in #wins." in out and "No channel #wins" not in out
     assert "bea@#wins> :as nobody" in out
     assert "No one called nobody. Try: bea, ana, ben, cy, dee, eve, otto." in out
     assert "No channel #nowhere. Try: #backbone, #wins, #general, #partners-private." in out
