@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot import console_commands as cc
 from bot.clock import SystemClock
@@ -489,9 +490,14 @@ def _enable_history() -> None:
     with contextlib.suppress(OSError):
         readline.read_history_file(HISTORY_FILE)
     readline.set_history_length(1000)
-    words = [f":{name}" for name in cc.COMMANDS] + ["/impact"]
+    from bot.help import SUBCOMMANDS
+
+    first_words = [f":{name}" for name in cc.COMMANDS] + ["/impact"]
+    subcommands = sorted({usage.split()[0] for usage, _who, _what in SUBCOMMANDS})
 
     def complete(text: str, state: int) -> str | None:
+        typed = readline.get_line_buffer().lstrip()
+        words = subcommands if typed.startswith("/impact ") else first_words
         matches = [w for w in words if w.startswith(text)]
         return matches[state] if state < len(matches) else None
 
@@ -536,7 +542,8 @@ def run_console(demo: bool, database_url: str | None) -> int:
             user, channel, status = (_seed_demo if demo else _seed_from_database)(sandbox)
             console = Console(sandbox, out, user, channel)
             console.say(BANNER)
-            where = "a temporary SQLite file (deleted when you quit)" if scratch else "--database"
+            where = ("a temporary SQLite file, deleted when you quit" if scratch else
+                     make_url(url).render_as_string(hide_password=True))
             console.say(f"{status} Clock: {console._clock_line()}. Data: {where}.")
             console.say()
             interactive = sys.stdin.isatty()
@@ -544,8 +551,11 @@ def run_console(demo: bool, database_url: str | None) -> int:
                 _enable_history()
             lines = _typed_lines(console) if interactive else _piped_lines(console, sys.stdin)
             for line in lines:
-                if not console.handle(line):
-                    break
+                try:
+                    if not console.handle(line):
+                        break
+                except KeyboardInterrupt:
+                    console.say("  (interrupted)")
         return 0
     finally:
         if scratch:

@@ -83,6 +83,15 @@ def test_database_option_keeps_the_data_and_brings_its_people(tmp_path: Path) ->
     assert "partner: North Clinic" in again.stdout
 
 
+def test_demo_runs_on_postgresql_too(tmp_path: Path, postgres_url: str) -> None:
+    result = run_cli(tmp_path, ["/impact help", ":who"], "--demo", "--database", postgres_url)
+
+    assert result.returncode == 0, result.stderr
+    assert "Impact Bot (only you):" in result.stdout
+    assert "partner: North Clinic" in result.stdout
+    assert f"Data: {postgres_url}" in result.stdout
+
+
 # --------------------------------------------------------------------------- in process
 
 
