@@ -92,6 +92,11 @@ class Console:
             return "DM to you" if ch.user == self.user else f"DM to @{self.name(ch.user)}"
         return f"#{ch.name}"
 
+    def place(self, channel_id: str | None) -> str:
+        """`in #wins`, or `(DM to you)`: where something the bot sent went."""
+        where = self.where(channel_id)
+        return f"({where})" if where.startswith("DM") else f"in {where}"
+
     @property
     def modal(self) -> dict[str, Any] | None:
         return self.modals.get(self.user)
@@ -135,7 +140,7 @@ class Console:
         self.sandbox.settle()
         self._check(reply)
         if reply.text:
-            self.show(f"{BOT} (only you):", render_blocks(None, reply.text))
+            self.show(f"{BOT} (only you):", self.render(None, reply.text))
         self.report()
 
     def post(self, text: str) -> None:
@@ -297,8 +302,17 @@ class Console:
 
     def _about(self, message: dict[str, Any]) -> str:
         author = "the bot's" if message.get("bot_id") else f"@{self.name(message.get('user'))}'s"
-        text = render_blocks(message.get("blocks"), message.get("text"))
+        text = self.render(message.get("blocks"), message.get("text"))
         return f"{author} message “{cc.snippet(text)}”"
+
+    def render(self, blocks: Any, text: str | None) -> str:
+        return render_blocks(self._named(blocks), self._named(text))
+
+    def _named(self, obj: Any) -> Any:
+        """Mentions by name (`<@U0AAA>` reads as @ana), as Slack's client shows them."""
+        names = {uid: str(u["name"]) for uid, u in self.emu.users.items()}
+        names.update({cid: ch.name for cid, ch in self.emu.channels.items() if not ch.is_im})
+        return cc.name_mentions(obj, names)
 
     def _describe(self, user_id: str) -> str:
         user = self.emu.users[user_id]
@@ -340,7 +354,7 @@ class Console:
         found = cc.buttons(view.get("blocks"))
         target = Target(found, view_id=None if home_of else view.get("id"), home_of=home_of,
                         owner=home_of or self.user)
-        self.show(header, render_view(view), target)
+        self.show(header, render_view(self._named(view)), target)
         if view.get("type") == "modal" and home_of is None:
             self.modals[self.user] = view
             if cc.fields(view):
@@ -370,7 +384,7 @@ class Console:
         if payload.get("delete_original"):
             self.say(f"{BOT} deleted the message it had sent you.")
             return
-        body = render_blocks(payload.get("blocks"), payload.get("text"))
+        body = self.render(payload.get("blocks"), payload.get("text"))
         if payload.get("response_type") == "in_channel":
             header = f"{BOT} in {self.where(channel)}:"
         elif payload.get("replace_original"):
@@ -385,24 +399,22 @@ class Console:
             self.say(f"  ⚠ the bot's {method} call failed: {response.get('error')}")
         elif method in ("chat.postMessage", "chat.update"):
             message, channel = response.get("message") or {}, str(response.get("channel"))
-            place = self.where(channel)
-            place = f"({place})" if place.startswith("DM") else f"in {place}"
             verb = "" if method == "chat.postMessage" else " edited its message"
             thread = " (in a thread)" if message.get("thread_ts") not in (None,
                                                                           message.get("ts")) else ""
             dm = self.emu.channels.get(channel)
-            self.show(f"{BOT}{verb} {place}{thread}:",
-                      render_blocks(message.get("blocks"), message.get("text")),
+            self.show(f"{BOT}{verb} {self.place(channel)}{thread}:",
+                      self.render(message.get("blocks"), message.get("text")),
                       Target(cc.buttons(message.get("blocks")), channel=channel,
                              ts=message.get("ts"), owner=dm.user if dm and dm.is_im else None))
         elif method == "chat.postEphemeral":
             who = "you" if params.get("user") == self.user else f"@{self.name(params.get('user'))}"
             self.show(f"{BOT} in {self.where(params.get('channel'))} (only {who}):",
-                      render_blocks(params.get("blocks"), params.get("text")),
+                      self.render(params.get("blocks"), params.get("text")),
                       Target(cc.buttons(params.get("blocks")), channel=params.get("channel"),
                              owner=params.get("user")))
         elif method == "chat.delete":
-            self.say(f"{BOT} deleted a message in {self.where(params.get('channel'))}.")
+            self.say(f"{BOT} deleted a message {self.place(params.get('channel'))}.")
         elif method in ("views.open", "views.push"):
             self.show_view(f"{BOT} opened a modal:", response["view"])
         elif method == "views.update" and response["view"].get("type") == "modal":
@@ -413,7 +425,7 @@ class Console:
             self.say(f"  ({BOT} updated {whose} Home tab: :home to see it)")
         elif method == "files.completeUploadExternal":
             for file in params.get("files") or []:
-                self.say(f"{BOT} shared a file in {self.where(params.get('channel_id'))}: "
+                self.say(f"{BOT} shared a file {self.place(params.get('channel_id'))}: "
                          f"{file.get('title') or file.get('id')}")
                 uploaded = [f for f in self.emu.uploaded_files if f.file_id == file.get("id")]
                 for line in cc.preview(uploaded[0].bytes if uploaded else b""):

@@ -294,3 +294,18 @@ def preview(data: bytes, lines: int = 5) -> list[str]:
     shown = text.splitlines()
     more = len(shown) - lines
     return shown[:lines] + ([f"… {more} more line(s)"] if more > 0 else [])
+
+
+_MENTION = re.compile(r"<([@#])([UWCG][A-Z0-9]+)>")
+
+
+def name_mentions(obj: Any, names: dict[str, str]) -> Any:
+    """Give bare `<@U…>` / `<#C…>` mentions their names, in text, blocks or a view."""
+    if isinstance(obj, str):
+        return _MENTION.sub(lambda m: f"<{m[1]}{m[2]}|{names[m[2]]}>" if m[2] in names
+                            else m[0], obj)
+    if isinstance(obj, list):
+        return [name_mentions(item, names) for item in obj]
+    if isinstance(obj, dict):
+        return {key: name_mentions(value, names) for key, value in obj.items()}
+    return obj

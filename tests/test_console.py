@@ -38,7 +38,8 @@ def run_cli(tmp_path: Path, lines: list[str], *args: str) -> subprocess.Complete
 
 def test_piped_demo_session_reads_like_a_transcript(tmp_path: Path) -> None:
     result = run_cli(tmp_path, [":help", "/impact help", "Our clinic enrolled 40 families!",
-                                ":react tada", ":advance 1d", ":quit", "never read"], "--demo")
+                                ":as ben", ":react tada", ":advance 1d", ":quit", "never read"],
+                     "--demo")
 
     out = result.stdout
     assert result.returncode == 0, result.stderr
@@ -54,6 +55,7 @@ def test_piped_demo_session_reads_like_a_transcript(tmp_path: Path) -> None:
     for usage, _who, _what in SUBCOMMANDS:
         assert f"/impact {usage}" in out
     assert "✓ posted in #general" in out
+    assert "ben@#general> :react tada" in out
     assert "You reacted :tada: to @ana's message “Our clinic enrolled 40 families!”." in out
     assert "Clock moved forward 1d" in out
     assert "never read" not in out  # :quit stopped reading
@@ -264,6 +266,24 @@ def test_only_the_person_a_dm_went_to_can_press_its_buttons(
     pressed = [(b["user"]["id"], b["actions"][0]["value"], b["container"]["channel_id"])
                for b in received if b.get("type") == "block_actions"]
     assert pressed == [("U0AAA", "U0AAA", "D0AAA"), ("U0BBB", "U0BBB", "D0BBB")]
+
+
+def test_mentions_read_as_names(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_at_next_tick(monkeypatch, lambda client: client.chat_postMessage(
+        channel="C0GENERAL", text="<@U0BBB> shared a win in <#C0WINS> (<@U0NOBODY>)"))
+
+    out = Session(sandbox).type(":advance 5m")
+
+    assert "Impact Bot in #general:\n  @ben shared a win in #wins (@U0NOBODY)" in out
+
+
+def test_name_mentions_reaches_into_blocks() -> None:
+    names = {"U0AAA": "ana", "C0WINS": "wins"}
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "<@U0AAA> in <#C0WINS>"}}]
+
+    assert cc.name_mentions(blocks, names) == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "<@U0AAA|ana> in <#C0WINS|wins>"}}]
+    assert cc.name_mentions("<@U0AAA|Ana A> <!here>", names) == "<@U0AAA|Ana A> <!here>"
 
 
 def test_a_shared_file_is_previewed(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
