@@ -369,14 +369,24 @@ class Console:
         self._seen_calls += len(calls)
         self._seen_posts += len(posts)
         self._seen_invalid += len(invalid)
-        shown = [c for c in calls if cc.worth_showing(c.method, c.response, home_shown
-                                                      and c.params.get("user_id") == self.user)]
+        shown = [c for c in calls if c.method in cc.VISIBLE_METHODS]
         if heading and (shown or posts or invalid):
             self.say(heading)
         for post in posts:
             self._show_response_post(post.payload, origin or self.channel)
+        homes: list[str] = []  # Home tabs are republished often: one line for all of them
         for call in shown:
-            self._show_call(call.method, call.params, call.response)
+            view = call.response.get("view")
+            if call.response.get("ok") and isinstance(view, dict) and view.get("type") == "home":
+                homes.extend(uid for uid, home in self.emu.home_views.items()
+                             if home.get("id") == view.get("id"))
+            else:
+                self._show_call(call.method, call.params, call.response)
+        owners = [uid for uid in dict.fromkeys(homes) if not (home_shown and uid == self.user)]
+        if owners:
+            whose = ", ".join("you" if uid == self.user else f"@{self.name(uid)}"
+                              for uid in owners)
+            self.say(f"  ({BOT} updated the Home tab of {whose}: :home to see yours)")
         for method, problems in invalid:
             self.say(f"  ⚠ Slack would reject the bot's {method}: {problems}")
 
@@ -419,10 +429,6 @@ class Console:
             self.show_view(f"{BOT} opened a modal:", response["view"])
         elif method == "views.update" and response["view"].get("type") == "modal":
             self.show_view(f"{BOT} updated the modal:", response["view"])
-        elif method in ("views.publish", "views.update"):
-            owner = params.get("user_id")
-            whose = "your" if owner in (None, self.user) else f"@{self.name(owner)}'s"
-            self.say(f"  ({BOT} updated {whose} Home tab: :home to see it)")
         elif method == "files.completeUploadExternal":
             for file in params.get("files") or []:
                 self.say(f"{BOT} shared a file {self.place(params.get('channel_id'))}: "

@@ -274,12 +274,6 @@ VISIBLE_METHODS = frozenset({
 })
 
 
-def worth_showing(method: str, response: dict[str, Any], home_shown_anyway: bool) -> bool:
-    if method not in VISIBLE_METHODS:
-        return False
-    return not (method == "views.publish" and home_shown_anyway and response.get("ok"))
-
-
 def snippet(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

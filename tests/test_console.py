@@ -268,6 +268,18 @@ def test_only_the_person_a_dm_went_to_can_press_its_buttons(
     assert pressed == [("U0AAA", "U0AAA", "D0AAA"), ("U0BBB", "U0BBB", "D0BBB")]
 
 
+def test_home_tab_updates_are_one_line(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = {"type": "home", "blocks": [{"type": "section",
+                                        "text": {"type": "mrkdwn", "text": "Hello"}}]}
+    run_at_next_tick(monkeypatch, lambda client: [
+        client.views_publish(user_id=user, view=home) for user in ("U0AAA", "U0BBB", "U0AAA")])
+
+    out = Session(sandbox).type(":advance 5m")
+
+    assert "  (Impact Bot updated the Home tab of you, @ben: :home to see yours)\n" in out
+    assert "Hello" not in out
+
+
 def test_mentions_read_as_names(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     run_at_next_tick(monkeypatch, lambda client: client.chat_postMessage(
         channel="C0GENERAL", text="<@U0BBB> shared a win in <#C0WINS> (<@U0NOBODY>)"))
