@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 HISTORY_FILE = Path.home() / ".impactbot_history"
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "initiative.yml"
 BOT = "Impact Bot"
-MAX_TICKS = 100  # an :advance runs at most this many scheduler ticks
+MAX_TICKS = 300  # an :advance runs at most this many scheduler ticks
 
 DEMO_PEOPLE = {  # id: (name, real name, time zone)
     "U0BACKBONE1": ("bea", "Bea Backbone", "America/Chicago"),
