@@ -36,7 +36,9 @@ from storage.models import Member, SlackUser
 log = logging.getLogger(__name__)
 
 HISTORY_FILE = Path.home() / ".impactbot_history"
-EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "initiative.yml"
+# The example initiative beside the package (a checkout or editable install), else here.
+EXAMPLE_FILES = (Path(__file__).resolve().parent.parent / "examples" / "initiative.yml",
+                 Path("examples") / "initiative.yml")
 BOT = "Impact Bot"
 MAX_TICKS = 300  # an :advance runs at most this many scheduler ticks
 
@@ -444,9 +446,11 @@ class Console:
 def _seed_demo(sandbox: Sandbox) -> tuple[str, str, str]:
     from bot.importer import import_file
 
-    if not EXAMPLE_FILE.exists():
-        raise UserError(f"{EXAMPLE_FILE} is missing: --demo needs the example initiative")
-    import_file(sandbox.store, EXAMPLE_FILE, sandbox.clock.now())
+    example = next((path for path in EXAMPLE_FILES if path.exists()), None)
+    if example is None:
+        raise UserError("--demo needs examples/initiative.yml: run it from a checkout of "
+                        "impact-bot")
+    import_file(sandbox.store, example, sandbox.clock.now())
     for uid, (name, real_name, tz) in DEMO_PEOPLE.items():
         sandbox.emulator.add_user(uid, name=name, real_name=real_name, tz=tz)
     for cid, (name, private) in DEMO_CHANNELS.items():
