@@ -552,8 +552,20 @@ def _piped_lines(console: Console, stdin: TextIO) -> Iterable[str]:
         yield line
 
 
+def _database_url(url: str) -> str:
+    from bot.errors import ConfigError
+    from bot.settings import _check_database_url
+
+    try:
+        return _check_database_url(url)
+    except ConfigError as exc:  # the same checks as DATABASE_URL, named for the option
+        raise UserError(str(exc).replace("DATABASE_URL", "--database", 1)) from None
+
+
 def run_console(demo: bool, database_url: str | None) -> int:
     _quiet_logging()
+    if database_url is not None:
+        database_url = _database_url(database_url)
     out = sys.stdout
     if hasattr(out, "reconfigure"):
         out.reconfigure(errors="replace")

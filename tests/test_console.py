@@ -85,6 +85,14 @@ def test_database_option_keeps_the_data_and_brings_its_people(tmp_path: Path) ->
     assert "partner: North Clinic" in again.stdout
 
 
+def test_a_bad_database_url_is_one_readable_line(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, [":quit"], "--database", "mysql://db/impact")
+
+    assert result.returncode == 2
+    assert result.stderr == "impactbot: --database must be sqlite or postgresql, not 'mysql'\n"
+    assert result.stdout == ""
+
+
 def test_demo_runs_on_postgresql_too(tmp_path: Path, postgres_url: str) -> None:
     result = run_cli(tmp_path, ["/impact help", ":who"], "--demo", "--database", postgres_url)
 
