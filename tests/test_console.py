@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import console_commands as cc
 from bot import scheduler
-from bot.console import Console
+from bot.console_session import Console
 from bot.emulator import render_view
 from bot.help import SUBCOMMANDS
 from bot.sandbox import Sandbox
