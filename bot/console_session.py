@@ -38,6 +38,8 @@ class Target:
 
 
 class Console:
+    """A person at the terminal: acts as `user` in `channel`, prints what the bot sends."""
+
     def __init__(self, sandbox: Sandbox, out: TextIO, user: str, channel: str) -> None:
         self.sandbox, self.emu, self.driver = sandbox, sandbox.emulator, sandbox.driver
         self.out = out

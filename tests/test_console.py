@@ -157,6 +157,7 @@ def form_flow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setattr(scheduler, "_JOBS", {"console-test": scheduler.JobSpec(
         "console-test", post_form_once)})
     monkeypatch.setattr(scheduler, "_load_job_modules", lambda: None)
+    monkeypatch.setattr(scheduler, "_services", None)  # :advance sets it; put it back after
 
     @sandbox.app.action("console_test_open")
     def open_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -247,6 +248,7 @@ def run_at_next_tick(monkeypatch: pytest.MonkeyPatch, work: Any) -> None:
 
     monkeypatch.setattr(scheduler, "_JOBS", {"console-test": scheduler.JobSpec("t", tick)})
     monkeypatch.setattr(scheduler, "_load_job_modules", lambda: None)
+    monkeypatch.setattr(scheduler, "_services", None)  # :advance sets it; put it back after
 
 
 def _button_dm(client: WebClient, user: str) -> None:
