@@ -184,7 +184,7 @@ def run_console(demo: bool, database_url: str | None) -> int:
     try:
         with Sandbox(url, now=SystemClock().now().replace(second=0, microsecond=0)) as sandbox:
             user, channel, status = (_seed_demo if demo else _seed_from_database)(sandbox)
-            console = Console(sandbox, out, user, channel)
+            console = Console(sandbox, out, user, channel, ansi=out.isatty())
             console.say(BANNER)
             where = ("a temporary SQLite file, deleted when you quit" if scratch else
                      make_url(url).render_as_string(hide_password=True))

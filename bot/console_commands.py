@@ -303,3 +303,15 @@ def name_mentions(obj: Any, names: dict[str, str]) -> Any:
     if isinstance(obj, dict):
         return {key: name_mentions(value, names) for key, value in obj.items()}
     return obj
+
+
+# Slack's emphasis: markers hug the text and sit between spaces or punctuation.
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+BOLD_ON, BOLD_OFF = "\x1b[1m", "\x1b[0m"
+
+
+def emphasis(text: str, *, ansi: bool) -> str:
+    """*bold* and _italic_ as a terminal shows them: bold on a TTY, plain otherwise."""
+    text = _BOLD.sub(lambda m: f"{BOLD_ON}{m[1]}{BOLD_OFF}" if ansi else m[1], text)
+    return _ITALIC.sub(lambda m: m[1], text)

@@ -40,9 +40,10 @@ class Target:
 class Console:
     """A person at the terminal: acts as `user` in `channel`, prints what the bot sends."""
 
-    def __init__(self, sandbox: Sandbox, out: TextIO, user: str, channel: str) -> None:
+    def __init__(self, sandbox: Sandbox, out: TextIO, user: str, channel: str, *,
+                 ansi: bool = False) -> None:
         self.sandbox, self.emu, self.driver = sandbox, sandbox.emulator, sandbox.driver
-        self.out = out
+        self.out, self.ansi = out, ansi
         self.user, self.channel = user, channel
         self.modals: dict[str, dict[str, Any]] = {}  # user id -> the modal open for them
         self.targets: list[Target] = []  # things shown with buttons, oldest first
@@ -278,6 +279,9 @@ class Console:
     def render(self, blocks: Any, text: str | None) -> str:
         return render_blocks(self._named(blocks), self._named(text))
 
+    def tidy(self, rendered: str) -> str:
+        return cc.emphasis(rendered, ansi=self.ansi)
+
     def _named(self, obj: Any) -> Any:
         """Mentions by name (`<@U0AAA>` reads as @ana), as Slack's client shows them."""
         names = {uid: str(u["name"]) for uid, u in self.emu.users.items()}
@@ -313,7 +317,7 @@ class Console:
     # ------------------------------------------------------------------ what the bot sent
     def show(self, header: str, body: str, target: Target | None = None) -> None:
         self.say(header)
-        for line in body.splitlines() or [""]:
+        for line in self.tidy(body).splitlines() or [""]:
             self.say(f"  {line}")
         if target is not None and target.buttons:
             self.targets = [*self.targets[-49:], target]

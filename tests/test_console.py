@@ -185,7 +185,7 @@ def test_advance_runs_due_work_and_shows_when_it_happened(form_flow: Sandbox) ->
     out = Session(form_flow).type(":advance 1h")
 
     assert "── Tue 10 Nov 2026 15:30 CST ──" in out  # 21:30 UTC, in Ana's Chicago time
-    assert "Impact Bot in #general:\n  *Time to report*\n  [ Open form ]" in out
+    assert "Impact Bot in #general:\n  Time to report\n  [ Open form ]" in out
     assert "(:click 1 = Open form)" in out
     assert form_flow.clock.now() == NOW + timedelta(hours=1)
     assert "Clock moved forward 1h: Tue 10 Nov 2026 22:00 UTC" in out
@@ -306,6 +306,19 @@ def test_name_mentions_reaches_into_blocks() -> None:
     assert cc.name_mentions(blocks, names) == [
         {"type": "section", "text": {"type": "mrkdwn", "text": "<@U0AAA|ana> in <#C0WINS|wins>"}}]
     assert cc.name_mentions("<@U0AAA|Ana A> <!here>", names) == "<@U0AAA|Ana A> <!here>"
+
+
+@pytest.mark.parametrize(("text", "plain", "styled"), [
+    ("*Lake County* owes _2 reports_", "Lake County owes 2 reports",
+     "\x1b[1mLake County\x1b[0m owes 2 reports"),
+    ("(*72%*) for `report_open:home-visits`", "(72%) for `report_open:home-visits`",
+     "(\x1b[1m72%\x1b[0m) for `report_open:home-visits`"),
+    ("2*3*4 and snake_case_name, * not bold *", "2*3*4 and snake_case_name, * not bold *",
+     "2*3*4 and snake_case_name, * not bold *"),
+])
+def test_emphasis_reads_as_a_terminal_shows_it(text: str, plain: str, styled: str) -> None:
+    assert cc.emphasis(text, ansi=False) == plain
+    assert cc.emphasis(text, ansi=True) == styled
 
 
 def test_a_shared_file_is_previewed(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
