@@ -315,3 +315,27 @@ def emphasis(text: str, *, ansi: bool) -> str:
     """*bold* and _italic_ as a terminal shows them: bold on a TTY, plain otherwise."""
     text = _BOLD.sub(lambda m: f"{BOLD_ON}{m[1]}{BOLD_OFF}" if ansi else m[1], text)
     return _ITALIC.sub(lambda m: m[1], text)
+
+
+_TYPED_MENTION = re.compile(r"(?<![\w@#])([@#])([a-z0-9][\w.-]*)", re.IGNORECASE)
+_BROADCASTS = ("here", "channel", "everyone")
+
+
+def slack_text(typed: str, users: dict[str, str], channels: dict[str, str]) -> str:
+    """What Slack's client stores for a typed message: &<> escaped, @name and #channel linked.
+
+    `users` and `channels` map lower-case names to ids.
+    """
+    text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def link(m: re.Match[str]) -> str:
+        sigil, name = m[1], m[2].lower()
+        if sigil == "@" and name in _BROADCASTS:
+            return f"<!{name}>"
+        if sigil == "@" and name in users:
+            return f"<@{users[name]}>"
+        if sigil == "#" and name in channels:
+            return f"<#{channels[name]}|{name}>"
+        return m[0]
+
+    return _TYPED_MENTION.sub(link, text)

@@ -114,8 +114,11 @@ class Console:
             self.show(f"{BOT} (only you):", self.render(None, reply.text))
         self.report()
 
-    def post(self, text: str) -> None:
-        self.emu.add_message(self.channel, user=self.user, text=text)
+    def post(self, typed: str) -> None:
+        users = {str(u["name"]).lower(): uid for uid, u in self.emu.users.items()}
+        channels = {ch.name.lower(): cid for cid, ch in self.emu.channels.items() if not ch.is_im}
+        self.emu.add_message(self.channel, user=self.user,
+                             text=cc.slack_text(typed, users, channels))
         self.say(f"  ✓ posted in {self.where(self.channel)}")
 
     # ------------------------------------------------------------------ console commands

@@ -299,6 +299,15 @@ def test_mentions_read_as_names(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatc
     assert "Impact Bot in #general:\n  @ben shared a win in #wins (@U0NOBODY)" in out
 
 
+def test_typed_text_is_stored_the_way_slack_stores_it(sandbox: Sandbox) -> None:
+    out = Session(sandbox).type("@ben & @Cy: 5 > 3 in #wins, @here, @nobody #nowhere")
+
+    (message,) = sandbox.emulator.messages("C0GENERAL")
+    assert message["text"] == ("<@U0BBB> &amp; <@U0CCC>: 5 &gt; 3 in <#C0WINS|wins>, <!here>, "
+                               "@nobody #nowhere")
+    assert "✓ posted in #general" in out
+
+
 def test_name_mentions_reaches_into_blocks() -> None:
     names = {"U0AAA": "ana", "C0WINS": "wins"}
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "<@U0AAA> in <#C0WINS>"}}]
