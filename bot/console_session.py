@@ -280,12 +280,12 @@ class Console:
         return f"{author} message “{cc.snippet(text)}”"
 
     def render(self, blocks: Any, text: str | None) -> str:
-        return render_blocks(self._named(blocks), self._named(text))
+        return render_blocks(self.named(blocks), self.named(text))
 
     def tidy(self, rendered: str) -> str:
         return cc.emphasis(rendered, ansi=self.ansi)
 
-    def _named(self, obj: Any) -> Any:
+    def named(self, obj: Any) -> Any:
         """Mentions by name (`<@U0AAA>` reads as @ana), as Slack's client shows them."""
         names = {uid: str(u["name"]) for uid, u in self.emu.users.items()}
         names.update({cid: ch.name for cid, ch in self.emu.channels.items() if not ch.is_im})
@@ -331,7 +331,7 @@ class Console:
         found = cc.buttons(view.get("blocks"))
         target = Target(found, view_id=None if home_of else view.get("id"), home_of=home_of,
                         owner=home_of or self.user)
-        self.show(header, render_view(self._named(view)), target)
+        self.show(header, render_view(self.named(view)), target)
         if view.get("type") == "modal" and home_of is None:
             self.modals[self.user] = view
             if cc.fields(view):
