@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+    scratch = tmp_path / "tmp"
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TMPDIR": str(scratch),
            "PYTHONIOENCODING": "utf-8"}
     env.pop("LOG_LEVEL", None)
     return subprocess.run([sys.executable, "-m", "bot", "console", *args],
@@ -70,7 +72,7 @@ def test_without_demo_there_is_one_user_and_a_hint_to_import(tmp_path: Path) -> 
     assert "you@#general> :who" in result.stdout
     assert "not in the initiative" in result.stdout
     assert "Impact Bot (only you):" in result.stdout
-    assert not list(tmp_path.glob("**/*.db"))  # the temporary database went with it
+    assert list((tmp_path / "tmp").iterdir()) == []  # the temporary database went with it
 
 
 def test_database_option_keeps_the_data_and_brings_its_people(tmp_path: Path) -> None:
