@@ -183,6 +183,7 @@ def run_console(demo: bool, database_url: str | None) -> int:
     url = database_url or f"sqlite:///{Path(scratch or '.') / 'console.db'}"
     try:
         with Sandbox(url, now=SystemClock().now().replace(second=0, microsecond=0)) as sandbox:
+            sandbox.services.surface = "console"
             user, channel, status = (_seed_demo if demo else _seed_from_database)(sandbox)
             console = Console(sandbox, out, user, channel, ansi=out.isatty())
             console.say(BANNER)

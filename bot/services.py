@@ -39,6 +39,9 @@ class Services:
     settings: Settings
     store: Store
     clock: Clock
+    # Where requests come from: "slack", or "console" for the offline console (reports
+    # made there are recorded with source "console").
+    surface: str = "slack"
 
     def client(self, token: str | None = None) -> WebClient:
         return make_client(self.settings, token)

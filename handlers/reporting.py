@@ -101,7 +101,7 @@ def slack_unescape(text: str) -> str:
 def report_source(services: Services, default: str) -> str:
     """Where a report came from: `slash` or `modal`, or `console` when the offline console
     (same app, emulated Slack) runs it; the console marks its Services `surface="console"`."""
-    return "console" if getattr(services, "surface", None) == "console" else default
+    return "console" if services.surface == "console" else default
 
 
 def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: str, *,

@@ -21,7 +21,8 @@ from bot.console_session import Console
 from bot.emulator import render_view
 from bot.help import SUBCOMMANDS
 from bot.sandbox import Sandbox
-from storage.models import SlackEvent
+from storage.db import Store
+from storage.models import Report, SlackEvent
 from tests.conftest import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,8 @@ def test_piped_demo_session_reads_like_a_transcript(tmp_path: Path) -> None:
     assert "ben@#general> :react tada" in out
     assert "You reacted :tada: to @ana's message “Our clinic enrolled 40 families!”." in out
     assert "Clock moved forward 1d" in out
+    # Ben's reaction shared Ana's message, with credit, in the wins channel.
+    assert "Impact Bot in #wins:\n  :tada: A win from @ana (Lake County Health Dept)" in out
     assert "never read" not in out  # :quit stopped reading
 
 
@@ -85,6 +88,20 @@ def test_database_option_keeps_the_data_and_brings_its_people(tmp_path: Path) ->
     assert "“Healthy Starts Lake County” is loaded from the database" in again.stdout
     assert "u0backbone1@#general> :who" in again.stdout  # the first admin
     assert "partner: North Clinic" in again.stdout
+
+
+def test_reports_made_in_the_console_are_recorded_as_console(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kept.db'}"
+    result = run_cli(tmp_path, ["/impact report prenatal-visits 72 from the console"],
+                     "--demo", "--database", url)
+
+    assert result.returncode == 0, result.stderr
+    assert "72%" in result.stdout
+    store = Store(url)
+    with store.session() as session:
+        (row,) = session.execute(select(Report.value, Report.source, Report.note)).all()
+    store.dispose()
+    assert tuple(row) == (72.0, "console", "from the console")
 
 
 def test_a_bad_database_url_is_one_readable_line(tmp_path: Path) -> None:
