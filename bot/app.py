@@ -10,7 +10,8 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 
 from bot.events import claim_event
-from bot.services import Services
+from bot.executor import ContextExecutor
+from bot.services import Services, make_client
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,9 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
     settings = services.settings
     kwargs: dict[str, Any] = {
         "signing_secret": settings.signing_secret or "",
-        "client": services.client(),
+        # Single-workspace: the bot token. Multi-workspace: no token here; Bolt's
+        # authorize picks each request's workspace token from the installation store.
+        "client": make_client(settings, None if settings.oauth else settings.bot_token),
         # Answer Slack first, work after: listeners run in the executor once ack() returns.
         "process_before_response": False,
         # auth.test runs lazily on the first request, not at import time.
@@ -27,9 +30,14 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
         "raise_error_for_unhandled_request": True,
         "logger": logging.getLogger("bot.slack"),
     }
-    if listener_executor is not None:
-        kwargs["listener_executor"] = listener_executor
+    kwargs["listener_executor"] = listener_executor or ContextExecutor()
+    if settings.oauth:
+        from bot.oauth import oauth_settings
+
+        kwargs["oauth_settings"] = oauth_settings(settings, services.store, services.clock)
     app = App(**kwargs)
+    if settings.oauth:
+        _register_workspaces(app, services)
 
     @app.middleware
     def drop_redelivered_events(body: dict[str, Any], next: Any) -> Any:
@@ -52,3 +60,31 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
 
     register_all(app, services)
     return app
+
+
+def _register_workspaces(app: App, services: Services) -> None:
+    """Multi-workspace mode: every request works in its own workspace's tenant."""
+    from bot.oauth import revoke, tenant_of
+    from storage.tenancy import current_team
+
+    @app.middleware
+    def in_workspace_tenant(context: Any, body: dict[str, Any], next: Any) -> Any:
+        team_id = context.team_id or (body.get("team") or {}).get("id")
+        tenant = tenant_of(services.store, team_id)
+        if tenant is None:
+            # Authorized by Slack but not (or no longer) installed here: touch nothing.
+            log.warning("request from workspace %s, which has no installation", team_id)
+            return BoltResponse(status=200, body="")
+        services.store.provision(tenant)
+        # Bolt runs the listeners after every middleware has returned, so the tenant stays
+        # set for the rest of this request: each HTTP request starts in a fresh context
+        # (bot/web.py), and the executor hands this one on to the listeners it runs.
+        current_team.set(tenant)
+        return next()
+
+    @app.event("app_uninstalled")
+    @app.event("tokens_revoked")
+    def on_revoked(ack: Any, event: dict[str, Any], context: Any) -> None:
+        ack()
+        revoke(services.store, services.settings, services.clock, event,
+               context.team_id, context.enterprise_id)

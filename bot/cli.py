@@ -6,7 +6,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.required = True
     db_sub.add_parser("upgrade", help="apply migrations")
 
+    for tenant_command in (imp, exp, remind, digest):
+        tenant_command.add_argument(
+            "--team", metavar="TEAM_ID",
+            help="multi-workspace mode: the Slack workspace (team id) whose initiative this is")
+
     manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL for HTTP mode (omit for Socket Mode)")
     return parser
@@ -77,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
     try:
-        return _COMMANDS[args.command](args)
+        with _workspace(getattr(args, "team", None)):
+            return _COMMANDS[args.command](args)
     except UserError as exc:
         print(f"impactbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -106,6 +113,20 @@ def _describe(exc: Exception) -> str:
     return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, secrets)
 
 
+@contextmanager
+def _workspace(team_id: str | None) -> Iterator[None]:
+    """`--team`: do the command's database work in that workspace's tenant."""
+    if team_id is None:
+        yield
+        return
+    from storage.tenancy import TEAM_ID, tenant
+
+    if not TEAM_ID.match(team_id):
+        raise UserError(f"--team: {team_id!r} is not a Slack team id (like T0123ABCD)")
+    with tenant(team_id):
+        yield
+
+
 def _settings() -> Settings:
     settings = load_settings()
     configure_logging(settings)
@@ -119,6 +140,10 @@ def _services(settings: Settings, *, at: str | None = None) -> Services:
 
     store = Store(settings.database_url)
     store.upgrade()
+    from storage.tenancy import current_team
+
+    if current_team.get() is not None:
+        store.provision(current_team.get() or "")
     clock: ManualClock | SystemClock
     if at is not None:
         try:
@@ -154,6 +179,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = _settings()
     store = Store(settings.database_url)
     store.upgrade()
+    if args.team:
+        store.provision(args.team)
     result = import_file(store, args.file, SystemClock().now())
     print(f"Imported {args.file}. {result.summary()}")
     return EXIT_OK

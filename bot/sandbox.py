@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from dataclasses import replace
 from datetime import datetime
@@ -23,6 +23,7 @@ from slack_bolt import App
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.emulator import SlackDriver, SlackEmulator
+from bot.executor import ContextExecutor
 from bot.services import Services
 from bot.settings import Settings
 from bot.web import make_wsgi_app
@@ -31,11 +32,11 @@ from storage.db import Store
 log = logging.getLogger(__name__)
 
 
-class TrackingExecutor(ThreadPoolExecutor):
+class TrackingExecutor(ContextExecutor):
     """Runs listeners after the ack, and can tell when all of them have finished."""
 
     def __init__(self, max_workers: int = 8) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+        super().__init__(max_workers=max_workers)
         self._futures: set[Future[Any]] = set()
         self._lock = threading.Lock()
 
@@ -92,9 +93,14 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._own_emulator:
             self.emulator.start()
+        base = self._base_settings
+        if base.client_id is not None:
+            # Multi-workspace mode: the emulator's OAuth app; tokens come from installs.
+            base = replace(base, client_id=self.emulator.oauth.client_id,
+                           client_secret=self.emulator.oauth.client_secret)
         settings = replace(
-            self._base_settings,
-            bot_token=self.emulator.bot_token,
+            base,
+            bot_token=None if base.client_id is not None else self.emulator.bot_token,
             signing_secret=self._base_settings.signing_secret or secrets.token_hex(16),
             api_url=self.emulator.api_url,
             database_url=self._database_url,

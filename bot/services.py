@@ -44,4 +44,15 @@ class Services:
     surface: str = "slack"
 
     def client(self, token: str | None = None) -> WebClient:
+        """A Web API client outside a Slack request (scheduled work, the CLI).
+
+        Multi-workspace: the bot token of the current tenant's workspace, rotated when due.
+        """
+        if token is None and self.settings.oauth:
+            from bot.oauth import bot_token
+            from storage.tenancy import current_team
+
+            team_id = current_team.get()
+            if team_id is not None:
+                token = bot_token(self.settings, self.store, self.clock, team_id)
         return make_client(self.settings, token)

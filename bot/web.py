@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,6 +28,8 @@ def make_wsgi_app(app: App, store: Store) -> WSGIApp:
             start_response(status, [("Content-Type", "application/json"),
                                     ("Content-Length", str(len(body)))])
             return [body]
-        return slack(environ, start_response)
+        # A fresh context per request: nothing (the workspace tenant above all) carries over
+        # from the previous request this thread served.
+        return contextvars.Context().run(slack, environ, start_response)
 
     return application

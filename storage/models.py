@@ -300,3 +300,22 @@ class Voice(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
     relayed_at: Mapped[datetime | None]
+
+
+# --- workspaces (multi-workspace mode; default schema only) ------------------------------
+
+
+class Workspace(Base):
+    """A Slack workspace the app is installed in, and whose initiative data it uses.
+
+    `tenant_team_id` is the workspace whose tenant holds the initiative: itself, or for a
+    partner's workspace in a Slack Connect network, the initiative's home workspace.
+    """
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_team_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_name: Mapped[str | None] = mapped_column(String(200))
+    installed_at: Mapped[datetime]
+    uninstalled_at: Mapped[datetime | None]

@@ -84,12 +84,21 @@ def postgres_url() -> str:
     return PG_URL
 
 
+OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
+
+
 def _truncate_postgres(url: str) -> None:
+    """Empty every table of the default schema and drop every workspace tenant schema."""
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = [t.name for t in Base.metadata.sorted_tables] + list(OAUTH_TABLES)
+    tables = ", ".join(f'"{name}"' for name in names)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        tenants = connection.execute(text(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ws\\_%'")).scalars().all()
+        for schema in tenants:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
 
 

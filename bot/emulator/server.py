@@ -7,6 +7,7 @@ lock; every request notifies a condition so tests can `wait_for(...)` instead of
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import email.parser
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.emulator import oauth
 from bot.emulator.blockkit import problems, view_problems
 
 JSON_PARAMS = ("blocks", "view", "metadata", "files", "attachments", "users_list")
@@ -142,6 +144,8 @@ class SlackEmulator:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.bot_token = bot_token
+        self.oauth = oauth.OAuthState()
+        self._caller_team: str | None = None
         self.app_id = app_id
         self._ts_base = ts_base
         self._last_ts_us = 0
@@ -413,6 +417,22 @@ class SlackEmulator:
         return [m for m in self.messages(channel) if m.get("bot_id") == self.bot_id]
 
     # ------------------------------------------------------------------ records
+    def add_team(self, team_id: str, name: str) -> None:
+        """Another workspace that can install the app (multi-workspace mode)."""
+        with self._lock:
+            self.oauth.teams[team_id] = name
+
+    def issue_oauth_code(self, team_id: str, *, user: str = "U0INSTALLER",
+                         rotating: bool = False) -> str:
+        """The code Slack would hand the app's redirect URL after an install."""
+        with self._lock:
+            return oauth.issue_code(self.oauth, team_id, user, rotating)
+
+    def revoke_team_tokens(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working."""
+        with self._lock:
+            oauth.revoke_team(self.oauth, team_id)
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -559,13 +579,19 @@ class SlackEmulator:
     def _dispatch(
         self, method: str, params: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "oauth.v2.access":  # client credentials, not a token
+            try:
+                return 200, {"ok": True, **oauth.access(self, params)}, {}
+            except oauth.OAuthFailure as failure:
+                return 200, {"ok": False, "error": failure.error}, {}
         impl = _METHODS.get(method)
         if impl is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
         if token is None:
             return 200, {"ok": False, "error": "not_authed"}, {}
-        if token != self.bot_token:
+        if oauth.team_of_token(self, token) is None:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        self._caller_team = oauth.team_of_token(self, token)
         fault = self._injected_fault(method, params)
         if fault is not None:
             return fault
@@ -682,11 +708,12 @@ class SlackEmulator:
 
     # ------------------------------------------------------------------ methods
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        team_id = self._caller_team or self.team_id
         return {
             "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_name,
+            "team": self.oauth.teams.get(team_id, self.team_name),
             "user": self.users[self.bot_user_id]["name"],
-            "team_id": self.team_id,
+            "team_id": team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
@@ -1215,6 +1242,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             auth = self.headers.get("Authorization") or ""
             token: str | None = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+            if auth.lower().startswith("basic "):  # oauth.v2.access sends client credentials
+                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+                params.setdefault("client_id", user)
+                params.setdefault("client_secret", password)
             if token is None and isinstance(params.get("token"), str):
                 token = params.pop("token")
             status, resp, headers = emu._handle_api(method, params, token)

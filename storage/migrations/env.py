@@ -1,30 +1,54 @@
-"""Alembic environment: the engine is handed in by storage.db.upgrade()."""
+"""Alembic environment: the engine is handed in by storage.db.upgrade().
+
+With a tenant schema (PostgreSQL multi-workspace mode) the migrations run with that schema
+first on the search path, and Alembic keeps its version table there too, so each
+workspace's tables are migrated on their own.
+"""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK = 0x1A7B0C  # pg_advisory_lock key shared by every Impact Bot process
 
 
 def run_migrations_online() -> None:
     engine = config.attributes.get("connection_engine")
     if engine is None:
         engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    schema = config.attributes.get("tenant_schema")
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        # A connection of its own, never returned to a pool with a changed search path.
+        engine = create_engine(engine.url, poolclass=NullPool)
     with engine.connect() as connection:
+        if postgres:
+            # Processes starting together (web workers, the scheduler) migrate one at a
+            # time; the lock goes with the connection.
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+        if schema:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            connection.execute(text(f'SET search_path TO "{schema}"'))
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            version_table_schema=schema,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+    if postgres:
+        engine.dispose()
 
 
 run_migrations_online()

@@ -1,0 +1,160 @@
+"""Multi-workspace mode: OAuth installs, each workspace's data in its own tenant, token
+rotation, uninstalls — through Bolt's install pages and signed requests."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.emulator import SlackDriver
+from bot.importer import import_file
+from bot.sandbox import Sandbox
+from bot.settings import Settings
+from storage.models import Report, Workspace
+from storage.tenancy import tenant
+from tests.conftest import EXAMPLE, NOW, populate_world
+
+TEAM_A, TEAM_B = "T0HEALTH", "T0SCHOOL"
+SCHOOL = Path(__file__).parent / "fixtures" / "school-initiative.yml"
+
+
+@dataclass
+class Install:
+    status: int
+    page: str
+
+
+def install(sandbox: Sandbox, team_id: str, *, rotating: bool = False) -> Install:
+    """What a person does: open /slack/install, approve in Slack, land on the redirect."""
+    with urllib.request.urlopen(f"{sandbox.base_url}/slack/install", timeout=10) as response:
+        page = response.read().decode()
+        # Bolt's state cookie is `Secure`; a browser on https would send it back.
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+    authorize = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
+    assert authorize, page
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize.group(1).replace("&amp;", "&"))
+                                  .query)
+    assert query["client_id"] == [sandbox.emulator.oauth.client_id]
+    assert "commands" in query["scope"][0].split(",")
+    code = sandbox.emulator.issue_oauth_code(team_id, rotating=rotating)
+    redirect = (f"{sandbox.base_url}/slack/oauth_redirect?"
+                + urllib.parse.urlencode({"code": code, "state": query["state"][0]}))
+    request = urllib.request.Request(redirect, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return Install(response.status, response.read().decode())
+
+
+@pytest.fixture
+def multi(database_url: str) -> Iterator[Sandbox]:
+    with Sandbox(database_url, now=NOW, upgrade=True,
+                 settings=Settings(client_id="set-by-sandbox", client_secret="x")) as sandbox:
+        populate_world(sandbox)
+        for user, name in (("U0BADMIN", "Bo Admin"), ("U0BLIB", "Li Library")):
+            sandbox.emulator.add_user(user, real_name=name)
+        sandbox.emulator.add_team(TEAM_A, "Healthy Starts")
+        sandbox.emulator.add_team(TEAM_B, "Ready for School")
+        yield sandbox
+        sandbox.settle()
+        assert sandbox.emulator.invalid_payloads == []
+
+
+def driver_for(sandbox: Sandbox, team_id: str) -> SlackDriver:
+    return SlackDriver(sandbox.driver.app_url, sandbox.settings.signing_secret or "",
+                       sandbox.emulator, team_id=team_id)
+
+
+def setup_both(sandbox: Sandbox) -> tuple[SlackDriver, SlackDriver]:
+    assert install(sandbox, TEAM_A).status == 200
+    assert install(sandbox, TEAM_B).status == 200
+    with tenant(TEAM_A):
+        import_file(sandbox.store, EXAMPLE, NOW)
+    with tenant(TEAM_B):
+        import_file(sandbox.store, SCHOOL, NOW)
+    return driver_for(sandbox, TEAM_A), driver_for(sandbox, TEAM_B)
+
+
+def test_install_round_trip_then_requests_use_that_workspaces_token(multi: Sandbox) -> None:
+    result = install(multi, TEAM_A)
+
+    assert result.status == 200
+    (exchange,) = multi.emulator.calls_to("oauth.v2.access")
+    token = exchange.response["access_token"]
+    with multi.store.global_session() as session:
+        workspace = session.get(Workspace, TEAM_A)
+        assert workspace is not None and workspace.uninstalled_at is None
+    with tenant(TEAM_A):
+        import_file(multi.store, EXAMPLE, NOW)
+
+    driver_for(multi, TEAM_A).command("U0AAA", "report")  # opens the report modal
+    multi.settle()
+
+    (opened,) = multi.emulator.calls_to("views.open")
+    assert opened.token == token
+    assert opened.params["view"]["callback_id"] == "report_submit"
+
+
+def test_a_workspace_cannot_read_or_change_another_workspaces_data(multi: Sandbox) -> None:
+    health, school = setup_both(multi)
+
+    health.command("U0AAA", "report prenatal-visits 72")
+    school.command("U0BLIB", "report prenatal-visits 50")  # A's measure, from B
+    school.command("U0AAA", "report prenatal-visits 10")  # A's member, arriving via B
+    school.command("U0BLIB", "measures")
+    school.command("U0BADMIN", "export")
+    multi.settle()
+
+    posts = [p.payload["text"] for p in multi.emulator.response_posts]
+    assert "72%" in posts[0]
+    assert "prenatal-visits" in posts[1] and "72" not in posts[1]  # B: no such measure
+    assert "72" not in posts[2]
+    assert "Children at story time" in posts[3]
+    assert "prenatal" not in posts[3].lower() and "72" not in posts[3]
+    (upload,) = multi.emulator.uploaded_files
+    assert b"prenatal" not in upload.bytes and b"72" not in upload.bytes
+    with tenant(TEAM_A), multi.store.session() as session:
+        assert session.scalars(select(Report.value)).all() == [72.0]
+    with tenant(TEAM_B), multi.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_a_rotating_token_is_refreshed_before_use(multi: Sandbox) -> None:
+    multi.emulator.oauth.expires_in = 60 * 60  # inside Bolt's 2-hour refresh window
+    install(multi, TEAM_A, rotating=True)
+    first = multi.emulator.calls_to("oauth.v2.access")[0].response["access_token"]
+    with tenant(TEAM_A):
+        import_file(multi.store, EXAMPLE, NOW)
+
+    driver_for(multi, TEAM_A).command("U0AAA", "report")
+    multi.settle()
+
+    refresh = multi.emulator.calls_to("oauth.v2.access")[1]
+    assert refresh.params["grant_type"] == "refresh_token"
+    (opened,) = multi.emulator.calls_to("views.open")
+    assert opened.token == refresh.response["access_token"] != first
+
+
+def test_uninstall_forgets_the_token_and_stops_answering(multi: Sandbox) -> None:
+    health, _ = setup_both(multi)
+    health.event({"type": "app_uninstalled"}, event_id="EvUNINSTALL")
+    multi.settle()
+    multi.emulator.revoke_team_tokens(TEAM_A)
+
+    reply = health.command("U0AAA", "report prenatal-visits 72")
+    multi.settle()
+
+    with multi.store.global_session() as session:
+        workspace = session.get(Workspace, TEAM_A)
+        assert workspace is not None and workspace.uninstalled_at is not None
+    assert reply.status == 200
+    (answer,) = multi.emulator.response_posts  # Bolt's, not ours: nothing was recorded
+    assert "install this app" in answer.payload["text"]
+    assert multi.emulator.calls_to("views.open") == []
+    with tenant(TEAM_A), multi.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Report)) == 0
