@@ -54,8 +54,9 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
         inserted = session.execute(
             insert(ReminderDelivery).values(**values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        ).rowcount
-        if inserted == 1:
+            .returning(ReminderDelivery.id)
+        ).first()
+        if inserted is not None:
             return Claim(key, 1, user_id)
     with store.session() as session:
         row = session.execute(
