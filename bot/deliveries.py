@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -67,18 +67,22 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
             return ClaimRefused("sent")
         if row.attempts >= MAX_ATTEMPTS:
             return ClaimRefused("given_up")
-        taken = session.execute(
+        taken = _rowcount(session.execute(
             update(ReminderDelivery)
             .where(ReminderDelivery.dedupe_key == key,
                    ReminderDelivery.attempts == row.attempts,
                    ReminderDelivery.sent_at.is_(None),
                    or_(ReminderDelivery.lease_until.is_(None),
                        ReminderDelivery.lease_until <= wall))
-            .values(attempts=row.attempts + 1, lease_until=wall + lease)
-        ).rowcount
+            .values(attempts=row.attempts + 1, lease_until=wall + lease)))
         if taken == 1:
             return Claim(key, row.attempts + 1, user_id)
         return ClaimRefused("busy", row.lease_until)
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def _mine(session: Session, c: Claim) -> Any:
@@ -89,17 +93,17 @@ def _mine(session: Session, c: Claim) -> Any:
 def renew(store: Store, c: Claim, *, wall: datetime, lease: timedelta) -> bool:
     """Extend the lease; False if the claim is no longer ours (do not send then)."""
     with store.session() as session:
-        return bool(session.execute(
+        return _rowcount(session.execute(
             update(ReminderDelivery).where(*_mine(session, c))
-            .values(lease_until=wall + lease)).rowcount == 1)
+            .values(lease_until=wall + lease))) == 1
 
 
 def record_sent(store: Store, c: Claim, *, now: datetime, channel: str, ts: str) -> bool:
     with store.session() as session:
-        return bool(session.execute(
+        return _rowcount(session.execute(
             update(ReminderDelivery).where(*_mine(session, c))
             .values(sent_at=now, channel=channel, ts=ts, lease_until=None,
-                    last_error=None)).rowcount == 1)
+                    last_error=None))) == 1
 
 
 def release(store: Store, c: Claim, *, error: str, retry_at: datetime) -> None:

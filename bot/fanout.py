@@ -43,17 +43,24 @@ def wall_clock() -> datetime:
 
 
 class Pacer:
-    """One send slot every 1/rate seconds, shared by all threads; 429 pauses all of them."""
+    """Send slots at `rate` a second with bursts of `burst`, shared by all threads.
 
-    def __init__(self, rate: float, *, monotonic: Callable[[], float] = time.monotonic,
+    A generic cell rate algorithm: each caller reserves the earliest slot the limit allows
+    and sleeps until then. A 429 (`hold_off`) moves every later slot past Retry-After; a
+    slot spent on an attempt Slack failed with 5xx is given back (`refund`).
+    """
+
+    def __init__(self, rate: float, burst: int = 1, *,
+                 monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
         self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._tat = 0.0  # theoretical arrival time of the next conforming send
         self._paused_until = 0.0
         self.holds = 0
 
@@ -61,8 +68,8 @@ class Pacer:
         while True:
             with self._lock:
                 now = self._monotonic()
-                slot = max(self._next, now, self._paused_until)
-                self._next = slot + self.interval
+                slot = max(now, self._tat - self.tolerance, self._paused_until)
+                self._tat = max(self._tat, slot) + self.interval
             if slot > now:
                 self._sleep(slot - now)
             with self._lock:
@@ -73,10 +80,11 @@ class Pacer:
     def hold_off(self, seconds: float) -> None:
         with self._lock:
             self.holds += 1
-            until = self._monotonic() + seconds
-            if until > self._paused_until:
-                self._paused_until = until
-                self._next = max(self._next, until)
+            self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    def refund(self) -> None:
+        with self._lock:
+            self._tat = max(self._monotonic(), self._tat - self.interval)
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,7 @@ class Sender:
                     error = "ratelimited"
                     continue  # a 429 was refused: nothing was posted
                 if status >= 500:
+                    self.pacer.refund()
                     uncertain, error = True, f"http {status}"
                     self._backoff(attempt)
                     continue

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import TextIO, TypedDict
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -74,7 +74,7 @@ class TickResult:
 
 
 def run_tick(services: Services, client: WebClient | None, now: datetime,
-             dry_run: bool = False, *, rate: float | None = None,
+             dry_run: bool = False, *, rate: float | None = None, burst: int = 1,
              lease: timedelta | None = None, workers: int = WORKERS,
              progress: Progress | None = None) -> TickResult:
     """One reminder tick as of `now`. Safe to run twice, late, or in two processes at once."""
@@ -97,7 +97,7 @@ def run_tick(services: Services, client: WebClient | None, now: datetime,
 
     lease = lease or DEFAULT_LEASE
     sender = Sender(store=store, poster=bare_client(client, _send_timeout(lease)),
-                    reader=client, pacer=Pacer(rate or DEFAULT_RATE), now=now, lease=lease)
+                    reader=client, pacer=Pacer(rate or DEFAULT_RATE, burst), now=now, lease=lease)
     outbound = [Outbound(dm.key, dm.user_id, dm.nudge, dm.item_dicts(),
                          reminder_message(dm.partner_name, list(dm.items), dm.nudge, dm.key))
                 for dm in result.planned]
@@ -162,26 +162,39 @@ def _settle_busy(sender: Sender, busy: list[Outbound]) -> list[Outcome]:
 # --- the scheduler's job ------------------------------------------------------------------
 
 
-def tick_options() -> dict[str, object]:
-    """Operator overrides from the environment (rate and lease), checked."""
-    options: dict[str, object] = {}
-    for name, key, convert in ((RATE_ENV, "rate", float),
-                               (LEASE_ENV, "lease", lambda v: timedelta(seconds=float(v)))):
-        text = os.environ.get(name, "").strip()
-        if not text:
-            continue
-        try:
-            value = convert(text)
-        except ValueError:
-            raise UserError(f"{name} must be a number, not {text!r}") from None
-        options[key] = value
+class TickOptions(TypedDict, total=False):
+    rate: float
+    lease: timedelta
+
+
+def tick_options() -> TickOptions:
+    """Operator overrides from the environment (send rate, lease seconds), checked."""
+    options = TickOptions()
+    rate, lease = _positive(RATE_ENV), _positive(LEASE_ENV)
+    if rate is not None:
+        options["rate"] = rate
+    if lease is not None:
+        options["lease"] = timedelta(seconds=lease)
     return options
+
+
+def _positive(name: str) -> float | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise UserError(f"{name} must be a positive number, not {text!r}")
+    return value
 
 
 @scheduler.job("reminder-tick")
 def reminder_tick() -> None:
     services = scheduler.services()
-    run_tick(services, services.client(), services.clock.now(), **tick_options())  # type: ignore[arg-type]
+    run_tick(services, services.client(), services.clock.now(), **tick_options())
 
 
 # --- impactbot remind ---------------------------------------------------------------------
@@ -195,9 +208,7 @@ def run_remind_command(services: Services, args: argparse.Namespace) -> int:
         raise UserError("SLACK_BOT_TOKEN is not set: sending reminders needs the bot token "
                         "(or use --dry-run)")
     reporter = _ProgressLine(sys.stderr)
-    result = run_tick(services, client, now, dry_run, progress=reporter,
-                      **tick_options())  # type: ignore[arg-type]
-    reporter.finish()
+    result = run_tick(services, client, now, dry_run, progress=reporter, **tick_options())
     out = sys.stdout
     if dry_run:
         for dm in result.planned:
@@ -234,6 +245,3 @@ class _ProgressLine:
         print(line, file=self.stream, flush=True)
         log.info("%s", line)
         self.printed = True
-
-    def finish(self) -> None:
-        return
