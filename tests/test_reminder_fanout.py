@@ -120,3 +120,15 @@ def test_emulator_429_burst_refuses_calls_with_retry_after() -> None:
             assert exc.response.status_code == 429
             assert int(exc.response.headers["Retry-After"]) in (29, 30)
         assert emu.messages_to_user("U1") == []
+
+
+def test_scheduler_runs_the_reminder_tick_as_a_persistent_job(sandbox: Sandbox) -> None:
+    from bot import scheduler
+
+    sched = scheduler.build(sandbox.services, blocking=False)
+    job = next(j for j in sched.get_jobs() if j.id == "reminder-tick")
+    scheduler.run_due_now(sandbox.services)
+
+    assert job.func_ref == "bot.reminders:reminder_tick"
+    assert job.trigger.interval == timedelta(minutes=5)
+    assert len(sandbox.emulator.calls_to("chat.postMessage")) == 5
