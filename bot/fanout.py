@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 # Slack: chat.postMessage allows about 1 message per second per channel plus a
 # workspace-wide limit "several hundred per minute"; 4/s stays well inside the latter.
 DEFAULT_RATE = 4.0
-TRIES_PER_TICK = 6
+TRIES_PER_TICK = 6  # attempts that failed (5xx, timeouts) before leaving it to next tick
+RATE_LIMITED_TRIES = 30  # 429s waited out for one DM in one tick
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 HISTORY_LIMIT = 100
@@ -127,7 +128,9 @@ class Sender:
     def _deliver(self, out: Outbound, c: Claim) -> Outcome:
         uncertain = c.uncertain
         error = "no attempt"
-        for attempt in range(TRIES_PER_TICK):
+        attempt = rate_limited = 0
+        while attempt < TRIES_PER_TICK and rate_limited < RATE_LIMITED_TRIES:
+            attempt += 1
             if uncertain:
                 try:
                     found = self.find_posted(out.user_id, out.key)
@@ -140,6 +143,7 @@ class Sender:
                                            ts=found[1])
                     log.info("reminder %s was already in the DM; recorded, not resent", out.key)
                     return Outcome(out.key, "found")
+                uncertain = False  # not there: sending is safe until something goes wrong
             self.pacer.wait_turn()
             # Never start a send on a lease that could run out before Slack answers.
             if not deliveries.renew(self.store, c, wall=self.clock(), lease=self.lease):
@@ -155,7 +159,9 @@ class Sender:
                     log.info("Slack asked us to wait %ss (429); pausing all sends", retry_after)
                     self.pacer.hold_off(retry_after)
                     error = "ratelimited"
-                    continue  # a 429 was refused: nothing was posted
+                    # A 429 was refused (nothing posted) and is not a failed attempt.
+                    attempt, rate_limited = attempt - 1, rate_limited + 1
+                    continue
                 if status >= 500:
                     self.pacer.refund()
                     uncertain, error = True, f"http {status}"
@@ -178,7 +184,7 @@ class Sender:
         return Outcome(out.key, "failed", error=error)
 
     def _backoff(self, attempt: int) -> None:
-        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt)
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
         self.sleep(delay * (0.5 + random.random() / 2))
 
     def find_posted(self, user_id: str, key: str) -> tuple[str, str] | None:

@@ -132,3 +132,18 @@ def test_scheduler_runs_the_reminder_tick_as_a_persistent_job(sandbox: Sandbox) 
     assert job.func_ref == "bot.reminders:reminder_tick"
     assert job.trigger.interval == timedelta(minutes=5)
     assert len(sandbox.emulator.calls_to("chat.postMessage")) == 5
+
+
+def test_long_cli_runs_print_progress_with_time_left() -> None:
+    import io
+
+    from bot.reminders import _ProgressLine
+
+    stream = io.StringIO()
+    line = _ProgressLine(stream)
+    line(10, 2000)  # too soon for a line
+    line.started -= 40.0
+    line.last -= 10.0
+    line(1000, 2000)
+
+    assert stream.getvalue().startswith("reminders: 1000/2000 (50%), 40s, about 40s left")
