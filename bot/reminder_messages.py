@@ -57,8 +57,8 @@ def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
         blocks.append(bk.context(f"…and {count - MAX_LISTED} more: use `/impact report` "
                                  "to see them all."))
     blocks.append(bk.actions(bk.button("Snooze one day", SNOOZE_ACTION, delivery_key)))
-    blocks.append(bk.context("Not you this time? `/impact pause DAYS` stops reminders while "
-                             "you are away."))
+    blocks.append(bk.context("Away? `/impact pause DAYS` stops your reminders until you are "
+                             "back."))
     message = bk.message(f"{text} {listing}", blocks)
     message["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {"delivery": delivery_key}}
     return message
