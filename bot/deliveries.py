@@ -40,7 +40,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimRefused:
-    reason: str  # sent | busy | given_up
+    reason: str  # sent | busy (a live sender holds it) | deferred (retry later) | given_up
     lease_until: datetime | None = None
 
 
@@ -61,7 +61,7 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
     with store.session() as session:
         row = session.execute(
             select(ReminderDelivery.attempts, ReminderDelivery.sent_at,
-                   ReminderDelivery.lease_until)
+                   ReminderDelivery.lease_until, ReminderDelivery.last_error)
             .where(ReminderDelivery.dedupe_key == key)).one()
         if row.sent_at is not None:
             return ClaimRefused("sent")
@@ -74,10 +74,12 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
                    ReminderDelivery.sent_at.is_(None),
                    or_(ReminderDelivery.lease_until.is_(None),
                        ReminderDelivery.lease_until <= wall))
-            .values(attempts=row.attempts + 1, lease_until=wall + lease)))
+            .values(attempts=row.attempts + 1, lease_until=wall + lease, last_error=None)))
         if taken == 1:
             return Claim(key, row.attempts + 1, user_id)
-        return ClaimRefused("busy", row.lease_until)
+        # Released with an error and a later retry time, or held by a live sender.
+        reason = "deferred" if row.last_error is not None else "busy"
+        return ClaimRefused(reason, row.lease_until)
 
 
 def _rowcount(result: Any) -> int:

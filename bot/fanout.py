@@ -100,7 +100,7 @@ class Outbound:
 @dataclass(frozen=True)
 class Outcome:
     key: str
-    status: str  # sent | found | already | busy | failed | given_up | lost
+    status: str  # sent | found | already | busy | deferred | failed | given_up | lost
     lease_until: datetime | None = None
     error: str | None = None
 

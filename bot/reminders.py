@@ -60,7 +60,7 @@ class TickResult:
 
     @property
     def failed(self) -> int:
-        return self.count("failed", "given_up", "lost", "busy")
+        return self.count("failed", "deferred", "given_up", "lost", "busy")
 
     def summary(self) -> str:
         when = self.now.strftime("%Y-%m-%dT%H:%MZ")

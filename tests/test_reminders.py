@@ -275,3 +275,22 @@ def test_dry_run_lists_who_would_get_what_and_sends_nothing(sandbox: Sandbox) ->
     assert sandbox.emulator.calls_to("chat.postMessage") == []
     with sandbox.store.session() as session:
         assert session.scalar(select(func.count()).select_from(ReminderDelivery)) == 0
+
+
+def test_dm_slack_refuses_is_reported_and_left_for_later_without_holding_up_the_tick(
+        sandbox: Sandbox) -> None:
+    sandbox.emulator.add_user("U0CCC", real_name="Cy Clinic", tz="America/Los_Angeles",
+                              deleted=True)  # deactivated: Slack refuses the DM
+
+    first = tick(sandbox, NOW)
+    second = tick(sandbox, NOW)
+
+    assert (first.sent, first.failed) == (4, 1)
+    assert [o.error for o in first.outcomes if o.status == "failed"] == ["channel_not_found"]
+    assert [o.status for o in second.outcomes] == ["deferred"]
+    assert second.elapsed < 5  # it did not wait for the retry time
+    with sandbox.store.session() as session:
+        row = session.scalar(select(ReminderDelivery)
+                             .where(ReminderDelivery.user_id == "U0CCC"))
+        assert row is not None and row.sent_at is None
+        assert (row.attempts, row.last_error) == (1, "channel_not_found")
