@@ -83,7 +83,9 @@ def build(svc: Services, *, blocking: bool) -> BaseScheduler:
         executors={"default": ThreadPoolExecutor(max_workers=2)},
         job_defaults={
             # A tick computes everything due from the database, so a late or merged run
-            # loses nothing: run missed ticks once (coalesce), however late.
+            # loses nothing: run missed ticks once (coalesce), however late (no grace
+            # limit). One at a time per process; across processes our claims keep side
+            # effects single (docs/reminders.md).
             "coalesce": True,
             "max_instances": 1,
             "misfire_grace_time": None,

@@ -3,10 +3,11 @@
 from bot.emulator.blockkit import problems, view_problems
 from bot.emulator.driver import Reply, SlackDriver
 from bot.emulator.render import render_blocks, render_view
-from bot.emulator.server import Call, ResponsePost, SlackEmulator, UploadedFile
+from bot.emulator.server import Call, Hold, ResponsePost, SlackEmulator, UploadedFile
 
 __all__ = [
     "Call",
+    "Hold",
     "Reply",
     "ResponsePost",
     "SlackDriver",

@@ -102,6 +102,28 @@ class _RateLimit:
     channel_buckets: dict[str, _Bucket] = field(default_factory=dict)
 
 
+class Hold:
+    """A call the emulator completes and then holds open: the client never hears back.
+
+    `hold(method, nth=n)`: the n-th successful call to `method` is processed (a message is
+    stored) and its answer withheld until `release()`; every later call to the method is
+    withheld *unprocessed* and, once released, answered 503 without being processed. A test
+    can then kill the caller between "Slack did it" and "the caller recorded it".
+    """
+
+    def __init__(self, method: str, nth: int, timeout: float) -> None:
+        self.method = method
+        self.nth = nth
+        self.timeout = timeout
+        self.seen = 0
+        self.tripped = False
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class _Fail(Exception):
     """Raised inside a method implementation to answer {"ok": false, "error": ...}."""
 
@@ -174,6 +196,8 @@ class SlackEmulator:
         self._faults: dict[str, list[tuple[int, int, str | None]]] = {}
         self._failure_rates: dict[str, tuple[float, int, random.Random]] = {}
         self._rate_limits: dict[str, _RateLimit] = {}
+        self._bursts: dict[str, float] = {}  # method -> monotonic end of a 429 burst
+        self._holds: dict[str, Hold] = {}
 
         self.add_user(bot_user_id, name="impactbot", real_name="Impact Bot", is_bot=True)
 
@@ -509,11 +533,29 @@ class SlackEmulator:
                 bucket=_Bucket(per_second, float(burst), float(burst), now),
             )
 
+    def rate_limit_burst(self, method: str, seconds: float) -> None:
+        """For the next `seconds`, every call to `method` gets 429 with the remaining
+        time as Retry-After (Slack throttling a workspace for a while)."""
+        with self._lock:
+            end = time.monotonic() + seconds
+            self._bursts[method] = max(self._bursts.get(method, 0.0), end)
+
+    def hold(self, method: str, *, nth: int = 1, timeout: float = 60.0) -> Hold:
+        """Complete the nth successful call to `method`, then withhold answers (see Hold)."""
+        with self._lock:
+            hold = Hold(method, nth, timeout)
+            self._holds[method] = hold
+            return hold
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._failure_rates.clear()
             self._rate_limits.clear()
+            self._bursts.clear()
+            for hold in self._holds.values():
+                hold.release()
+            self._holds.clear()
 
     def _injected_fault(
         self, method: str, params: dict[str, Any]
@@ -527,6 +569,9 @@ class SlackEmulator:
             rate, status, rng = fr
             if rng.random() < rate:
                 return self._fault_response(status, 1, None)
+        burst_end = self._bursts.get(method)
+        if burst_end is not None and burst_end > time.monotonic():
+            return self._fault_response(429, math.ceil(burst_end - time.monotonic()), None)
         rl = self._rate_limits.get(method)
         if rl is not None:
             now = time.monotonic()
@@ -562,6 +607,13 @@ class SlackEmulator:
     def _handle_api(
         self, method: str, params: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        hold = self._holds.get(method)
+        with self._cond:
+            withheld = hold is not None and hold.tripped
+        if withheld:
+            assert hold is not None
+            hold.released.wait(hold.timeout)
+            return 503, {"ok": False, "error": "service_unavailable"}, {}
         with self._cond:
             status, resp, headers = self._dispatch(method, params, token)
             self.calls.append(
@@ -573,8 +625,17 @@ class SlackEmulator:
                     status=status,
                 )
             )
+            trip = False
+            if hold is not None and not hold.tripped and status == 200 and resp.get("ok"):
+                hold.seen += 1
+                trip = hold.tripped = hold.seen >= hold.nth
             self._cond.notify_all()
-            return status, resp, headers
+        if trip:
+            assert hold is not None
+            hold.reached.set()
+            self.notify()
+            hold.released.wait(hold.timeout)
+        return status, resp, headers
 
     def _dispatch(
         self, method: str, params: dict[str, Any], token: str | None

@@ -1,0 +1,92 @@
+"""Reminder DM buttons (snooze, skip) and `/impact pause DAYS` / `/impact resume`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import pauses
+from bot.errors import UserError
+from bot.reminder_messages import (
+    REASON_ACTION,
+    REASON_BLOCK,
+    SKIP_ACTION,
+    SKIP_CALLBACK,
+    SNOOZE_ACTION,
+    skip_modal,
+    skipped_message,
+)
+from bot.services import Services
+from bot.skips import measure_name, skip_period
+from handlers.router import CommandContext, Router
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services, router: Router) -> None:
+    def pause_command(ctx: CommandContext) -> None:
+        days = pauses.parse_days(ctx.args)
+        answer = pauses.pause(services.store, ctx.user_id, days, services.clock.now())
+        ctx.reply(f"Reminders paused for {days} day{'s' if days != 1 else ''}. They resume on "
+                  f"{pauses.describe_day(answer.local_until)}. `/impact resume` restarts "
+                  "them sooner.")
+
+    def resume_command(ctx: CommandContext) -> None:
+        was_paused, today = pauses.resume(services.store, ctx.user_id, services.clock.now())
+        day = f"{today:%A} {today.day} {today:%B %Y}"
+        if was_paused:
+            ctx.reply(f"Welcome back! Reminders resume today, {day}.")
+        else:
+            ctx.reply(f"Your reminders were not paused; they carry on as usual from today, "
+                      f"{day}.")
+
+    router.add("pause", pause_command)
+    router.add("resume", resume_command)
+
+    @app.action(SNOOZE_ACTION)
+    def on_snooze(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        snoozed, answer = pauses.snooze(services.store, user_id, services.clock.now())
+        local = answer.local_until
+        if snoozed:
+            text = (f"Snoozed. I'll remind you again tomorrow, {local:%A} at "
+                    f"{local:%H:%M}.")
+        else:
+            text = (f"Your reminders are paused until {pauses.describe_day(local)} already; "
+                    "I'll remind you after that.")
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    @app.action(re.compile(rf"^{SKIP_ACTION}:.+$"))
+    def on_skip_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        action = body["actions"][0]
+        measure_key = action["action_id"].partition(":")[2]
+        period = str(action.get("value") or "")
+        name = measure_name(services.store, measure_key) or measure_key
+        container = body.get("container") or {}
+        meta = {"measure": measure_key, "period": period,
+                "channel": container.get("channel_id"), "ts": container.get("message_ts")}
+        client.views_open(trigger_id=body["trigger_id"], view=skip_modal(name, period, meta))
+
+    @app.view(SKIP_CALLBACK)
+    def on_skip_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                       client: WebClient) -> None:
+        user_id = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        value = (view.get("state", {}).get("values", {}).get(REASON_BLOCK, {})
+                 .get(REASON_ACTION, {}).get("value")) or ""
+        try:
+            skipped = skip_period(services.store, user_id, str(meta.get("measure", "")),
+                                  str(meta.get("period", "")), value, services.clock.now())
+        except UserError as exc:
+            ack(response_action="errors", errors={REASON_BLOCK: str(exc)})
+            return
+        ack()
+        client.chat_postMessage(channel=user_id, **skipped_message(
+            skipped.measure_name, skipped.period, skipped.reason))
