@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.importer import INITIATIVE_ID
-from bot.periods import Cadence, Period, due_date, recent_periods, reporting_period
+from bot.periods import Cadence, Period, as_cadence, due_date, recent_periods, reporting_period
 from bot.progress import Trend, progress_fraction, trend
 from storage.models import (
     Commitment,
@@ -223,11 +223,6 @@ class DigestData:
         return self.now.astimezone(ZoneInfo(self.timezone)).date()
 
 
-def _cadence(value: str) -> Cadence:
-    if value not in ("weekly", "monthly", "quarterly"):
-        raise ValueError(f"unknown cadence {value!r}")
-    return value  # type: ignore[return-value]
-
 
 def build_digest(session: Session, now: datetime) -> DigestData | None:
     """The digest as of `now`, or None when no initiative has been imported."""
@@ -250,7 +245,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             assignments[measure_id].append(partner_id)
 
     # The periods each cadence needs: its reporting period and the ones before it.
-    reporting = {c: reporting_period(c, now, tz) for c in {_cadence(m.cadence) for m in measures}}
+    reporting = {c: reporting_period(c, now, tz) for c in {as_cadence(m.cadence) for m in measures}}
     history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
     lookback = {c: recent_periods(p, _ENGAGEMENT_LOOKBACK) for c, p in reporting.items()}
     measure_ids = [m.id for m in measures]
@@ -266,7 +261,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     today = now.astimezone(tz).date()
     owed = on_time = fresh = pairs = 0
     for measure in measures:
-        cadence = _cadence(measure.cadence)
+        cadence = as_cadence(measure.cadence)
         current = reporting[cadence]
         periods = history[cadence]
         values = [_aggregate(aggregates.get((measure.id, p.key)), measure.aggregate)

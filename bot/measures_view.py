@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import blocks as bk
-from bot.periods import Cadence, Period, recent_periods, reporting_period
+from bot.periods import Period, as_cadence, recent_periods, reporting_period
 from bot.progress import (
     PartnerValue,
     Trend,
@@ -70,7 +70,7 @@ def measure_statuses(session: Session, initiative: Initiative,
                                .order_by(Measure.position, Measure.key)).all()
     if not measures:
         return []
-    windows = {m.id: recent_periods(reporting_period(_cadence(m.cadence), now, tz), HISTORY + 1)
+    windows = {m.id: recent_periods(reporting_period(as_cadence(m.cadence), now, tz), HISTORY + 1)
                for m in measures}
     keys = sorted({p.key for window in windows.values() for p in window})
     rows = session.execute(
@@ -114,11 +114,6 @@ def measure_statuses(session: Session, initiative: Initiative,
         ))
     return out
 
-
-def _cadence(value: str) -> Cadence:
-    if value not in ("weekly", "monthly", "quarterly"):
-        raise ValueError(f"unknown cadence {value!r}")
-    return value  # type: ignore[return-value]
 
 
 # --- rendering ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.periods import Cadence, Period, due_date, reporting_period
+from bot.periods import Period, as_cadence, due_date, reporting_period
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report, Skip
 
 
@@ -56,7 +56,7 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
 
     periods: dict[str, Period] = {}
     for cadence in {m.cadence for _, _, m in rows}:
-        periods[cadence] = reporting_period(_cadence(cadence), now, tz)
+        periods[cadence] = reporting_period(as_cadence(cadence), now, tz)
     keys = [(m.id, partner_id, periods[m.cadence].key) for partner_id, _, m in rows]
 
     reported = set(session.execute(
@@ -87,8 +87,3 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
         ))
     return out
 
-
-def _cadence(value: str) -> Cadence:
-    if value not in ("weekly", "monthly", "quarterly"):
-        raise ValueError(f"unknown cadence {value!r}")
-    return value  # type: ignore[return-value]

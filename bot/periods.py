@@ -61,6 +61,13 @@ class Period:
         return self.key
 
 
+def as_cadence(value: str) -> Cadence:
+    """A stored cadence string, checked (the database holds plain strings)."""
+    if value not in CADENCES:
+        raise ValueError(f"unknown cadence {value!r}")
+    return value
+
+
 def period_containing(cadence: Cadence, day: date) -> Period:
     if cadence == "weekly":
         start = day - timedelta(days=day.weekday())

@@ -9,7 +9,7 @@ effect claims a unique key in our tables before it acts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -20,6 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.services import Services
+from storage.tenancy import tenant
 
 log = logging.getLogger(__name__)
 
@@ -93,17 +94,39 @@ def build(svc: Services, *, blocking: bool) -> BaseScheduler:
         timezone="UTC",
     )
     for spec in registered_jobs():
-        scheduler.add_job(spec.func, IntervalTrigger(minutes=spec.minutes), id=spec.id,
-                          name=spec.id, replace_existing=True)
+        scheduler.add_job(run_job, IntervalTrigger(minutes=spec.minutes), args=[spec.id],
+                          id=spec.id, name=spec.id, replace_existing=True)
     return scheduler
 
 
-def run_due_now(svc: Services) -> None:
-    """Run every tick once, as of the services' clock (the console's clock advance)."""
+def run_job(job_id: str) -> None:
+    """What the job store persists: a tick by id, run once in every workspace tenant."""
+    spec = _JOBS.get(job_id) or {s.id: s for s in registered_jobs()}.get(job_id)
+    if spec is None:
+        log.warning("no job %s in this version; ignoring it", job_id)
+        return
+    for team_id in tenants(services()):
+        try:
+            with tenant(team_id):
+                spec.func()
+        except Exception:
+            log.exception("job %s failed%s", job_id, f" for workspace {team_id}" if team_id else "")
+
+
+def tenants(svc: Services) -> list[str | None]:
+    """Where scheduled work runs: the default schema, or each installed workspace's tenant."""
+    if not svc.settings.oauth:
+        return [None]
+    from bot.oauth import active_tenants
+
+    return list(active_tenants(svc.store))
+
+
+def run_due_now(svc: Services, only: Collection[str] | None = None) -> None:
+    """Run every tick (or those named) once, as of the services' clock (the console's
+    clock advance, tests)."""
     global _services
     _services = svc
     for spec in registered_jobs():
-        try:
-            spec.func()
-        except Exception:
-            log.exception("job %s failed", spec.id)
+        if only is None or spec.id in only:
+            run_job(spec.id)

@@ -9,9 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import UserError
-from bot.obligations import _cadence
 from bot.people import identify
-from bot.periods import parse_period
+from bot.periods import as_cadence, parse_period
 from storage.db import Store
 from storage.models import Measure, MeasurePartner, Report, Skip
 
@@ -51,7 +50,7 @@ def skip_period(store: Store, user_id: str, measure_key: str, period_text: str, 
             if measure is None or not assigned:
                 raise UserError(f"{caller.partner_name} does not report `{measure_key}`.")
             try:
-                period = parse_period(_cadence(measure.cadence), period_text).key
+                period = parse_period(as_cadence(measure.cadence), period_text).key
             except ValueError as exc:
                 raise UserError(str(exc)) from None
             reported = session.scalar(select(Report.id).where(

@@ -129,7 +129,7 @@ def test_scheduler_runs_the_reminder_tick_as_a_persistent_job(sandbox: Sandbox) 
     job = next(j for j in sched.get_jobs() if j.id == "reminder-tick")
     scheduler.run_due_now(sandbox.services)
 
-    assert job.func_ref == "bot.reminders:reminder_tick"
+    assert (job.func_ref, job.args) == ("bot.scheduler:run_job", ("reminder-tick",))
     assert job.trigger.interval == timedelta(minutes=5)
     assert len(sandbox.emulator.calls_to("chat.postMessage")) == 5
 

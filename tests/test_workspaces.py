@@ -158,3 +158,20 @@ def test_uninstall_forgets_the_token_and_stops_answering(multi: Sandbox) -> None
     assert multi.emulator.calls_to("views.open") == []
     with tenant(TEAM_A), multi.store.session() as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_scheduled_reminders_run_in_every_workspace_with_its_own_token(
+        multi: Sandbox) -> None:
+    from bot import scheduler
+
+    setup_both(multi)
+    tokens = {call.response["team"]["id"]: call.response["access_token"]
+              for call in multi.emulator.calls_to("oauth.v2.access")}
+
+    scheduler.run_due_now(multi.services, only={"reminder-tick"})
+
+    sent = {call.params["channel"]: call.token
+            for call in multi.emulator.calls_to("chat.postMessage") if call.status == 200}
+    assert sent["U0AAA"] == sent["U0CCC"] == tokens[TEAM_A]  # Healthy Starts members
+    assert sent["U0BLIB"] == tokens[TEAM_B]  # Riverside's librarian, from Riverside's bot
+    assert "U0BADMIN" not in sent  # an admin, not a partner member
