@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.errors import UserError
 from bot.initiative_file import InitiativeSpec, load_initiative_file
 from storage.db import Store
 from storage.models import Initiative, Measure, MeasurePartner, Member, Partner
@@ -34,8 +35,32 @@ class ImportResult:
 def import_file(store: Store, path: Path | str, now: datetime) -> ImportResult:
     """Check the whole file, then apply it. Raises InitiativeFileError; writes nothing then."""
     spec = load_initiative_file(path)
+    from storage.tenancy import current_team
+
+    if spec.workspaces and current_team.get() is None:
+        raise UserError("initiative.workspaces needs multi-workspace mode: import with "
+                        "--team HOME_TEAM_ID")
     with store.session() as session:
-        return apply_initiative(session, spec, now)
+        result = apply_initiative(session, spec, now)
+    _share_with_workspaces(store, spec, now, result)
+    return result
+
+
+def _share_with_workspaces(store: Store, spec: InitiativeSpec, now: datetime,
+                           result: ImportResult) -> None:
+    """Multi-workspace mode: requests from the listed partner workspaces (Slack Connect)
+    work in this initiative's tenant."""
+    from storage.tenancy import current_team
+
+    home = current_team.get()
+    if not spec.workspaces or home is None:
+        return
+    from bot.oauth import register_workspace, tenant_of
+
+    for team_id in spec.workspaces:
+        if team_id != home and tenant_of(store, team_id) != home:
+            register_workspace(store, team_id, None, now, tenant_team_id=home)
+            result.changes.append(f"workspace {team_id} shares this initiative")
 
 
 def _assign(obj: Any, values: dict[str, Any], label: str, result: ImportResult) -> None:

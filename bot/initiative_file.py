@@ -22,6 +22,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+_TEAM = re.compile(r"^T[A-Z0-9]{2,31}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -69,6 +70,7 @@ class InitiativeSpec:
     digest_time: str = "15:00"
     win_emoji: tuple[str, ...] = ("tada",)
     win_threshold: int = 1
+    workspaces: tuple[str, ...] = ()
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
 
@@ -196,7 +198,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     top = check.mapping(document, "", {"initiative", "partners", "measures"}, {"initiative"})
     init = check.mapping(
         top["initiative"], "initiative",
-        {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins"},
+        {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
+         "workspaces"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -211,6 +214,9 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
                          f"expected an IANA time zone like America/Chicago (got {tz_name!r})"
                          ) from None
     admins = check.id_list(init.get("admins"), "initiative.admins", _USER, "Slack user id")
+    # Multi-workspace mode: partner workspaces (Slack Connect) that share this initiative.
+    workspaces = check.id_list(init.get("workspaces"), "initiative.workspaces", _TEAM,
+                               "Slack team id")
 
     channels = check.mapping(init.get("channels", {}), "initiative.channels", {"backbone", "wins"})
     backbone = _channel(check, channels.get("backbone"), "initiative.channels.backbone")
@@ -254,6 +260,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         digest_time=check.clock_time(digest.get("time", "15:00"), "initiative.digest.time"),
         win_emoji=tuple(emoji),
         win_threshold=check.integer(wins.get("threshold", 1), "initiative.wins.threshold", 1, 100),
+        workspaces=workspaces,
         partners=partners,
         measures=measures,
     )

@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.emulator import SlackDriver
+from bot.errors import UserError
 from bot.importer import import_file
 from bot.sandbox import Sandbox
 from bot.settings import Settings
-from storage.models import Report, Workspace
+from storage.db import Store
+from storage.models import Partner, Report, Workspace
 from storage.tenancy import tenant
 from tests.conftest import EXAMPLE, NOW, populate_world
 
@@ -175,3 +177,39 @@ def test_scheduled_reminders_run_in_every_workspace_with_its_own_token(
     assert sent["U0AAA"] == sent["U0CCC"] == tokens[TEAM_A]  # Healthy Starts members
     assert sent["U0BLIB"] == tokens[TEAM_B]  # Riverside's librarian, from Riverside's bot
     assert "U0BADMIN" not in sent  # an admin, not a partner member
+
+
+def test_a_slack_connect_partner_workspace_shares_the_home_initiative(
+        multi: Sandbox, tmp_path: Path) -> None:
+    team_c = "T0CLINIC"
+    multi.emulator.add_team(team_c, "North Clinic")
+    shared = tmp_path / "initiative.yml"
+    shared.write_text(EXAMPLE.read_text().replace(
+        "  admins: [U0BACKBONE1]", f"  admins: [U0BACKBONE1]\n  workspaces: [{team_c}]"))
+    install(multi, TEAM_A)
+    with tenant(TEAM_A):
+        result = import_file(multi.store, shared, NOW)
+    install(multi, team_c)  # the clinic's own workspace installs the app too
+
+    driver_for(multi, team_c).command("U0CCC", "report prenatal-visits 64")
+    multi.settle()
+
+    assert f"workspace {team_c} shares this initiative" in result.changes
+    assert "64%" in multi.emulator.response_posts[0].payload["text"]
+    with tenant(TEAM_A), multi.store.session() as session:
+        assert session.scalars(select(Report.value)).all() == [64.0]
+    with multi.store.global_session() as session:
+        workspace = session.get(Workspace, team_c)
+        assert workspace is not None and workspace.tenant_team_id == TEAM_A
+
+
+def test_listing_workspaces_outside_multi_workspace_mode_is_refused(store: Store,
+                                                                   tmp_path: Path) -> None:
+    shared = tmp_path / "initiative.yml"
+    shared.write_text(EXAMPLE.read_text().replace(
+        "  admins: [U0BACKBONE1]", "  admins: [U0BACKBONE1]\n  workspaces: [T0CLINIC]"))
+
+    with pytest.raises(UserError, match="--team HOME_TEAM_ID"):
+        import_file(store, shared, NOW)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Partner)) == 0
