@@ -8,12 +8,11 @@ Admins also get a reporting-completeness panel. People on no partner see how to 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import blocks as bk
@@ -25,74 +24,14 @@ from bot.agenda import (
     local_day,
     pack_lines,
 )
+from bot.measures_view import MeasureStatus, measure_statuses
 from bot.obligations import Obligation, obligations
 from bot.people import Caller, identify, load_initiative
-from bot.periods import Period, recent_periods, reporting_period
-from bot.progress import (
-    PartnerValue,
-    aggregate,
-    format_percent,
-    format_value,
-    progress_fraction,
-    sparkline,
-    trend,
-)
-from storage.models import Initiative, Measure, Report, Win
+from bot.progress import format_percent, format_value, sparkline
+from storage.models import Win
 
 RECENT_WINS = 5
-SPARK_PERIODS = 6
 AGENDA_PREVIEW = 600
-
-
-@dataclass(frozen=True)
-class MeasureProgress:
-    key: str
-    name: str
-    unit: str
-    period: str | None  # the latest period with a value
-    value: float | None
-    target: float | None
-    fraction: float | None
-    trend_arrow: str
-    trend_word: str
-    spark: str
-
-
-def measure_progress(session: Session, initiative: Initiative, now: datetime
-                     ) -> list[MeasureProgress]:
-    """Each active measure's latest aggregate value, its progress to target and trend."""
-    tz = ZoneInfo(initiative.timezone)
-    measures = list(session.scalars(select(Measure).where(Measure.active.is_(True))
-                                    .order_by(Measure.position, Measure.id)))
-    if not measures:
-        return []
-    windows: dict[int, list[Period]] = {}
-    for m in measures:
-        cadence: Any = m.cadence
-        windows[m.id] = recent_periods(reporting_period(cadence, now, tz), SPARK_PERIODS)
-    keys = [(m.id, p.key) for m in measures for p in windows[m.id]]
-    values: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
-    for measure_id, partner_id, period, reported, reported_at in session.execute(
-            select(Report.measure_id, Report.partner_id, Report.period, Report.value,
-                   Report.reported_at)
-            .where(Report.is_current.is_(True),
-                   tuple_(Report.measure_id, Report.period).in_(keys))):
-        values[(measure_id, period)].append(PartnerValue(partner_id, reported, reported_at))
-
-    out = []
-    for m in measures:
-        series = [aggregate(values.get((m.id, p.key), []), m.aggregate) for p in windows[m.id]]
-        latest = max((i for i, v in enumerate(series) if v is not None), default=None)
-        value: float | None = series[latest] if latest is not None else None
-        previous = series[latest - 1] if latest is not None and latest > 0 else None
-        t = trend(value, previous, m.direction)
-        out.append(MeasureProgress(
-            key=m.key, name=m.name, unit=m.unit,
-            period=windows[m.id][latest].key if latest is not None else None,
-            value=value, target=m.target,
-            fraction=progress_fraction(value, m.baseline, m.target),
-            trend_arrow=t.arrow, trend_word=t.word, spark=sparkline(series)))
-    return out
 
 
 def recent_wins(session: Session, limit: int = RECENT_WINS) -> list[Win]:
@@ -102,15 +41,17 @@ def recent_wins(session: Session, limit: int = RECENT_WINS) -> list[Win]:
 
 # --- rendering ------------------------------------------------------------------------------
 
-def progress_line(p: MeasureProgress) -> str:
-    if p.value is None:
-        return f"• *{bk.escape(p.name)}*: no reports yet"
-    target = f" · target {format_value(p.target, p.unit)}" if p.target is not None else ""
-    fraction = (f" · {format_percent(p.fraction)} of the way" if p.fraction is not None
+def progress_line(m: MeasureStatus) -> str:
+    """One measure on the Home tab, from the same figures `/impact measures` shows."""
+    if m.value is None or m.value_period is None:
+        return f"• *{bk.escape(m.name)}*: no reports yet"
+    target = f" · target {format_value(m.target, m.unit)}" if m.target is not None else ""
+    fraction = (f" · {format_percent(m.progress)} of the way" if m.progress is not None
                 else "")
-    spark = f" `{p.spark}`" if p.spark.strip() else ""
-    return (f"• *{bk.escape(p.name)}*: {format_value(p.value, p.unit)} ({p.period}){target}"
-            f"{fraction} · {p.trend_arrow} {p.trend_word}{spark}")
+    spark = sparkline(m.history)
+    spark = f" `{spark}`" if spark.strip() else ""
+    return (f"• *{bk.escape(m.name)}*: {format_value(m.value, m.unit)} ({m.value_period.key})"
+            f"{target}{fraction} · {m.trend.arrow} {m.trend.word}{spark}")
 
 
 def win_line(win: Win) -> str:
@@ -199,7 +140,7 @@ def home_view(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
         everyone = obligations(session, initiative, now)
         blocks += [bk.divider(), *completeness_blocks(everyone, agenda)]
 
-    progress = measure_progress(session, initiative, now)
+    progress = measure_statuses(session, initiative, now)
     blocks += [bk.divider(), bk.section("*Measure progress*")]
     blocks += [bk.section(t) for t in
                pack_lines([progress_line(p) for p in progress] or ["_No shared measures yet._"])]
