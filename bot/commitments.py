@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import blocks as bk
 from bot.people import identify, load_initiative
 from storage.db import Store
-from storage.models import Commitment, Member
+from storage.models import Commitment, Member, Partner
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,12 @@ def commitment_history(session: Session, partner_id: int) -> list[Commitment]:
 def record_commitment(session: Session, partner_id: int, entry: CommitmentInput,
                       signed_by: str, now: datetime) -> tuple[Commitment, bool]:
     """Store a valid commitment as the partner's current one; answer it and whether it
-    replaced an earlier one. The caller validates first. A concurrent commit for the same
-    partner makes the flush fail on the unique index (IntegrityError): nothing is written.
+    replaced an earlier one. The caller validates first.
+
+    Two members committing for one partner at once take turns on the partner's row (SQLite
+    serialises writers anyway): the later one replaces the earlier, both stay in history.
     """
+    session.execute(select(Partner.id).where(Partner.id == partner_id).with_for_update())
     result: Any = session.execute(
         update(Commitment)
         .where(Commitment.partner_id == partner_id, Commitment.is_current.is_(True))
