@@ -210,3 +210,28 @@ def test_reports_split_across_workers_are_all_stored_and_confirmed(cluster: Clus
     with cluster.store.session() as session:
         values = set(session.scalars(select(Report.value)))
     assert values == {float(t.split()[2]) for _, t in commands}
+
+
+def test_scheduler_starts_in_multi_workspace_mode_without_a_bot_token(
+        postgres_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": postgres_url, "LOG_LEVEL": "INFO",
+           "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "client-secret",
+           "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "INITIATIVE_FILE"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "bot", "scheduler"], cwd=tmp_path,
+                               env=env, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        seen = _wait_for_line(lines, "scheduler started", timeout=30)
+        assert "reminder-tick" in seen[-1]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
