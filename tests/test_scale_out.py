@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,9 +177,20 @@ def _report_commands() -> list[tuple[str, str]]:
     U0AAA and U0BBB both belong to county-health, so their reports for the same period race
     each other: one becomes the current value, the other a correction kept in history.
     """
+    # The served app runs on the real clock and refuses running and future periods: take
+    # six well-closed months and weeks before today.
+    today = datetime.now(UTC).date()
+    months = []
+    year, month = today.year, today.month
+    for _ in range(7):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        months.insert(0, f"{year}-{month:02d}")
+    months = months[:6]
+    weeks = []
+    for back in range(7, 1, -1):
+        iso = (today - timedelta(weeks=back)).isocalendar()
+        weeks.append(f"{iso.year}-W{iso.week:02d}")
     commands = []
-    months = [f"2026-{m:02d}" for m in range(5, 11)]
-    weeks = [f"2026-W{w}" for w in range(40, 46)]
     for n, (month, week) in enumerate(zip(months, weeks, strict=True)):
         commands += [
             ("U0AAA", f"report prenatal-visits {60 + n} for {month}"),
