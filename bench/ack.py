@@ -71,6 +71,18 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional memory of a process and its children: shared pages counted once."""
+    pids = [pid] + [int(p) for p in
+                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
 def worker_rss_mb(pid: int) -> float:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return max(rss_mb(int(c)) for c in children)
@@ -142,6 +154,7 @@ def main() -> int:
                 concurrent = list(pool.map(one, range(args.requests)))
             wall = time.perf_counter() - started
             total_rss, worker_rss = rss_mb(ours.pid), worker_rss_mb(ours.pid)
+            total_pss = pss_mb(ours.pid)
         finally:
             for process in (ours, bare):
                 process.send_signal(signal.SIGTERM)
@@ -158,7 +171,8 @@ def main() -> int:
     print(f"16 concurrent clients, {len(concurrent)} requests: {len(concurrent) / wall:.0f} req/s, "
           f"p99 {pct(concurrent, 0.99) * 1000:.1f} ms, slowest {max(concurrent) * 1000:.1f} ms, "
           f"{sum(c < 3 for c in concurrent)}/{len(concurrent)} under 3 s")
-    print(f"serve RSS: worker {worker_rss:.0f} MB, master + worker {total_rss:.0f} MB")
+    print(f"serve RSS: worker {worker_rss:.0f} MB, master + worker {total_rss:.0f} MB "
+          f"(PSS, shared pages counted once: {total_pss:.0f} MB)")
     print(GOALS)
     return 0
 

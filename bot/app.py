@@ -64,13 +64,15 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
 
 def _register_workspaces(app: App, services: Services) -> None:
     """Multi-workspace mode: every request works in its own workspace's tenant."""
-    from bot.oauth import revoke, tenant_of
+    from bot.oauth import TenantCache, revoke
     from storage.tenancy import current_team
+
+    tenants = TenantCache(services.store)
 
     @app.middleware
     def in_workspace_tenant(context: Any, body: dict[str, Any], next: Any) -> Any:
         team_id = context.team_id or (body.get("team") or {}).get("id")
-        tenant = tenant_of(services.store, team_id)
+        tenant = tenants.get(team_id)
         if tenant is None:
             # Authorized by Slack but not (or no longer) installed here: touch nothing.
             log.warning("request from workspace %s, which has no installation", team_id)
@@ -88,3 +90,4 @@ def _register_workspaces(app: App, services: Services) -> None:
         ack()
         revoke(services.store, services.settings, services.clock, event,
                context.team_id, context.enterprise_id)
+        tenants.forget(context.team_id)

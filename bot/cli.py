@@ -220,10 +220,11 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from bot import scheduler
 
     settings = _settings()
-    if not settings.bot_token:
+    if not settings.bot_token and not settings.oauth:
         from bot.errors import ConfigError
 
-        raise ConfigError("SLACK_BOT_TOKEN is not set: the scheduler posts as the bot")
+        raise ConfigError("SLACK_BOT_TOKEN is not set: the scheduler posts as the bot (or set "
+                          "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for multi-workspace mode)")
     services = _services(settings)
     sched = scheduler.build(services, blocking=True)
     log.info("scheduler started with jobs: %s",

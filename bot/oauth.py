@@ -8,6 +8,8 @@ slack_sdk's SQLAlchemy stores on our database; each installed workspace gets its
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 STATE_EXPIRATION_SECONDS = 600
 # Refresh a rotating token when it has less than this left.
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
+# How long a worker trusts what it read about a workspace's tenant (see TenantCache).
+TENANT_TTL_SECONDS = 60.0
 
 
 class WorkspaceInstallationStore(SQLAlchemyInstallationStore):
@@ -79,6 +83,42 @@ def tenant_of(store: Store, team_id: str | None) -> str | None:
         return workspace.tenant_team_id
 
 
+class TenantCache:
+    """`tenant_of` without a registry query on every request.
+
+    Only found tenants are remembered, so a workspace that has just installed is served at
+    once. A remembered tenant outlives its uninstall by at most `ttl` seconds in the other
+    workers, which is harmless: an uninstall deletes the workspace's tokens, so Bolt's
+    authorize refuses its requests before they get here. Re-mapping an installed workspace
+    to another tenant reaches every worker within `ttl`.
+    """
+
+    def __init__(self, store: Store, ttl: float = TENANT_TTL_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._known: dict[str, tuple[str, float]] = {}
+
+    def get(self, team_id: str | None) -> str | None:
+        if not team_id:
+            return None
+        hit = self._known.get(team_id)
+        now = self.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        tenant = tenant_of(self.store, team_id)
+        if tenant is None:
+            self._known.pop(team_id, None)
+        else:
+            self._known[team_id] = (tenant, now + self.ttl)
+        return tenant
+
+    def forget(self, team_id: str | None) -> None:
+        if team_id:
+            self._known.pop(team_id, None)
+
+
 def active_tenants(store: Store) -> list[str]:
     """Every tenant with at least one installed workspace (what the scheduler visits)."""
     with store.global_session() as session:
@@ -120,6 +160,9 @@ def oauth_settings(settings: Settings, store: Store, clock: Clock) -> OAuthSetti
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
         bot_only=True,
         client=make_client(settings, token=None),
+        # Remember auth.test per token instead of calling Slack before every ack. A rotated
+        # token is a new key; an uninstalled workspace has no token left to look up.
+        cache_enabled=True,
     )
     return oauth
 

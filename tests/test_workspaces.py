@@ -105,12 +105,14 @@ def test_install_round_trip_then_requests_use_that_workspaces_token(multi: Sandb
 def test_a_workspace_cannot_read_or_change_another_workspaces_data(multi: Sandbox) -> None:
     health, school = setup_both(multi)
 
-    health.command("U0AAA", "report prenatal-visits 72")
-    school.command("U0BLIB", "report prenatal-visits 50")  # A's measure, from B
-    school.command("U0AAA", "report prenatal-visits 10")  # A's member, arriving via B
-    school.command("U0BLIB", "measures")
-    school.command("U0BADMIN", "export")
-    multi.settle()
+    # One at a time: answers are posted after the ack, so they could overtake each other.
+    for driver, user, text in ((health, "U0AAA", "report prenatal-visits 72"),
+                               (school, "U0BLIB", "report prenatal-visits 50"),  # A's measure
+                               (school, "U0AAA", "report prenatal-visits 10"),  # A's member
+                               (school, "U0BLIB", "measures"),
+                               (school, "U0BADMIN", "export")):
+        driver.command(user, text)
+        multi.settle()
 
     posts = [p.payload["text"] for p in multi.emulator.response_posts]
     assert "72%" in posts[0]
