@@ -170,9 +170,38 @@ def run_socket_mode(settings: Settings) -> None:
     prepare_database(settings)
     services = Services(settings, Store(settings.database_url), SystemClock())
     app = create_app(services)
+    health = serve_health(services.store, settings.port)
     sched = scheduler.build(services, blocking=False)
     sched.start()
     try:
         SocketModeHandler(app, settings.app_token).start()
     finally:
         sched.shutdown(wait=False)
+        health.shutdown()
+
+
+def serve_health(store: Any, port: int) -> Any:
+    """Socket Mode has no HTTP server of its own: answer GET /healthz on PORT anyway, so
+    container health checks and load balancers work the same in both modes."""
+    import json
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    def health(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO") != "/healthz":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not Found"]
+        healthy = store.ping()
+        body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
+        start_response("200 OK" if healthy else "503 Service Unavailable",
+                       [("Content-Type", "application/json")])
+        return [body]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = make_server("0.0.0.0", port, health, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, name="healthz", daemon=True).start()
+    log.info("Socket Mode; GET /healthz answers on port %s", port)
+    return server

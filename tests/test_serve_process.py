@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -17,6 +18,7 @@ import pytest
 
 from bot.emulator import SlackDriver, SlackEmulator
 from bot.help import SUBCOMMANDS
+from storage.db import Store
 from tests.conftest import EXAMPLE
 
 SECRET = "serve-test-signing-secret"
@@ -97,3 +99,17 @@ def test_served_bot_refuses_forgeries_and_reports_health(
     with urllib.request.urlopen(health_url, timeout=5) as response:
         assert response.status == 200
     assert emu.response_posts == []
+
+
+def test_socket_mode_still_answers_healthz(store: Store) -> None:
+    from bot.server import serve_health
+
+    port = _free_port()
+    server = serve_health(store, port)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert response.status == 200
+            assert json.loads(response.read()) == {"ok": True, "database": "up"}
+    finally:
+        server.shutdown()
+        server.server_close()
