@@ -11,9 +11,13 @@ _TOKEN_PATTERN = re.compile(r"\b(xox[abposr]|xapp|xoxe(?:\.xox[bp])?)-[A-Za-z0-9
 REDACTED = "[redacted]"
 
 
+# Shorter "secrets" (a test value, a typo) would blank out ordinary words instead.
+MIN_SECRET_LENGTH = 8
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
-        if secret:
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, REDACTED)
     return _TOKEN_PATTERN.sub(lambda m: f"{m.group(1)}-{REDACTED}", text)
 
@@ -23,7 +27,7 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        self.secrets = [s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH]
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

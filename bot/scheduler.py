@@ -93,9 +93,13 @@ def build(svc: Services, *, blocking: bool) -> BaseScheduler:
         },
         timezone="UTC",
     )
+    started = svc.clock.now()
     for spec in registered_jobs():
+        # Each tick runs once at start, then every few minutes: whatever fell due while
+        # the bot was down (a reminder round, this week's digest) goes out straight away.
         scheduler.add_job(run_job, IntervalTrigger(minutes=spec.minutes), args=[spec.id],
-                          id=spec.id, name=spec.id, replace_existing=True)
+                          id=spec.id, name=spec.id, replace_existing=True,
+                          next_run_time=started)
     return scheduler
 
 

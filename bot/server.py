@@ -100,18 +100,21 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
     """Serve POST /slack/events and GET /healthz with gunicorn on PORT.
 
     WEB_CONCURRENCY worker processes (default 1) × WEB_THREADS threads (default 8).
-    With `with_scheduler`, the scheduler runs in the gunicorn master process.
+    With `with_scheduler` (`impactbot run`) there is one worker process, and the scheduler
+    runs inside it: never in the gunicorn master, whose threads would be inherited
+    half-way through whatever they held by every worker it forks.
     """
     from gunicorn.app.base import BaseApplication
 
     prepare_database_apart(settings)
-    workers = _positive_int("WEB_CONCURRENCY", 1)
+    workers = 1 if with_scheduler else _positive_int("WEB_CONCURRENCY", 1)
     threads = _positive_int("WEB_THREADS", 8)
-    scheduler_box: list[Any] = []
 
     def when_ready(_server: Any) -> None:
         log.info("listening on port %s (%d worker(s) × %d threads)", settings.port, workers,
                  threads)
+
+    def post_worker_init(worker: Any) -> None:
         if with_scheduler:
             from bot import scheduler
             from bot.clock import SystemClock
@@ -119,16 +122,9 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
             from storage.db import Store
 
             services = Services(settings, Store(settings.database_url), SystemClock())
-            sched = scheduler.build(services, blocking=False)
-            sched.start()
-            scheduler_box.append(sched)
-
-    def post_worker_init(worker: Any) -> None:
+            scheduler.build(services, blocking=False).start()  # ends with the worker
+            log.info("scheduler started in worker %s", worker.pid)
         log.info("worker %s ready", worker.pid)
-
-    def on_exit(_server: Any) -> None:
-        for sched in scheduler_box:
-            sched.shutdown(wait=False)
 
     class ImpactBotServer(BaseApplication):
         def load_config(self) -> None:
@@ -144,7 +140,6 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
                 "errorlog": "-",
                 "loglevel": settings.log_level.lower(),
                 "when_ready": when_ready,
-                "on_exit": on_exit,
                 "post_worker_init": post_worker_init,
                 "proc_name": "impactbot",
             }
