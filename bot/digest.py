@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import scheduler
+from bot.clock import SystemClock
 from bot.digest_blocks import DigestMessage, digest_message
 from bot.digest_data import DigestData, build_digest, digest_due, iso_week
 from bot.errors import UserError
@@ -81,10 +82,17 @@ def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> int
 
 
 def _claim(services: Services, week: str, attempt: int, now: datetime) -> _Claim | None:
-    """Take (week, attempt): a new row, or an unposted one whose lease has run out."""
+    """Take (week, attempt): a new row, or an unposted one whose lease has run out.
+
+    `now` is the digest's "as of" instant for what is recorded; the lease measures whether
+    the poster is still alive, so it runs on the real clock (a crashed `digest --post --at
+    <later>` must not block this week's catch-up).
+    """
+    created = now
+    now = SystemClock().now()
     with services.store.session() as session:
         row_id = _insert_ignoring_duplicates(session, {"week": week, "attempt": attempt,
-                                                       "created_at": now,
+                                                       "created_at": created,
                                                        "lease_until": now + LEASE})
         if row_id is not None:
             return _Claim(row_id, attempt, taken_over=False)
@@ -164,7 +172,14 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     payload: dict[str, Any] = {"week": week, "attempt": claim.attempt}
     metadata: dict[str, Any] = {"event_type": METADATA_EVENT, "event_payload": payload}
     if claim.taken_over:
-        ts = _find_posted(client, channel, payload)
+        try:
+            ts = _find_posted(client, channel, payload)
+        except SlackApiError as exc:
+            # Unknown whether the earlier poster got through: never guess "no".
+            _release(services, claim)
+            log.warning("could not read %s to check for an earlier digest (%s); will retry",
+                        channel, exc.response.get("error"))
+            return PostOutcome("in_progress", week)
         if ts is not None:
             _record(services, claim, now, channel, ts)
             log.info("digest %s attempt %s was posted before a crash; recorded it",
@@ -203,14 +218,9 @@ def _claim_for(services: Services, week: str, now: datetime, *, force: bool) -> 
 
 def _find_posted(client: WebClient, channel: str, payload: dict[str, Any]) -> str | None:
     """The ts of a digest message already in the channel for this claim, if any."""
-    try:
-        # The crash happened within one lease of now: the message is among the latest.
-        history = client.conversations_history(channel=channel, include_all_metadata=True,
-                                               limit=RECOVERY_HISTORY)
-    except SlackApiError as exc:
-        log.warning("could not read %s to check for an earlier digest: %s", channel,
-                    exc.response.get("error"))
-        return None
+    # The crash happened within one lease of now: the message is among the latest.
+    history = client.conversations_history(channel=channel, include_all_metadata=True,
+                                           limit=RECOVERY_HISTORY)
     for message in history.get("messages") or []:
         meta = message.get("metadata") or {}
         if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == payload:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -15,10 +16,40 @@ from bot.clock import Clock
 from bot.settings import Settings
 from storage.db import Store
 
-# Retries happen inside slack_sdk: connection errors, 429 (it sleeps for Retry-After)
-# and 5xx with backoff. Exactly-once is the database's job, not the retry handler's.
+# Retries happen inside slack_sdk: 429 (it sleeps for Retry-After: Slack did nothing),
+# and connection errors and 5xx with backoff — but those two only for calls that are safe
+# to repeat. A 500 or a dropped connection after chat.postMessage may come after Slack
+# posted the message; repeating it blindly is how bots post twice. Those calls fail
+# instead, and the claim in our database (with its lease and the history check on retry)
+# decides whether and when to send again.
 RATE_LIMIT_RETRIES = 5
 SERVER_ERROR_RETRIES = 3
+NOT_SAFE_TO_REPEAT = frozenset({
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.scheduleMessage",
+    "files.completeUploadExternal",
+})
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+class _SafeServerErrorRetry(ServerErrorRetryHandler):
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None,
+                   ) -> bool:
+        return _method_of(request) not in NOT_SAFE_TO_REPEAT and super()._can_retry(
+            state=state, request=request, response=response, error=error)
+
+
+class _SafeConnectionErrorRetry(ConnectionErrorRetryHandler):
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None,
+                   ) -> bool:
+        return _method_of(request) not in NOT_SAFE_TO_REPEAT and super()._can_retry(
+            state=state, request=request, response=response, error=error)
 
 
 def make_client(settings: Settings, token: str | None = None, *, timeout: int = 15) -> WebClient:
@@ -27,9 +58,9 @@ def make_client(settings: Settings, token: str | None = None, *, timeout: int = 
         base_url=settings.api_url,
         timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            _SafeConnectionErrorRetry(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+            _SafeServerErrorRetry(max_retry_count=SERVER_ERROR_RETRIES),
         ],
     )
 

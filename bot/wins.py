@@ -265,8 +265,10 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
             found = {"channel": response.get("channel") or wins_channel,
                      "ts": response.get("ts")}
     except SlackApiError as exc:
-        log.warning("posting win %s failed: %s", win_id, exc.response.get("error"))
-        _release(services, win_id)
+        unsure = exc.response.status_code >= 500
+        log.warning("posting win %s failed: %s%s", win_id, exc.response.get("error"),
+                    " (Slack may have posted it; the retry checks first)" if unsure else "")
+        _release(services, win_id, unsure=unsure)
         return False
     posted_channel, posted_ts = str(found["channel"]), str(found["ts"])
     if permalink is None:  # a typed win: its link is the wins post itself
@@ -290,11 +292,15 @@ def _find_post(client: WebClient, channel: str, win_id: int) -> dict[str, Any] |
     return None
 
 
-def _release(services: Services, win_id: int) -> None:
-    """Give an approved win back so the next reaction or tick tries again."""
+def _release(services: Services, win_id: int, *, unsure: bool = False) -> None:
+    """Give an approved win back so the next reaction or tick tries again.
+
+    After an answer that leaves it unknown whether Slack posted (a 5xx), the claim is left
+    expired rather than cleared: whoever takes it over looks for the post first.
+    """
     with services.store.session() as session:
         session.execute(update(Win).where(Win.id == win_id, Win.status == APPROVED)
-                        .values(lease_until=None))
+                        .values(lease_until=services.clock.now() if unsure else None))
 
 
 def ask_author(services: Services, client: WebClient, win_id: int) -> bool:
@@ -434,8 +440,14 @@ def share_text(services: Services, client: WebClient, user_id: str, text: str) -
         session.flush()
         win_id = win.id
     if not post_win(services, client, win_id):
-        with services.store.session() as session:  # nothing half-written
-            session.execute(delete(Win).where(Win.id == win_id, Win.status != POSTED))
+        with services.store.session() as session:
+            win = session.get(Win, win_id)
+            unsure = win is not None and win.lease_until is not None
+            if not unsure:  # Slack refused it: nothing half-written
+                session.execute(delete(Win).where(Win.id == win_id, Win.status != POSTED))
+        if unsure:
+            raise UserError("Slack did not confirm the post. Impact Bot will check and share "
+                            "your win once Slack answers; there is no need to send it again.")
         raise UserError("Slack did not accept the post, so nothing was shared. "
                         "Please try again in a minute.")
     with services.store.session() as session:

@@ -421,13 +421,20 @@ def test_two_cli_processes_posting_together_post_one_digest(sandbox: Sandbox) ->
 
 
 def test_claim_left_by_a_crashed_poster_is_retried_after_its_lease(sandbox: Sandbox) -> None:
+    from sqlalchemy import update
+
+    from bot.clock import SystemClock
+
     seed_week(sandbox.store)
+    alive_until = SystemClock().now() + timedelta(minutes=10)  # leases run on real time
     with sandbox.store.session() as session:
-        session.add(Digest(week=WEEK, attempt=0, created_at=DUE,
-                           lease_until=DUE + timedelta(minutes=10)))
+        session.add(Digest(week=WEEK, attempt=0, created_at=DUE, lease_until=alive_until))
 
     _tick(sandbox, DUE + timedelta(minutes=5))
     assert digest_posts(sandbox) == []  # someone holds the claim
+    with sandbox.store.session() as session:  # ...and then dies: its lease runs out
+        session.execute(update(Digest).values(lease_until=SystemClock().now()
+                                              - timedelta(seconds=1)))
 
     _tick(sandbox, DUE + timedelta(minutes=15))
     (post,) = digest_posts(sandbox)
@@ -633,3 +640,18 @@ def test_digest_is_due_at_its_local_weekday_and_time_across_daylight_saving() ->
     assert digest_due(initiative, datetime(2026, 10, 27, tzinfo=UTC)).astimezone(UTC) == \
         datetime(2026, 10, 30, 20, 0, tzinfo=UTC)
     assert digest_due(initiative, DUE).astimezone(UTC) == DUE
+
+
+def test_takeover_that_cannot_check_for_an_earlier_post_waits_instead_of_guessing(
+        sandbox: Sandbox) -> None:
+    seed_week(sandbox.store)
+    with sandbox.store.session() as session:  # a poster claimed it and died
+        session.add(Digest(week=WEEK, attempt=0, created_at=DUE, lease_until=DUE))
+    sandbox.emulator.fail_next("conversations.history", status=200, error="fatal_error")
+
+    _tick(sandbox, DUE + timedelta(minutes=15))
+    assert digest_posts(sandbox) == []  # unknown whether it went out: do not post
+    _tick(sandbox, DUE + timedelta(minutes=20))
+
+    (post,) = digest_posts(sandbox)
+    assert digest_rows(sandbox.store) == [(WEEK, 0, post["ts"])]

@@ -702,3 +702,38 @@ def test_reposted_text_never_pings_and_always_fits(text: str, limit: int) -> Non
             assert ">" in body[position:]
         if char == "&":
             assert body[position:].split(";")[0] in ("&amp", "&lt", "&gt")
+
+
+def test_a_win_slack_posted_but_answered_500_for_is_not_posted_again(sandbox: Sandbox) -> None:
+    """Slack stored the post and then failed: the bot must neither repeat the call at once
+    nor post again when the next tick takes the win over."""
+    from bot import scheduler
+
+    ts = say(sandbox, "U0AAA", "Our first 100 home visits!")
+    sandbox.emulator.fail_after("chat.postMessage", status=500)
+
+    react(sandbox, "U0BBB", ts)
+    sandbox.settle()
+    assert len(wins_posts(sandbox)) == 1  # posted once; the 500 was not retried blindly
+    scheduler.run_due_now(sandbox.services, only={"wins"})  # the takeover checks history
+
+    (post,) = wins_posts(sandbox)
+    (win,) = win_rows(sandbox)
+    assert (win.status, win.posted_ts) == ("posted", post["ts"])
+
+
+def test_win_command_answered_500_tells_the_author_it_will_be_shared_once(
+        sandbox: Sandbox) -> None:
+    from bot import scheduler
+
+    sandbox.emulator.fail_after("chat.postMessage", status=500)
+    sandbox.driver.command("U0AAA", "win We opened a Saturday clinic")
+    sandbox.settle()
+    scheduler.run_due_now(sandbox.services, only={"wins"})
+
+    (answer,) = sandbox.emulator.response_posts
+    assert "no need to send it again" in answer.payload["text"]
+    (post,) = wins_posts(sandbox)
+    assert "Saturday clinic" in post_text(post)
+    (win,) = win_rows(sandbox)
+    assert win.status == "posted"

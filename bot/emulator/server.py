@@ -167,6 +167,7 @@ class SlackEmulator:
         self.bot_id = bot_id
         self.bot_token = bot_token
         self.oauth = oauth.OAuthState()
+        self._faults_after: dict[str, list[int]] = {}
         self._caller_team: str | None = None
         self.app_id = app_id
         self._ts_base = ts_base
@@ -507,6 +508,12 @@ class SlackEmulator:
         with self._lock:
             self._faults.setdefault(method, []).extend([(status, retry_after, error)] * count)
 
+    def fail_after(self, method: str, *, status: int = 500, count: int = 1) -> None:
+        """The next `count` calls of `method` take effect (a message IS posted) and then
+        answer HTTP `status`: Slack's worst case, a side effect the caller cannot see."""
+        with self._lock:
+            self._faults_after.setdefault(method, []).extend([status] * count)
+
     def set_failure_rate(
         self, method: str, rate: float, *, status: int = 500, seed: int = 0
     ) -> None:
@@ -550,6 +557,7 @@ class SlackEmulator:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._faults_after.clear()
             self._failure_rates.clear()
             self._rate_limits.clear()
             self._bursts.clear()
@@ -658,6 +666,9 @@ class SlackEmulator:
             return fault
         try:
             body = impl(self, params)
+            after = self._faults_after.get(method)
+            if after:
+                return self._fault_response(after.pop(0), 1, None)
         except _Fail as f:
             if f.error == "invalid_blocks":
                 self.invalid_payloads.append((method, "; ".join(f.extra.get("errors", []))))
