@@ -441,8 +441,8 @@ def share_text(services: Services, client: WebClient, user_id: str, text: str) -
         win_id = win.id
     if not post_win(services, client, win_id):
         with services.store.session() as session:
-            win = session.get(Win, win_id)
-            unsure = win is not None and win.lease_until is not None
+            left = session.get(Win, win_id)
+            unsure = left is not None and left.lease_until is not None
             if not unsure:  # Slack refused it: nothing half-written
                 session.execute(delete(Win).where(Win.id == win_id, Win.status != POSTED))
         if unsure:
