@@ -120,6 +120,8 @@ def plan_member(member: MemberFacts, initiative: Initiative, tz: ZoneInfo,
     if not owed:
         return None
     base = round_key(member.user_id, due_at)
+    if base not in member.sent:
+        base = _continued_round(member, set(due_at)) or base
     history = sorted(member.sent.get(base, []), key=lambda s: s.nudge)
     if history:
         last = history[-1]
@@ -142,6 +144,18 @@ def plan_member(member: MemberFacts, initiative: Initiative, tz: ZoneInfo,
     items = tuple(ReminderItem(ob.measure_key, ob.measure_name, ob.period.key, ob.due)
                   for ob in owed)
     return PlannedDM(member.user_id, member.partner_name, delivery_key(base, nudge), nudge, items)
+
+
+def _continued_round(member: MemberFacts, due: set[str]) -> str | None:
+    """The round already under way that covers every due period, if any.
+
+    When a period rolls over (midnight in the initiative's zone) but the new one's reminder
+    time has not come yet, the periods still due are a subset of the round already sent:
+    its nudges carry on, rather than a new "first reminder" for what was already asked.
+    """
+    covering = [(max(s.sent_at for s in sent), key) for key, sent in member.sent.items()
+                if sent and due <= set(key.partition("|")[2].split("+"))]
+    return max(covering)[1] if covering else None
 
 
 def plan(facts: Facts, now: datetime,

@@ -294,3 +294,20 @@ def test_dm_slack_refuses_is_reported_and_left_for_later_without_holding_up_the_
                              .where(ReminderDelivery.user_id == "U0CCC"))
         assert row is not None and row.sent_at is None
         assert (row.attempts, row.last_error) == (1, "channel_not_found")
+
+
+def test_a_period_rolling_over_at_midnight_sends_no_extra_reminder(sandbox: Sandbox) -> None:
+    """At 00:30 on 1 Dec in Chicago the monthly period has changed but its reminder is not
+    due until 09:00: what is still owed (the quarter) was already asked for."""
+    for day in (10, 13, 16):  # the reminder and both nudges for October + Q3
+        tick(sandbox, datetime(2026, 11, day, 21, 0, tzinfo=UTC))
+    assert len(reminder_dms(sandbox, "U0AAA")) == 3
+
+    tick(sandbox, datetime(2026, 12, 1, 6, 30, tzinfo=UTC))  # 00:30 in Chicago
+    assert len(reminder_dms(sandbox, "U0AAA")) == 3
+
+    tick(sandbox, datetime(2026, 12, 1, 15, 30, tzinfo=UTC))  # 09:30: November is due
+    dms = reminder_dms(sandbox, "U0AAA")
+    assert len(dms) == 4
+    assert sorted(listed_measures(dms[-1])) == ["home-visits", "low-birthweight",
+                                                "prenatal-visits"]
