@@ -28,6 +28,7 @@ from bot.digest_data import (
 )
 from bot.periods import Period
 from bot.progress import format_percent, format_value, sparkline
+from bot.win_messages import fit, repost_text
 
 WIN_TEXT_LIMIT = 140
 COMMITMENT_TEXT_LIMIT = 200
@@ -131,8 +132,9 @@ def partner_text(p: PartnerLine, today: date) -> str:
 
 
 def _win_text(win: WinLine) -> str:
-    text = truncate(" ".join(win.text.split()), WIN_TEXT_LIMIT) or "a win"
-    label = safe_user_text(text).replace("|", "¦")
+    # Stored win text is Slack-formatted (entities, mentions): made safe exactly once.
+    text = fit(repost_text(" ".join(win.text.split())), WIN_TEXT_LIMIT) or "a win"
+    label = text.replace("|", "¦")
     who = f"<@{win.author_id}>" + (f" ({safe_user_text(win.partner_name)})"
                                    if win.partner_name else "")
     if win.permalink:

@@ -28,6 +28,7 @@ from bot.measures_view import MeasureStatus, measure_statuses
 from bot.obligations import Obligation, obligations
 from bot.people import Caller, identify, load_initiative
 from bot.progress import format_percent, format_value, sparkline
+from bot.win_messages import fit, repost_text
 from storage.models import Win
 
 RECENT_WINS = 5
@@ -55,7 +56,8 @@ def progress_line(m: MeasureStatus) -> str:
 
 
 def win_line(win: Win) -> str:
-    text = bk.safe_user_text(bk.truncate(" ".join(win.text.split()), 200)) or "_a win_"
+    # Stored win text is Slack-formatted (entities, mentions): made safe exactly once.
+    text = fit(repost_text(" ".join(win.text.split())), 200) or "_a win_"
     link = f" <{win.permalink}|view>" if win.permalink else ""
     return f"• {text} — <@{win.author_id}>{link}"
 

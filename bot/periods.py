@@ -134,7 +134,8 @@ def reminder_due_local(period: Period, day: int, at: time, tz: ZoneInfo) -> date
     collection = period.next()
     offset = min(max(day, 1), collection.days) - 1
     local_day = collection.start + timedelta(days=offset)
-    return datetime.combine(local_day, at, tzinfo=tz)
+    # fold=0: a wall time that does not exist (spring forward) lands later, never earlier.
+    return datetime.combine(local_day, at.replace(fold=0), tzinfo=tz)
 
 
 def due_date(period: Period, day: int) -> date:

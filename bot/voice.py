@@ -35,6 +35,7 @@ from bot import blocks as bk
 from bot.agenda import NOT_SET_UP
 from bot.errors import UserError
 from bot.people import load_initiative
+from bot.win_messages import repost_text
 from storage.db import Store
 from storage.models import Voice
 
@@ -140,7 +141,8 @@ def voice_count(session: Session, start: datetime, end: datetime) -> int:
 
 
 def voice_message(text: str) -> dict[str, Any]:
-    safe = bk.safe_user_text(text)
+    # Slash-command text arrives with &, < and > as entities: decoded, then made safe once.
+    safe = repost_text(text)
     return bk.message(
         f"Community voice (anonymous): {safe}",
         [bk.section(f":speech_balloon: *Community voice*\n>{safe.replace(chr(10), chr(10) + '>')}"),

@@ -142,6 +142,7 @@ def test_monthly_and_quarterly_periods_turn_over_at_local_new_year(
        st.times(), zones)
 @example("monthly", date(2026, 2, 15), 8, time(2, 30), CHICAGO)  # 02:30 does not exist
 @example("monthly", date(2026, 10, 15), 1, time(1, 30), CHICAGO)  # 01:30 happens twice
+@example("weekly", date(2000, 3, 13), 7, time(2, 0, fold=1), ZoneInfo("Europe/Berlin"))
 def test_reminders_fall_inside_the_collection_period_at_the_local_time(
         cadence: Cadence, day: date, reminder_day: int, at: time, tz: ZoneInfo) -> None:
     period = period_containing(cadence, day)

@@ -394,8 +394,8 @@ def test_reports_made_in_the_offline_console_are_recorded_as_console(sandbox: Sa
 
 
 def test_notes_keep_what_was_typed_and_cannot_ping_the_channel(sandbox: Sandbox) -> None:
-    # Slack sends &, < and > in command text as entities.
-    reply = _reply(sandbox, "U0AAA", "report prenatal-visits 72 Q&amp;A &lt;!here&gt; done")
+    # What the person typed; the driver sends it with &, < and > as entities, as Slack does.
+    reply = _reply(sandbox, "U0AAA", "report prenatal-visits 72 Q&A <!here> done")
 
     assert [r[4] for r in _reports(sandbox)] == ["Q&A <!here> done"]
     note = reply["blocks"][-1]["elements"][0]["text"]

@@ -174,3 +174,12 @@ def test_two_processes_pseudonymise_the_same_person_differently() -> None:
     a, b = FloodLimiter(), FloodLimiter()
     assert a._pseudonym("U0AAA") != b._pseudonym("U0AAA")
     assert a._pseudonym("U0AAA") == a._pseudonym("U0AAA")
+
+
+def test_voice_text_is_shown_as_typed_escaped_exactly_once(sandbox: Sandbox) -> None:
+    sandbox.driver.command("U0OUTSIDER", "voice Q&A at the clinic <3 — more please")
+    sandbox.settle()
+
+    (relayed,) = sandbox.emulator.bot_messages(BACKBONE)
+    assert "Q&amp;A at the clinic &lt;3 — more please" in relayed["text"]
+    assert "&amp;amp;" not in str(relayed) and "&amp;lt;" not in str(relayed)

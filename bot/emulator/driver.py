@@ -149,7 +149,8 @@ class SlackDriver:
             "user_id": user,
             "user_name": self.emu.users.get(user, {}).get("name", user.lower()),
             "command": command,
-            "text": text,
+            # Slack sends what the person typed with &, < and > as HTML entities.
+            "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": self.emu.new_response_url(channel),
