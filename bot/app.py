@@ -38,6 +38,13 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
     app = App(**kwargs)
     if settings.oauth:
         _register_workspaces(app, services)
+    else:
+        @app.event("app_uninstalled")
+        @app.event("tokens_revoked")
+        def on_revoked_single(ack: Any, event: dict[str, Any]) -> None:
+            ack()
+            log.warning("Slack says %s: the bot token in SLACK_BOT_TOKEN no longer works; "
+                        "reinstall the app and update .env", event.get("type"))
 
     @app.middleware
     def drop_redelivered_events(body: dict[str, Any], next: Any) -> Any:

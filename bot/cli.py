@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)  # so LOG_LEVEL=DEBUG there counts too
     debug = os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
     try:
         with _workspace(getattr(args, "team", None)):

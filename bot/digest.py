@@ -318,6 +318,10 @@ def run_digest_command(services: Services, args: argparse.Namespace) -> int:
         print(preview_text(data, rendered))
         print(f"\n(preview of the {data.week.key} digest: nothing was posted)")
         return 0
+    if not services.can_post():
+        from bot.reminders import NO_TOKEN
+
+        raise UserError(NO_TOKEN)
     outcome = post_digest(services, now, force=args.force)
     if outcome.status == "no_initiative":
         raise UserError("There is no initiative yet: run `impactbot import FILE` first.")

@@ -16,3 +16,4 @@ def claim_event(services: Services, event_id: str) -> bool:
         return True
     except IntegrityError:
         return False
+

@@ -20,7 +20,7 @@ BOT_SCOPES: dict[str, str] = {
     "users:read": "people's time zones, so reminders arrive in their morning",
     "files:write": "upload the weekly digest chart",
 }
-BOT_EVENTS = ("reaction_added", "app_home_opened")
+BOT_EVENTS = ("reaction_added", "app_home_opened", "app_uninstalled", "tokens_revoked")
 SHORTCUT_CALLBACK = "share_as_win"
 
 
@@ -61,9 +61,16 @@ def manifest(url: str | None = None) -> dict[str, Any]:
                            "callback_id": SHORTCUT_CALLBACK,
                            "description": "Share this message in the wins channel"}],
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": _oauth_config(url),
         "settings": settings,
     }
+
+
+def _oauth_config(url: str | None) -> dict[str, Any]:
+    config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
+    if url:  # multi-workspace installs come back here (SLACK_CLIENT_ID/SECRET set)
+        config["redirect_urls"] = [f"{url.rstrip('/')}/slack/oauth_redirect"]
+    return config
 
 
 def render_manifest(url: str | None = None) -> str:

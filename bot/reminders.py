@@ -200,13 +200,16 @@ def reminder_tick() -> None:
 # --- impactbot remind ---------------------------------------------------------------------
 
 
+NO_TOKEN = ("SLACK_BOT_TOKEN is not set: posting needs the bot token (in multi-workspace "
+            "mode, name the workspace with --team TEAM_ID)")
+
+
 def run_remind_command(services: Services, args: argparse.Namespace) -> int:
     now = services.clock.now()
     dry_run = bool(getattr(args, "dry_run", False))
-    client = services.client() if services.settings.bot_token else None
+    client = services.client() if services.can_post() else None
     if client is None and not dry_run:
-        raise UserError("SLACK_BOT_TOKEN is not set: sending reminders needs the bot token "
-                        "(or use --dry-run)")
+        raise UserError(NO_TOKEN + " (or use --dry-run)")
     reporter = _ProgressLine(sys.stderr)
     result = run_tick(services, client, now, dry_run, progress=reporter, **tick_options())
     out = sys.stdout

@@ -74,6 +74,14 @@ class Services:
     # made there are recorded with source "console").
     surface: str = "slack"
 
+    def can_post(self) -> bool:
+        """Whether there is a bot token to post with outside a Slack request."""
+        if not self.settings.oauth:
+            return bool(self.settings.bot_token)
+        from storage.tenancy import current_team
+
+        return current_team.get() is not None
+
     def client(self, token: str | None = None) -> WebClient:
         """A Web API client outside a Slack request (scheduled work, the CLI).
 

@@ -142,6 +142,12 @@ def _check_database_url(url: str) -> str:
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ConfigError(f"DATABASE_URL must be sqlite or postgresql, not {backend!r}")
+    if backend == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ModuleNotFoundError:
+            raise ConfigError("DATABASE_URL is a PostgreSQL URL, which needs the PostgreSQL "
+                              "driver: pip install 'impact-bot[postgres]'") from None
     if backend == "postgresql" and parsed.drivername == "postgresql":
         # psycopg 3 is the driver we ship; plain postgresql:// would look for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")

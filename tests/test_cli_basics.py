@@ -77,3 +77,27 @@ def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("impactbot: the database is unreachable: ")
     assert "hunter2" not in line
+
+
+def test_http_manifest_names_the_oauth_redirect_for_multi_workspace_installs() -> None:
+    manifest = yaml.safe_load(render_manifest("https://impact.example.org"))
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://impact.example.org/slack/oauth_redirect"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"])
+
+
+@pytest.mark.parametrize("command", [["digest", "--post"], ["remind"]])
+def test_posting_without_a_bot_token_exits_2_naming_it(command: list[str],
+                                                      tmp_path: Path) -> None:
+    env = {"PATH": "", "DATABASE_URL": f"sqlite:///{tmp_path}/impact.db"}
+    example = ROOT / "examples" / "initiative.yml"
+    subprocess.run([sys.executable, "-m", "bot", "import", str(example)], cwd=tmp_path,
+                   env=env, capture_output=True, check=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "bot", *command, "--at",
+                             "2026-11-13T21:00:00Z"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("impactbot: SLACK_BOT_TOKEN is not set")

@@ -113,3 +113,12 @@ def test_configured_logging_redacts_secrets_on_stderr(capfd: pytest.CaptureFixtu
     assert "verification with [redacted] failed" in err
     assert TOKEN not in err
     assert SECRET not in err
+
+
+def test_postgresql_url_without_the_driver_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install 'impact-bot\[postgres\]'"):
+        load_settings({"DATABASE_URL": "postgresql://u@db/impact"})
