@@ -51,7 +51,8 @@ def _interaction(sandbox: Sandbox) -> tuple[bytes, str]:
 def _view_submission(sandbox: Sandbox) -> tuple[bytes, str]:
     payload = {"type": "view_submission", "user": {"id": "U0AAA"}, "api_app_id": "A0IMPACT",
                "team": {"id": sandbox.driver.team_id}, "token": "x",
-               "view": {"id": "V1", "type": "modal", "callback_id": "report_submit", "private_metadata": "{}",
+               "view": {"id": "V1", "type": "modal", "callback_id": "report_submit",
+                        "private_metadata": "{}",
                         "blocks": [], "state": {"values": {
                             "measure": {"measure": {"type": "static_select", "selected_option":
                                                     {"value": "prenatal-visits"}}},
