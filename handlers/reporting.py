@@ -122,7 +122,10 @@ def _tell(client: WebClient, respond: Respond, body: dict[str, Any], user_id: st
     if body.get("response_url"):
         respond(text=text, response_type="ephemeral", replace_original=False)
     else:
-        client.chat_postMessage(channel=user_id, text=text)
+        try:
+            client.chat_postMessage(channel=user_id, text=text)
+        except SlackApiError as exc:  # the person's DMs with the app are closed
+            log.warning("could not tell %s why: %s", user_id, exc.response.get("error"))
 
 
 # --- subcommands ---------------------------------------------------------------------------
