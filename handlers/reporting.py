@@ -90,7 +90,13 @@ def register(app: App, services: Services, router: Router) -> None:
             log.warning("could not DM the confirmation of report %s: %s",
                         recorded.report_id, exc.response.get("error"))
             if channel:
-                client.chat_postEphemeral(channel=channel, user=user_id, **message)
+                try:
+                    client.chat_postEphemeral(channel=channel, user=user_id, **message)
+                except SlackApiError as again:
+                    # Slack is down: the report is saved and shows in the App Home and
+                    # `/impact status`; nothing more can be said to this person now.
+                    log.warning("could not confirm report %s at all: %s", recorded.report_id,
+                                again.response.get("error"))
 
 
 def slack_unescape(text: str) -> str:
