@@ -107,4 +107,8 @@ def _metadata(raw: Any) -> dict[str, Any]:
         meta = json.loads(raw) if isinstance(raw, str) and raw else {}
     except ValueError:
         return {}
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    # The metadata is JSON inside a string: a "\u0000" in it decodes to a NUL character,
+    # which PostgreSQL refuses even in a query.
+    return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in meta.items()}

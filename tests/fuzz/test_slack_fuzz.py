@@ -189,8 +189,12 @@ def test_commit_modal_submissions(boundary: Boundary, user: str, texts: dict[str
         assert set(grew) == {"commitments"} and grew["commitments"] == 1, grew
 
 
+# Found by fuzzing: JSON metadata whose "\u0000" decodes to a NUL that PostgreSQL refuses.
+NUL_META = '{"measure": "prenatal-\\u0000visits", "period": "2026-10"}'
+
+
 @given(user=USERS, metadata=st.one_of(
-    st.none(), ODD_TEXT, st.just("[1, 2]"), st.just("42"), st.just("null"),
+    st.none(), ODD_TEXT, st.just(NUL_META), st.just("[1, 2]"), st.just("42"), st.just("null"),
     st.fixed_dictionaries({"measure": st.one_of(WORDS, ODD_VALUE),
                            "period": st.one_of(WORDS, ODD_VALUE)}).map(json.dumps)),
        reason=st.one_of(st.none(), ODD_TEXT))
