@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
 
 from bot.errors import UserError
 from bot.export import csv_bytes
@@ -32,7 +33,7 @@ from bot.reporting import (
 from bot.services import Services
 from bot.status_view import status_message
 from handlers.home import publish_home
-from handlers.router import TRY_AGAIN, CommandContext, Router
+from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,11 @@ def register(app: App, services: Services, router: Router) -> None:
                                      source=report_source(services, "modal"))
         except ReportError as exc:
             ack(response_action="errors", errors=view_errors(view, exc))
+            return
+        except OperationalError:
+            log.warning("database unavailable while recording a report from the modal",
+                        exc_info=True)
+            ack(response_action="errors", errors={VALUE: DB_BUSY})
             return
         except Exception:
             log.exception("recording a report from the modal failed")
