@@ -136,3 +136,20 @@ def test_the_same_request_correctly_signed_and_fresh_is_accepted(
 
     assert reply.status == 200
     assert sandbox.emulator.calls or sandbox.emulator.response_posts
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_body_bolt_cannot_read_is_a_bad_request_not_a_server_error(
+        sandbox: Sandbox, signed: bool) -> None:
+    # Bolt reads the body before checking the signature; an event whose `channel` is a
+    # number made that reading raise, so anyone could cause a 500 and a logged traceback.
+    body = json.dumps({"type": "event_callback", "team_id": sandbox.driver.team_id,
+                       "event": {"type": "message", "channel": 5}}).encode()
+    headers = {"Content-Type": "application/json",
+               **(sandbox.driver.sign(body) if signed else {})}
+    before = table_counts(sandbox)
+
+    reply = sandbox.driver.raw(body, headers)
+
+    assert reply.status == 400
+    _assert_nothing_happened(sandbox, before)
