@@ -51,6 +51,7 @@ def _top_level(sandbox: Sandbox, channel: str) -> list[dict[str, object]]:
             if m.get("thread_ts") in (None, m["ts"]) and not m.get("upload")]
 
 
+@pytest.mark.slow
 def test_digest_killed_after_slack_posted_it_is_recorded_and_finished_not_repeated(
         sandbox: Sandbox) -> None:
     emu = sandbox.emulator
@@ -123,6 +124,7 @@ def served(sandbox: Sandbox) -> Iterator[tuple[subprocess.Popen[str], SlackDrive
         process.wait(timeout=30)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["typed", "reaction"])
 def test_win_sharing_killed_after_slack_posted_it_is_recorded_once_after_restart(
         sandbox: Sandbox, served: tuple[subprocess.Popen[str], SlackDriver], how: str) -> None:

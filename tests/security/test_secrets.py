@@ -93,6 +93,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
                           env={**base, "PYTHONPATH": str(ROOT), **env})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["WARNING", "DEBUG"])
 def test_cli_errors_never_print_the_token_even_when_slack_echoes_it(
         sandbox: Sandbox, level: str) -> None:
@@ -112,6 +113,7 @@ def test_cli_errors_never_print_the_token_even_when_slack_echoes_it(
     assert "cli-signing-secret-value" not in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["WARNING", "DEBUG"])
 def test_cli_database_errors_never_print_the_database_password(level: str) -> None:
     url = "postgresql+psycopg://impact:S3cretPassw0rd@127.0.0.1:1/nowhere"
