@@ -22,16 +22,15 @@ settings.register_profile(
                            HealthCheck.data_too_large])
 settings.register_profile("fuzz-long", parent=settings.get_profile("fuzz"), max_examples=1000)
 PROFILE = os.environ.get("IMPACTBOT_FUZZ_PROFILE", "fuzz")
+# Applied to each fuzz test (`@FUZZ`), not loaded globally: the suite's other property
+# tests keep hypothesis' defaults.
+FUZZ = settings(settings.get_profile(PROFILE))
 
 CASES: dict[str, int] = {}
 
 
 def count_case(name: str) -> None:
     CASES[name] = CASES.get(name, 0) + 1
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    settings.load_profile(PROFILE)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

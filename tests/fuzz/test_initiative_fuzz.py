@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.initiative_file import InitiativeFileError, InitiativeSpec, parse_initiative
 from tests.conftest import EXAMPLE
-from tests.fuzz.conftest import count_case
+from tests.fuzz.conftest import FUZZ, count_case
 
 RAW = EXAMPLE.read_text()
 DOCUMENT = yaml.safe_load(RAW)
@@ -55,6 +55,7 @@ def _check(raw: str) -> None:
     assert isinstance(spec, InitiativeSpec)
 
 
+@FUZZ
 @given(st.lists(st.tuples(st.sampled_from(PATHS), st.one_of(st.just("delete"), values)),
                 min_size=1, max_size=4))
 # Found by this test: a list where a partner key belongs raised TypeError (unhashable).
@@ -77,6 +78,7 @@ def test_structural_mutations_are_accepted_or_refused_with_a_reason(
     _check(yaml.safe_dump(document, allow_unicode=True))
 
 
+@FUZZ
 @given(st.lists(st.tuples(st.integers(min_value=0, max_value=len(RAW)),
                           st.integers(min_value=0, max_value=40),
                           st.text(alphabet=st.sampled_from(list(":-[]{}#&*!|>'\"%@`, \n\t"
@@ -92,6 +94,7 @@ def test_textual_mutations_are_accepted_or_refused_with_a_reason(
     _check(raw)
 
 
+@FUZZ
 @given(st.text(max_size=200))
 def test_arbitrary_text_is_refused_with_a_reason(raw: str) -> None:
     count_case("initiative.yml arbitrary text")

@@ -24,7 +24,7 @@ from bot.sandbox import Sandbox
 from handlers.router import TRY_AGAIN
 from tests.adversary import errors_logged, table_counts
 from tests.conftest import ADMIN
-from tests.fuzz.conftest import count_case
+from tests.fuzz.conftest import FUZZ, count_case
 
 USERS = st.sampled_from([ADMIN, "U0AAA", "U0CCC", "U0OUTSIDER", "U0NOBODY"])
 SUBCOMMAND_NAMES = sorted({usage.split()[0] for usage, _, _ in SUBCOMMANDS})
@@ -78,6 +78,7 @@ def boundary(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> Boundary:
 # --- slash commands ---------------------------------------------------------------------------
 
 
+@FUZZ
 @given(user=USERS, name=st.sampled_from([*SUBCOMMAND_NAMES, "", "REPORT", "Report", "xyzzy"]),
        args=ARGS)
 def test_slash_command_text_for_every_subcommand(boundary: Boundary, user: str, name: str,
@@ -129,6 +130,7 @@ def report_values(draw: st.DrawFn) -> dict[str, Any]:
     return values
 
 
+@FUZZ
 @given(user=USERS, opener=st.sampled_from(["U0AAA", ADMIN]), values=report_values(),
        metadata=st.one_of(st.none(), ODD_TEXT, st.just('{"channel": 5}'), st.just("[]")))
 def test_report_modal_submissions(boundary: Boundary, user: str, opener: str,
@@ -160,6 +162,7 @@ def _opened(sandbox: Sandbox, user: str, command: str) -> dict[str, Any]:
     return json.loads(json.dumps(cache[(user, command)]))
 
 
+@FUZZ
 @given(user=USERS, texts=st.fixed_dictionaries({
     "resources": st.one_of(st.none(), ODD_TEXT), "data": st.one_of(st.none(), ODD_TEXT),
     "activities": st.one_of(st.none(), ODD_TEXT)}),
@@ -193,6 +196,7 @@ def test_commit_modal_submissions(boundary: Boundary, user: str, texts: dict[str
 NUL_META = '{"measure": "prenatal-\\u0000visits", "period": "2026-10"}'
 
 
+@FUZZ
 @given(user=USERS, metadata=st.one_of(
     st.none(), ODD_TEXT, st.just(NUL_META), st.just("[1, 2]"), st.just("42"), st.just("null"),
     st.fixed_dictionaries({"measure": st.one_of(WORDS, ODD_VALUE),
@@ -231,6 +235,7 @@ ACTION_IDS = st.one_of(
               st.one_of(WORDS, st.text(min_size=1, max_size=20))).map("".join))
 
 
+@FUZZ
 @given(user=USERS, action_id=ACTION_IDS,
        value=st.one_of(st.none(), WORDS, st.text(max_size=30), st.integers().map(str)),
        in_view=st.booleans())
@@ -280,6 +285,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
     return {k: v for k, v in event.items() if k not in drop}
 
 
+@FUZZ
 @given(event=events())
 def test_events_with_missing_or_odd_fields(boundary: Boundary, event: dict[str, Any]) -> None:
     count_case("event payload")
