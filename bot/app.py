@@ -47,6 +47,13 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
                         "reinstall the app and update .env", event.get("type"))
 
     @app.middleware
+    def drop_nul_characters(body: dict[str, Any], next: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; a request carrying one would fail mid-write.
+        # Nobody means a NUL in Slack text, so it goes before any listener sees the body.
+        _strip_nul(body)
+        return next()
+
+    @app.middleware
     def drop_redelivered_events(body: dict[str, Any], next: Any) -> Any:
         # Slack redelivers events it thinks we missed; Bolt does not de-duplicate them.
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
@@ -67,6 +74,18 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
 
     register_all(app, services)
     return app
+
+
+def _strip_nul(node: Any) -> Any:
+    """Remove NUL characters from every string in a request body, in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _strip_nul(value)
+    elif isinstance(node, list):
+        node[:] = [_strip_nul(value) for value in node]
+    elif isinstance(node, str) and "\x00" in node:
+        return node.replace("\x00", "")
+    return node
 
 
 def _register_workspaces(app: App, services: Services) -> None:

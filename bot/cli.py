@@ -95,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except Exception as exc:
         if debug:
-            raise
+            # The traceback, through the redacting log handler: an exception's message can
+            # hold a token (a Slack error echoing it), and a bare traceback would print it.
+            _log_failure(args.command)
+            return EXIT_FAILURE
         print(f"impactbot: {_describe(exc)} (set LOG_LEVEL=DEBUG for details)", file=sys.stderr)
         return EXIT_FAILURE
 
@@ -106,14 +109,35 @@ def _describe(exc: Exception) -> str:
 
     from bot.logs import redact
 
-    secrets = [os.environ.get(name, "") for name in
-               ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
-                "SLACK_CLIENT_SECRET")]
+    secrets = _env_secrets()
     if isinstance(exc, DBAPIError) and exc.connection_invalidated is not None:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         return redact(f"the database is unreachable: {reason}", secrets)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, secrets)
+
+
+def _env_secrets() -> list[str]:
+    """Every secret the environment holds: tokens, the signing secret, the database password."""
+    from bot.settings import _url_password
+
+    names = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET")
+    values = [os.environ.get(name, "") for name in names]
+    values.append(_url_password(os.environ.get("DATABASE_URL", "")) or "")
+    return [v for v in values if v]
+
+
+def _log_failure(command: str) -> None:
+    """LOG_LEVEL=DEBUG: the whole traceback, through a redacting handler (an exception's
+    message can hold a token, e.g. a Slack error echoing it)."""
+    from bot.logs import RedactingFilter
+
+    root = logging.getLogger()
+    if not root.handlers:  # failed before logging was configured
+        handler = logging.StreamHandler()
+        handler.addFilter(RedactingFilter(_env_secrets()))
+        root.addHandler(handler)
+    logging.getLogger("bot.cli").exception("impactbot %s failed", command)
 
 
 @contextmanager

@@ -184,7 +184,14 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
             _record(services, claim, now, channel, ts)
             log.info("digest %s attempt %s was posted before a crash; recorded it",
                      week, claim.attempt)
-            return PostOutcome("recovered", week, claim.attempt, channel, ts)
+            # The crash may have come before the thread (details, chart) was posted: an
+            # empty thread gets it now. A thread cut off half-way is left as it is.
+            chart = False
+            if not _has_replies(client, channel, ts):
+                rendered = digest_message(data)
+                _post_thread(client, channel, ts, rendered)
+                chart = _upload_chart(client, channel, ts, data)
+            return PostOutcome("recovered", week, claim.attempt, channel, ts, chart)
 
     rendered = digest_message(data)
     try:
@@ -226,6 +233,17 @@ def _find_posted(client: WebClient, channel: str, payload: dict[str, Any]) -> st
         if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == payload:
             return str(message["ts"])
     return None
+
+
+def _has_replies(client: WebClient, channel: str, ts: str) -> bool:
+    """Whether anything was posted in the digest's thread (True when Slack cannot say, so
+    that nothing is posted twice)."""
+    try:
+        replies = client.conversations_replies(channel=channel, ts=ts, limit=2)
+    except SlackApiError as exc:
+        log.warning("could not read the digest thread: %s", exc.response.get("error"))
+        return True
+    return any(m.get("ts") != ts for m in replies.get("messages") or [])
 
 
 def _post_thread(client: WebClient, channel: str, ts: str, rendered: DigestMessage) -> None:

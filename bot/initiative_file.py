@@ -329,7 +329,7 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
             raise check.fail(f"{path}.partners", "expected a list of partner keys")
         seen: list[str] = []
         for p_index, ref in enumerate(refs):
-            if ref not in partner_keys:
+            if not isinstance(ref, str) or ref not in partner_keys:
                 raise check.fail(f"{path}.partners[{p_index}]",
                                  f"unknown partner {ref!r}; expected one of the partners' keys")
             if ref in seen:

@@ -94,11 +94,15 @@ def report_view(session: Session, initiative: Initiative, user_id: str, now: dat
                     private_metadata=json.dumps({"channel": channel_id}))
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _value(values: dict[str, Any], block: str, kind: str = "value") -> str | None:
-    element = (values.get(block) or {}).get(block) or {}
+    # Shapes are checked, not assumed: whatever the submission holds, a missing answer.
+    element = _dict(_dict(values.get(block)).get(block))
     if kind == "selected":
-        selected = element.get("selected_option") or {}
-        value = selected.get("value")
+        value = _dict(element.get("selected_option")).get("value")
     else:
         value = element.get("value")
     return value if isinstance(value, str) and value.strip() else None
@@ -106,7 +110,7 @@ def _value(values: dict[str, Any], block: str, kind: str = "value") -> str | Non
 
 def request_from_view(view: dict[str, Any]) -> ReportRequest:
     """What the person entered in the modal, as a report request."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = _dict(_dict(view.get("state")).get("values"))
     measure = _value(values, MEASURE, "selected")
     if measure is None:
         raise ReportError("Choose a measure.", field=MEASURE)

@@ -67,7 +67,7 @@ def registered_jobs() -> list[JobSpec]:
 def _load_job_modules() -> None:
     import importlib
 
-    for name in ("bot.reminders", "bot.digest", "bot.wins", "bot.housekeeping"):
+    for name in ("bot.reminders", "bot.digest", "bot.wins", "bot.relay", "bot.housekeeping"):
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

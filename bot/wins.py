@@ -337,10 +337,12 @@ def ask_author(services: Services, client: WebClient, win_id: int) -> bool:
 def handle_reaction(services: Services, client: WebClient, event: dict[str, Any],
                     bot_user_id: str | None = None) -> Step:
     """A `reaction_added` event: count it, and share the message once it has enough."""
-    item = event.get("item") or {}
-    channel_id, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
-    reactor = str(event.get("user") or "")
-    if item.get("type") != "message" or not (channel_id and ts and reactor):
+    item = event.get("item")
+    if not isinstance(item, dict) or item.get("type") != "message":
+        return NOTHING
+    channel_id, ts, reactor = item.get("channel"), item.get("ts"), event.get("user")
+    if not (isinstance(channel_id, str) and isinstance(ts, str) and isinstance(reactor, str)
+            and channel_id and ts and reactor):
         return NOTHING
     with services.store.session() as session:
         initiative = load_initiative(session)

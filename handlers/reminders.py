@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import pauses
 from bot.errors import UserError
@@ -49,7 +50,8 @@ def register(app: App, services: Services, router: Router) -> None:
     router.add("resume", resume_command)
 
     @app.action(SNOOZE_ACTION)
-    def on_snooze(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def on_snooze(ack: Ack, body: dict[str, Any], respond: Respond,
+                  client: WebClient) -> None:
         ack()
         user_id = body["user"]["id"]
         snoozed, answer = pauses.snooze(services.store, user_id, services.clock.now())
@@ -60,7 +62,13 @@ def register(app: App, services: Services, router: Router) -> None:
         else:
             text = (f"Your reminders are paused until {pauses.describe_day(local)} already; "
                     "I'll remind you after that.")
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        if body.get("response_url"):
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        else:  # pressed in a view (App Home): there is no message to answer under
+            try:
+                client.chat_postMessage(channel=user_id, text=text)
+            except SlackApiError as exc:
+                log.warning("could not confirm a snooze: %s", exc.response.get("error"))
 
     @app.action(re.compile(rf"^{SKIP_ACTION}:.+$"))
     def on_skip_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -78,7 +86,7 @@ def register(app: App, services: Services, router: Router) -> None:
     def on_skip_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                        client: WebClient) -> None:
         user_id = body["user"]["id"]
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view.get("private_metadata"))
         value = (view.get("state", {}).get("values", {}).get(REASON_BLOCK, {})
                  .get(REASON_ACTION, {}).get("value")) or ""
         try:
@@ -90,3 +98,17 @@ def register(app: App, services: Services, router: Router) -> None:
         ack()
         client.chat_postMessage(channel=user_id, **skipped_message(
             skipped.measure_name, skipped.period, skipped.reason))
+
+
+def _metadata(raw: Any) -> dict[str, Any]:
+    """The skip form's private_metadata; anything but a JSON object reads as empty (and the
+    skip is then refused with a reason, not a crash)."""
+    try:
+        meta = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    # The metadata is JSON inside a string: a "\u0000" in it decodes to a NUL character,
+    # which PostgreSQL refuses even in a query.
+    return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in meta.items()}

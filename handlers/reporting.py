@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
 
 from bot.errors import UserError
 from bot.export import csv_bytes
@@ -32,7 +33,7 @@ from bot.reporting import (
 from bot.services import Services
 from bot.status_view import status_message
 from handlers.home import publish_home
-from handlers.router import TRY_AGAIN, CommandContext, Router
+from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ def register(app: App, services: Services, router: Router) -> None:
         except ReportError as exc:
             ack(response_action="errors", errors=view_errors(view, exc))
             return
+        except OperationalError:
+            log.warning("database unavailable while recording a report from the modal",
+                        exc_info=True)
+            ack(response_action="errors", errors={VALUE: DB_BUSY})
+            return
         except Exception:
             log.exception("recording a report from the modal failed")
             ack(response_action="errors", errors={VALUE: TRY_AGAIN})
@@ -90,7 +96,13 @@ def register(app: App, services: Services, router: Router) -> None:
             log.warning("could not DM the confirmation of report %s: %s",
                         recorded.report_id, exc.response.get("error"))
             if channel:
-                client.chat_postEphemeral(channel=channel, user=user_id, **message)
+                try:
+                    client.chat_postEphemeral(channel=channel, user=user_id, **message)
+                except SlackApiError as again:
+                    # Slack is down: the report is saved and shows in the App Home and
+                    # `/impact status`; nothing more can be said to this person now.
+                    log.warning("could not confirm report %s at all: %s", recorded.report_id,
+                                again.response.get("error"))
 
 
 def slack_unescape(text: str) -> str:
@@ -122,7 +134,10 @@ def _tell(client: WebClient, respond: Respond, body: dict[str, Any], user_id: st
     if body.get("response_url"):
         respond(text=text, response_type="ephemeral", replace_original=False)
     else:
-        client.chat_postMessage(channel=user_id, text=text)
+        try:
+            client.chat_postMessage(channel=user_id, text=text)
+        except SlackApiError as exc:  # the person's DMs with the app are closed
+            log.warning("could not tell %s why: %s", user_id, exc.response.get("error"))
 
 
 # --- subcommands ---------------------------------------------------------------------------

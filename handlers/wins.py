@@ -45,11 +45,20 @@ def register(app: App, services: Services, router: Router) -> None:
                 win_id = int(action.get("value") or "")
             except ValueError:
                 return
+            if not 0 < win_id < 2**31:  # not a row id (PostgreSQL would refuse to compare)
+                return
             user = (body.get("user") or {}).get("id") or ""
             result = wins.answer_consent(services, client, win_id, user, approve)
             if result.outcome in ("not_author", "gone"):
-                respond(response_type="ephemeral", replace_original=False,
-                        text="Only the author of this message can answer.")
+                refusal = "Only the author of this message can answer."
+                if body.get("response_url"):
+                    respond(response_type="ephemeral", replace_original=False, text=refusal)
+                elif user:  # pressed in a view: no message to answer under
+                    try:
+                        client.chat_postMessage(channel=user, text=refusal)
+                    except SlackApiError as exc:
+                        log.info("could not answer a consent button: %s",
+                                 exc.response.get("error"))
                 return
             approved = result.outcome in ("approved", "already_posted")
             _update_dm(client, body, wm.consent_answered(approved, result.wins_channel,

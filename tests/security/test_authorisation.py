@@ -1,0 +1,102 @@
+"""Who may do what: every `/impact` subcommand × backbone admin, partner member and
+someone in the workspace who is on no partner. A refusal says why and writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.help import SUBCOMMANDS
+from bot.sandbox import Sandbox
+from tests.adversary import table_counts, told
+from tests.conftest import ADMIN
+
+MEMBER, OUTSIDER = "U0AAA", "U0OUTSIDER"
+WHO = {"admin": ADMIN, "member": MEMBER, "non-member": OUTSIDER}
+
+# The text typed after /impact for each subcommand (valid for whoever may use it).
+TYPED = {
+    "help": "help",
+    "report": "report prenatal-visits 72",
+    "measures": "measures",
+    "status": "status",
+    "win": "win We enrolled 40 new families this month",
+    "wins": "wins",
+    "agenda": "agenda",
+    "commit": "commit",
+    "voice": "voice The clinic's evening hours would help working parents",
+    "pause": "pause 7",
+    "resume": "resume",
+    "digest": "digest",
+    "export": "export",
+}
+ADMIN_ONLY = {"digest", "export"}
+MEMBER_ONLY = {"report", "commit"}
+# What a refused person is told (a fragment of the reason).
+REASONS = {
+    ("digest", "member"): "Only backbone admins can use `/impact digest`",
+    ("digest", "non-member"): "Only backbone admins can use `/impact digest`",
+    ("export", "member"): "Only backbone admins can use `/impact export`",
+    ("export", "non-member"): "Only backbone admins can use `/impact export`",
+    ("report", "admin"): "add `as PARTNER-KEY` to report on a partner's behalf",
+    ("report", "non-member"): "You are not a member of any partner",
+    ("commit", "admin"): "Only partner members can commit a partner",
+    ("commit", "non-member"): "Only partner members can commit a partner",
+}
+REFUSAL_WORDS = ("Only backbone admins", "Only partner members", "add `as PARTNER-KEY`")
+
+
+def test_the_matrix_covers_every_subcommand_in_the_help() -> None:
+    documented = {usage.split()[0] for usage, _who, _what in SUBCOMMANDS}
+    assert documented == set(TYPED)
+    for usage, who, _what in SUBCOMMANDS:
+        name = usage.split()[0]
+        expected = ("backbone admins" if name in ADMIN_ONLY else
+                    "partner members" if name in MEMBER_ONLY else "everyone")
+        assert who == expected, usage
+
+
+def _allowed(name: str, role: str) -> bool:
+    if name in ADMIN_ONLY:
+        return role == "admin"
+    if name in MEMBER_ONLY:
+        return role == "member"
+    return True
+
+
+@pytest.mark.parametrize("role", list(WHO))
+@pytest.mark.parametrize("name", list(TYPED))
+def test_each_subcommand_answers_each_kind_of_person_as_the_contract_says(
+        sandbox: Sandbox, name: str, role: str) -> None:
+    user = WHO[role]
+    before = table_counts(sandbox)
+
+    reply = sandbox.driver.command(user, TYPED[name])
+    sandbox.settle()
+
+    assert reply.status == 200
+    answers = told(sandbox)
+    opened = sandbox.emulator.calls_to("views.open")
+    if _allowed(name, role):
+        assert answers or opened, f"{name} as {role}: no answer at all"
+        assert not any(word in text for text in answers for word in REFUSAL_WORDS), answers
+    else:
+        assert len(answers) == 1, answers
+        assert REASONS[(name, role)] in answers[0]
+        assert opened == []
+        assert sandbox.emulator.calls_to("chat.postMessage") == []
+        assert sandbox.emulator.uploaded_files == []
+        assert table_counts(sandbox) == before, f"{name} as {role} wrote something"
+
+
+@pytest.mark.parametrize("role", list(WHO))
+def test_opening_the_report_form_is_for_members_and_admins_only(
+        sandbox: Sandbox, role: str) -> None:
+    sandbox.driver.command(WHO[role], "report")
+    sandbox.settle()
+
+    opened = sandbox.emulator.calls_to("views.open")
+    if role == "non-member":
+        assert opened == []
+        assert "not a member of any partner" in " ".join(told(sandbox))
+    else:
+        assert len(opened) == 1
