@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import wins
+from bot.clock import SystemClock
 from bot.emulator import SlackDriver
 from bot.sandbox import Sandbox
 from storage.models import Digest, Win
@@ -71,6 +72,11 @@ def test_digest_killed_after_slack_posted_it_is_recorded_and_finished_not_repeat
 
     early = _digest(sandbox, "2026-11-13T21:35:00Z")  # within the dead poster's lease
     early_out, _ = early.communicate(timeout=120)
+    # Leases run on the real clock (they ask whether a poster is alive, not what time the
+    # digest is "as of"): let the dead poster's lease run out instead of waiting for it.
+    with sandbox.store.session() as session:
+        session.execute(update(Digest).values(
+            lease_until=SystemClock().now() - timedelta(seconds=1)))
     late = _digest(sandbox, "2026-11-13T21:45:00Z")  # the lease has run out
     late_out, late_err = late.communicate(timeout=120)
     again = _digest(sandbox, "2026-11-13T22:00:00Z")
