@@ -9,10 +9,6 @@ exactly-once.
 from __future__ import annotations
 
 import os
-import queue
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +26,7 @@ from bot.people import load_initiative
 from storage.db import Store
 from storage.models import Report, SlackEvent, Win
 from tests.conftest import CHANNELS, EXAMPLE, NOW, PEOPLE, _truncate_postgres
-from tests.test_serve_process import _free_port, _wait_for_line
+from tests.processes import BotProcess, free_port
 
 SECRET = "scale-out-signing-secret"
 WINS = "C0WINS"
@@ -57,28 +53,15 @@ class Cluster:
             return list(pool.map(run, range(len(calls))))
 
 
-def _start(env: dict[str, str], cwd: Path, workers: int) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=cwd,
-                               env={**env, "WEB_CONCURRENCY": str(workers)},
-                               stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        with (cwd / f"serve-{env['PORT']}.log").open("w") as log:  # kept for diagnosis
-            for line in process.stderr:
-                log.write(line)
-                log.flush()
-                lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+def _start(env: dict[str, str], cwd: Path, workers: int) -> BotProcess:
+    server = BotProcess(["serve"], {**env, "WEB_CONCURRENCY": str(workers)}, cwd)
     try:
         for _ in range(workers):  # every worker process says "worker <pid> ready"
-            _wait_for_line(lines, "ready", timeout=30)
+            server.wait_for("ready")
     except BaseException:
-        process.kill()
+        server.process.kill()
         raise
-    return process
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +80,9 @@ def cluster(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for name in ("SLACK_APP_TOKEN", "INITIATIVE_FILE", "SLACK_CLIENT_ID",
                      "SLACK_CLIENT_SECRET"):
             env.pop(name, None)
-        ports = _free_port(), _free_port()
+        ports = free_port(), free_port()
         cwd = tmp_path_factory.mktemp("serve")
-        processes: list[subprocess.Popen[str]] = []
+        processes: list[BotProcess] = []
         try:
             processes.append(_start({**env, "PORT": str(ports[0])}, cwd, workers=1))
             processes.append(_start({**env, "PORT": str(ports[1])}, cwd, workers=2))
@@ -107,10 +90,8 @@ def cluster(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                        for port in ports]
             yield Cluster(emu, drivers[0], drivers[1], store)
         finally:
-            for process in processes:
-                process.send_signal(signal.SIGTERM)
-            for process in processes:
-                process.wait(timeout=30)
+            for server in processes:
+                server.stop()
             store.dispose()
 
 
@@ -231,19 +212,9 @@ def test_scheduler_starts_in_multi_workspace_mode_without_a_bot_token(
            "SLACK_API_URL": "http://127.0.0.1:9/api/"}
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "INITIATIVE_FILE"):
         env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "bot", "scheduler"], cwd=tmp_path,
-                               env=env, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+    scheduler = BotProcess(["scheduler"], env, tmp_path)
     try:
-        seen = _wait_for_line(lines, "scheduler started", timeout=30)
+        seen = scheduler.wait_for("scheduler started")
         assert "reminder-tick" in seen[-1]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        scheduler.stop()

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,30 +14,16 @@ from bot.emulator import SlackDriver, SlackEmulator
 from bot.help import SUBCOMMANDS
 from storage.db import Store
 from tests.conftest import EXAMPLE
+from tests.processes import BotProcess, free_port
 
 SECRET = "serve-test-signing-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_line(stream: queue.Queue[str], needle: str, timeout: float) -> list[str]:
-    seen = []
-    while True:
-        line = stream.get(timeout=timeout)
-        seen.append(line)
-        if needle in line:
-            return seen
 
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[SlackEmulator, SlackDriver]]:
     with SlackEmulator() as emu:
         emu.add_user("U0AAA", real_name="Ana Health")
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": emu.bot_token,
@@ -55,22 +35,12 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[SlackEmulator, S
             "LOG_LEVEL": "INFO",
         }
         env.pop("SLACK_APP_TOKEN", None)
-        process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path,
-                                   env=env, stderr=subprocess.PIPE, text=True)
-        lines: queue.Queue[str] = queue.Queue()
-
-        def pump() -> None:
-            assert process.stderr is not None
-            for line in process.stderr:
-                lines.put(line)
-
-        threading.Thread(target=pump, daemon=True).start()
+        server = BotProcess(["serve"], env, tmp_path)
         try:
-            _wait_for_line(lines, "ready", timeout=30)
+            server.wait_for("ready")
             yield emu, SlackDriver(f"http://127.0.0.1:{port}/slack/events", SECRET, emu)
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+            server.stop()
 
 
 def test_served_bot_answers_signed_help_quickly(served: tuple[SlackEmulator, SlackDriver]
@@ -104,7 +74,7 @@ def test_served_bot_refuses_forgeries_and_reports_health(
 def test_socket_mode_still_answers_healthz(store: Store) -> None:
     from bot.server import serve_health
 
-    port = _free_port()
+    port = free_port()
     server = serve_health(store, port)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:

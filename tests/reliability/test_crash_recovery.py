@@ -6,12 +6,9 @@ before recording it; after a restart everything is done exactly once.
 from __future__ import annotations
 
 import os
-import queue
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +21,7 @@ from bot.emulator import SlackDriver
 from bot.sandbox import Sandbox
 from storage.models import Digest, Win
 from tests.conftest import ROOT
+from tests.processes import BotProcess, free_port
 from tests.reliability.conftest import survived
 from tests.test_digest import seed_week
 
@@ -99,35 +97,16 @@ def test_digest_killed_after_slack_posted_it_is_recorded_and_finished_not_repeat
     survived({"SIGKILL (digest)": 1})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(sandbox: Sandbox) -> Iterator[tuple[subprocess.Popen[str], SlackDriver]]:
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT,
-                               env=_env(sandbox, PORT=str(port)), stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
+    port = free_port()
+    server = BotProcess(["serve"], _env(sandbox, PORT=str(port)), ROOT, own_group=True)
     try:
-        while "ready" not in lines.get(timeout=30):
-            pass
-        yield process, SlackDriver(f"http://127.0.0.1:{port}/slack/events", SECRET,
-                                   sandbox.emulator)
+        server.wait_for("ready")
+        yield server.process, SlackDriver(f"http://127.0.0.1:{port}/slack/events", SECRET,
+                                          sandbox.emulator)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        server.stop()
 
 
 @pytest.mark.slow
