@@ -30,8 +30,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import scheduler
+from bot import deferred, scheduler
 from bot import win_messages as wm
+from bot.deferred import SlackUnavailable, is_transient
 from bot.errors import UserError
 from bot.people import identify, load_initiative
 from bot.services import Services
@@ -165,8 +166,10 @@ def claim_unfinished(session: Session, now: datetime) -> list[Step]:
 def channel_info(client: WebClient, channel_id: str) -> dict[str, Any] | None:
     try:
         info = client.conversations_info(channel=channel_id).get("channel")
-    except SlackApiError as exc:
-        log.info("cannot see channel %s: %s", channel_id, exc.response.get("error"))
+    except (SlackApiError, OSError) as exc:
+        if is_transient(exc):
+            raise SlackUnavailable(str(exc)) from exc
+        log.info("cannot see channel %s: %s", channel_id, _error(exc))
         return None
     return info if isinstance(info, dict) else None
 
@@ -185,9 +188,15 @@ def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any]
         for message in replies.get("messages") or []:
             if message.get("ts") == ts:
                 return dict(message)
-    except SlackApiError as exc:
-        log.info("cannot read message %s in %s: %s", ts, channel_id, exc.response.get("error"))
+    except (SlackApiError, OSError) as exc:
+        if is_transient(exc):
+            raise SlackUnavailable(str(exc)) from exc
+        log.info("cannot read message %s in %s: %s", ts, channel_id, _error(exc))
     return None
+
+
+def _error(exc: Exception) -> str:
+    return str(exc.response.get("error")) if isinstance(exc, SlackApiError) else type(exc).__name__
 
 
 def _permalink(client: WebClient, channel_id: str, ts: str) -> str | None:
@@ -210,9 +219,10 @@ def _is_person(services: Services, client: WebClient, user_id: str,
             return not cached.is_bot
     try:
         user = client.users_info(user=user_id).get("user") or {}
-    except SlackApiError as exc:
-        log.info("users.info %s failed (%s); not counting the reaction", user_id,
-                 exc.response.get("error"))
+    except (SlackApiError, OSError) as exc:
+        if is_transient(exc):
+            raise SlackUnavailable(str(exc)) from exc
+        log.info("users.info %s failed (%s); not counting the reaction", user_id, _error(exc))
         return False
     return not (user.get("is_bot") or user.get("is_app_user") or user.get("deleted"))
 
@@ -336,7 +346,20 @@ def ask_author(services: Services, client: WebClient, win_id: int) -> bool:
 
 def handle_reaction(services: Services, client: WebClient, event: dict[str, Any],
                     bot_user_id: str | None = None) -> Step:
-    """A `reaction_added` event: count it, and share the message once it has enough."""
+    """A `reaction_added` event: count it, and share the message once it has enough.
+
+    When Slack cannot answer the reads this needs (an outage, a rate limit), the event is
+    kept and handled again by the wins tick, rather than lost.
+    """
+    try:
+        return _handle_reaction(services, client, event, bot_user_id)
+    except SlackUnavailable:
+        deferred.defer(services, REACTION, {"event": event, "bot_user_id": bot_user_id})
+        return NOTHING
+
+
+def _handle_reaction(services: Services, client: WebClient, event: dict[str, Any],
+                     bot_user_id: str | None) -> Step:
     item = event.get("item")
     if not isinstance(item, dict) or item.get("type") != "message":
         return NOTHING
@@ -402,8 +425,11 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
         return Shared("bot", wins_channel=wins_channel)
     author = str(message["user"])
     # Someone sharing their own message is their consent.
-    private = author != nominator and needs_consent(
-        channel_id, None if channel_id.startswith("D") else channel_info(client, channel_id))
+    try:
+        private = author != nominator and needs_consent(
+            channel_id, None if channel_id.startswith("D") else channel_info(client, channel_id))
+    except SlackUnavailable:  # the person is right there: they can simply try again
+        return Shared("failed", wins_channel=wins_channel)
     with services.store.session() as session:
         step = nominate(session, channel_id=channel_id, message_ts=ts, author_id=author,
                         partner_id=identify(session, author).partner_id,
@@ -532,7 +558,26 @@ def resume_unfinished(services: Services, client: WebClient) -> int:
     return len(steps)
 
 
+REACTION = "reaction"
+
+
+def replay_deferred(services: Services, client: WebClient) -> int:
+    """Handle again the reactions that arrived while Slack was unavailable."""
+    replays = deferred.claim_due(services, REACTION)
+    for replay in replays:
+        try:
+            _handle_reaction(services, client, replay.payload["event"],
+                             replay.payload.get("bot_user_id"))
+        except SlackUnavailable:
+            deferred.still_unavailable(services, replay)
+        else:
+            deferred.handled(services, replay)
+    return len(replays)
+
+
 @scheduler.job("wins")
 def wins_tick() -> None:
     services = scheduler.services()
-    resume_unfinished(services, services.client())
+    client = services.client()
+    replay_deferred(services, client)
+    resume_unfinished(services, client)

@@ -319,3 +319,18 @@ class Workspace(Base):
     team_name: Mapped[str | None] = mapped_column(String(200))
     installed_at: Mapped[datetime]
     uninstalled_at: Mapped[datetime | None]
+
+
+class DeferredEvent(Base):
+    """An event that could not be handled because Slack was briefly unavailable (a 5xx,
+    a rate limit, a timeout while reading the message): kept here and handled again by a
+    scheduled tick, since Slack will not redeliver an event it saw acknowledged."""
+
+    __tablename__ = "deferred_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reaction
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]

@@ -737,3 +737,30 @@ def test_win_command_answered_500_tells_the_author_it_will_be_shared_once(
     assert "Saturday clinic" in post_text(post)
     (win,) = win_rows(sandbox)
     assert win.status == "posted"
+
+
+def test_a_reaction_during_a_slack_outage_is_shared_once_slack_is_back(
+        sandbox: Sandbox) -> None:
+    from bot import scheduler
+    from storage.models import DeferredEvent
+
+    ts = say(sandbox, "U0AAA", "Twelve new doulas trained!")
+    sandbox.emulator.set_failure_rate("conversations.history", 1.0, status=503)
+    react(sandbox, "U0BBB", ts)
+    sandbox.settle()
+    assert wins_posts(sandbox) == []
+    with sandbox.store.session() as session:  # kept, not lost: Slack will not redeliver it
+        assert len(session.scalars(select(DeferredEvent)).all()) == 1
+
+    scheduler.run_due_now(sandbox.services, only={"wins"})  # too early: the backoff holds
+    assert wins_posts(sandbox) == []
+    sandbox.emulator.clear_faults()
+    sandbox.clock.advance(timedelta(minutes=2))
+    scheduler.run_due_now(sandbox.services, only={"wins"})
+    scheduler.run_due_now(sandbox.services, only={"wins"})
+
+    (post,) = wins_posts(sandbox)
+    assert "Twelve new doulas trained!" in post_text(post)
+    assert "Celebrated by <@U0BBB>" in post_text(post)
+    with sandbox.store.session() as session:
+        assert session.scalars(select(DeferredEvent)).all() == []
