@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import blocks as bk
+from bot.backbone_posts import POSTED, post_once
 from bot.people import identify, load_initiative
 from storage.db import Store
 from storage.models import Commitment, Member, Partner
@@ -105,25 +106,6 @@ def record_commitment(session: Session, partner_id: int, entry: CommitmentInput,
     session.add(row)
     session.flush()
     return row, replaced
-
-
-def claim_announcement(session: Session, commitment_id: int, now: datetime) -> bool:
-    """Claim the right to announce a commitment: True for exactly one caller."""
-    claimed = session.execute(
-        update(Commitment)
-        .where(Commitment.id == commitment_id, Commitment.announced_at.is_(None))
-        .values(announced_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(claimed, "rowcount", 0) == 1)
-
-
-def release_announcement(session: Session, commitment_id: int) -> None:
-    """The announcement could not be posted: let a later attempt claim it again."""
-    session.execute(
-        update(Commitment).where(Commitment.id == commitment_id).values(announced_at=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def commitments_signed_between(session: Session, start: datetime, end: datetime
@@ -214,23 +196,15 @@ def commitment_message(partner_name: str, commitment: Commitment, replaced: bool
 
 def announce(store: Store, client: WebClient, channel: str | None, commitment_id: int,
              partner_name: str, replaced: bool, now: datetime) -> bool:
-    """Post the commitment to the backbone channel exactly once (claim, post, release on
-    failure)."""
+    """Post the commitment to the backbone channel exactly once (bot/backbone_posts.py)."""
     if not channel:
         return False
     with store.session() as session:
-        if not claim_announcement(session, commitment_id, now):
-            return False
         commitment = session.get_one(Commitment, commitment_id)
+        if commitment.announced_at is not None:
+            return False
         message = commitment_message(partner_name, commitment, replaced)
-    try:
-        client.chat_postMessage(channel=channel, **message)
-        return True
-    except Exception as exc:
-        log.warning("could not announce commitment %s: %s", commitment_id, type(exc).__name__)
-        with store.session() as session:
-            release_announcement(session, commitment_id)
-        return False
+    return post_once(store, client, channel, Commitment, commitment_id, message, now) == POSTED
 
 
 class CommitRejected(Exception):

@@ -28,11 +28,12 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import blocks as bk
 from bot.agenda import NOT_SET_UP
+from bot.backbone_posts import FAILED, POSTED, post_once
 from bot.errors import UserError
 from bot.people import load_initiative
 from bot.win_messages import repost_text
@@ -115,19 +116,6 @@ def record_voice(session: Session, text: str, now: datetime) -> int:
     return row.id
 
 
-def claim_relay(session: Session, voice_id: int, now: datetime) -> bool:
-    """True for exactly one caller: the one that may post this voice."""
-    result: Any = session.execute(
-        update(Voice).where(Voice.id == voice_id, Voice.relayed_at.is_(None))
-        .values(relayed_at=now).execution_options(synchronize_session=False))
-    return bool(result.rowcount == 1)
-
-
-def release_relay(session: Session, voice_id: int) -> None:
-    session.execute(update(Voice).where(Voice.id == voice_id).values(relayed_at=None)
-                    .execution_options(synchronize_session=False))
-
-
 def unrelayed(session: Session, limit: int = 20) -> list[int]:
     """Voices not yet relayed (the backbone channel was missing, or Slack failed), oldest first."""
     return list(session.scalars(select(Voice.id).where(Voice.relayed_at.is_(None))
@@ -152,29 +140,20 @@ def voice_message(text: str) -> dict[str, Any]:
 
 
 def relay_pending(store: Store, client: WebClient, channel: str | None, now: datetime) -> int:
-    """Post every unrelayed voice to the backbone channel, each exactly once.
-
-    Answers how many were posted. A voice whose post fails is released and goes out with
-    the next one.
-    """
+    """Post every unrelayed voice to the backbone channel, each exactly once
+    (bot/backbone_posts.py). Answers how many were posted; after a failure the rest wait
+    for the next voice or the relay tick."""
     if not channel:
         return 0
     with store.session() as session:
-        pending = unrelayed(session)
+        pending = [(v, session.get_one(Voice, v).text) for v in unrelayed(session)]
     posted = 0
-    for voice_id in pending:
-        with store.session() as session:
-            if not claim_relay(session, voice_id, now):
-                continue  # another request relayed it
-            text = session.get_one(Voice, voice_id).text
-        try:
-            client.chat_postMessage(channel=channel, **voice_message(text))
+    for voice_id, text in pending:
+        outcome = post_once(store, client, channel, Voice, voice_id, voice_message(text), now)
+        if outcome == POSTED:
             posted += 1
-        except Exception as exc:
-            log.warning("could not relay community voice %s: %s", voice_id, type(exc).__name__)
-            with store.session() as session:
-                release_relay(session, voice_id)
-            break
+        elif outcome == FAILED:
+            break  # Slack is failing: the rest go out with the next voice or the relay tick
     return posted
 
 

@@ -288,7 +288,8 @@ class Commitment(Base):
     signed_by: Mapped[str] = mapped_column(String(32))
     signed_at: Mapped[datetime] = mapped_column(index=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    announced_at: Mapped[datetime | None]
+    announced_at: Mapped[datetime | None]  # set once the announcement is posted
+    lease_until: Mapped[datetime | None]  # a poster's claim on announcing it
 
 
 class Voice(Base):
@@ -299,7 +300,8 @@ class Voice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
-    relayed_at: Mapped[datetime | None]
+    relayed_at: Mapped[datetime | None]  # set once it is posted to the backbone channel
+    lease_until: Mapped[datetime | None]  # a poster's claim on relaying it
 
 
 # --- workspaces (multi-workspace mode; default schema only) ------------------------------

@@ -82,7 +82,7 @@ def test_sender_is_told_plainly_what_is_kept_and_what_is_not(sandbox: Sandbox) -
 def test_voice_table_has_no_column_that_could_hold_identity(sandbox: Sandbox) -> None:
     with sandbox.store.session() as session:
         columns = set(session.execute(text("SELECT * FROM voices")).keys())
-    assert columns == {"id", "text", "created_at", "relayed_at"}
+    assert columns == {"id", "text", "created_at", "relayed_at", "lease_until"}
 
 
 def test_empty_or_overlong_voice_is_refused_and_nothing_is_kept(sandbox: Sandbox) -> None:
@@ -183,3 +183,38 @@ def test_voice_text_is_shown_as_typed_escaped_exactly_once(sandbox: Sandbox) -> 
     (relayed,) = sandbox.emulator.bot_messages(BACKBONE)
     assert "Q&amp;A at the clinic &lt;3 — more please" in relayed["text"]
     assert "&amp;amp;" not in str(relayed) and "&amp;lt;" not in str(relayed)
+
+
+def test_voice_claimed_by_a_poster_that_died_is_relayed_once_after_its_lease(
+        sandbox: Sandbox) -> None:
+    """Killed after posting (the message is in the channel) or before (it is not): the relay
+    tick finishes both, each exactly once."""
+    from datetime import timedelta
+
+    from bot import scheduler
+    from bot.backbone_posts import EVENT_TYPE
+    from bot.clock import SystemClock
+
+    expired = SystemClock().now() - timedelta(seconds=1)
+    with sandbox.store.session() as session:
+        posted_then_died = Voice(text="Bus route 7 is too early", created_at=NOW,
+                                 lease_until=expired)
+        died_before = Voice(text="More Saturday hours please", created_at=NOW,
+                            lease_until=expired)
+        session.add_all([posted_then_died, died_before])
+        session.flush()
+        ids = posted_then_died.id, died_before.id
+    emu = sandbox.emulator
+    emu.add_message(BACKBONE, user=emu.bot_user_id, bot_id=emu.bot_id,
+                    text="Community voice (anonymous): Bus route 7 is too early",
+                    metadata={"event_type": EVENT_TYPE,
+                              "event_payload": {"kind": "voice", "id": ids[0]}})
+
+    scheduler.run_due_now(sandbox.services, only={"backbone-relay"})
+    scheduler.run_due_now(sandbox.services, only={"backbone-relay"})
+
+    texts = [m["text"] for m in emu.bot_messages(BACKBONE)]
+    assert sum("Bus route 7" in t for t in texts) == 1
+    assert sum("Saturday hours" in t for t in texts) == 1
+    with sandbox.store.session() as session:
+        assert None not in session.scalars(select(Voice.relayed_at)).all()
