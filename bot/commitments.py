@@ -153,7 +153,9 @@ def commit_modal(initiative_name: str, agenda_text: str, partner_id: int, partne
         blocks.append({"type": "input", "block_id": name, "optional": True,
                        "label": _plain(FIELD_LABELS[name]), "element": element})
     blocks.append({
-        "type": "input", "block_id": SIGN_BLOCK, "optional": True,
+        # Required: Slack itself asks for the tick; the server checks again (a crafted
+        # submission without it gets the inline error).
+        "type": "input", "block_id": SIGN_BLOCK, "optional": False,
         "label": _plain("Signature"),
         "element": {"type": "checkboxes", "action_id": SIGN_BLOCK, "options": [{
             "text": {"type": "mrkdwn", "text": "*We sign the common agenda*"},

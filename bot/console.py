@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import sys
+import sysconfig
 import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
@@ -31,7 +32,10 @@ from storage.models import Member, SlackUser
 HISTORY_FILE = Path.home() / ".impactbot_history"
 # The example initiative beside the package (a checkout or editable install), else here.
 EXAMPLE_FILES = (Path(__file__).resolve().parent.parent / "examples" / "initiative.yml",
-                 Path("examples") / "initiative.yml")
+                 Path("examples") / "initiative.yml",
+                 # where a wheel install puts it (pyproject.toml: data-files)
+                 Path(sysconfig.get_path("data")) / "share" / "impact-bot" / "examples"
+                 / "initiative.yml")
 
 DEMO_PEOPLE = {  # id: (name, real name, time zone)
     "U0BACKBONE1": ("bea", "Bea Backbone", "America/Chicago"),

@@ -156,7 +156,8 @@ def describe(status: MeasureStatus) -> str:
                   f"before, {s.trend.word}")
     spark = sparkline(list(s.history))
     spark_text = f" · `{spark}`" if spark.strip() and change else ""
-    reported = f"{s.reported} of {s.expected} partners reported for {s.period.key}"
+    partners = "partner" if s.expected == 1 else "partners"
+    reported = f"{s.reported} of {s.expected} {partners} reported for {s.period.key}"
     if s.waiting_on and len(s.waiting_on) <= WAITING_LISTED:
         reported += " (waiting on " + ", ".join(f"`{k}`" for k in s.waiting_on) + ")"
     last = " · ".join(part for part in (change + spark_text, reported) if part)
