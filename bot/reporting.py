@@ -253,10 +253,19 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
                             allow_negative=allows_negative(measure.baseline, measure.target))
     except ValueRefused as exc:
         raise ReportError(str(exc), field="value") from None
+    note = _without_unit(note, measure.unit)
     if len(note) > NOTE_LIMIT:
         raise ReportError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.",
                           field="note")
     return _Resolved(measure, partner, period, value, note, on_behalf)
+
+
+def _without_unit(note: str, unit: str) -> str:
+    """`/impact report home-visits 250 families` — the unit is not a note."""
+    first, _, rest = note.partition(" ")
+    if unit and unit != "%" and first.lower().rstrip(".,;:") == unit.lower():
+        return rest.strip()
+    return note
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -445,3 +445,10 @@ def test_modal_confirmation_falls_back_to_an_ephemeral_where_it_was_opened(
     (call,) = [c for c in sandbox.emulator.calls_to("chat.postEphemeral") if c.response["ok"]]
     assert call.params["channel"] == "C0GENERAL" and call.params["user"] == "U0AAA"
     assert "Recorded 70%" in call.params["text"]
+
+
+def test_the_unit_typed_after_the_value_is_not_kept_as_a_note(sandbox: Sandbox) -> None:
+    _reply(sandbox, "U0DDD", "report home-visits 1 250 families, up from 1,100")
+
+    ((value, note),) = [(r[3], r[4]) for r in _reports(sandbox)]
+    assert (value, note) == (1250.0, "up from 1,100")
