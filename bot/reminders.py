@@ -211,7 +211,14 @@ def run_remind_command(services: Services, args: argparse.Namespace) -> int:
     if client is None and not dry_run:
         raise UserError(NO_TOKEN + " (or use --dry-run)")
     reporter = _ProgressLine(sys.stderr)
-    result = run_tick(services, client, now, dry_run, progress=reporter, **tick_options())
+    # The command prints its own report; the same summary as a log line would say it twice.
+    quiet = logging.getLogger(__name__)
+    level = quiet.level
+    quiet.setLevel(max(level, logging.WARNING))
+    try:
+        result = run_tick(services, client, now, dry_run, progress=reporter, **tick_options())
+    finally:
+        quiet.setLevel(level)
     out = sys.stdout
     if dry_run:
         for dm in result.planned:
@@ -246,5 +253,4 @@ class _ProgressLine:
         line = (f"reminders: {done}/{total} ({done * 100 // total}%), {elapsed:.0f}s, "
                 f"about {left:.0f}s left")
         print(line, file=self.stream, flush=True)
-        log.info("%s", line)
         self.printed = True
