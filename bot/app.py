@@ -16,6 +16,21 @@ from bot.services import Services, make_client
 log = logging.getLogger(__name__)
 
 
+class _WithoutTokenUnusedNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and then warns that it is unused because we pass
+    our own client (which holds that token, the API URL and the retry handlers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("bot.slack")
+    if not any(isinstance(f, _WithoutTokenUnusedNotice) for f in logger.filters):
+        logger.addFilter(_WithoutTokenUnusedNotice())
+    return logger
+
+
 def create_app(services: Services, *, listener_executor: Executor | None = None) -> App:
     settings = services.settings
     kwargs: dict[str, Any] = {
@@ -28,7 +43,7 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
         # auth.test runs lazily on the first request, not at import time.
         "token_verification_enabled": False,
         "raise_error_for_unhandled_request": True,
-        "logger": logging.getLogger("bot.slack"),
+        "logger": _bolt_logger(),
     }
     kwargs["listener_executor"] = listener_executor or ContextExecutor()
     if settings.oauth:
