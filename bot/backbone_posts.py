@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import SystemClock
 from bot.deferred import is_transient
+from bot.marked_posts import find_marked, marker
 from storage.db import Store
 from storage.models import Commitment, Voice
 
@@ -79,11 +80,12 @@ def post_once(store: Store, client: WebClient, channel: str, model: Row, row_id:
         return BUSY
     key = {"kind": kind, "id": row_id}
     try:
-        if claimed.taken_over and _already_posted(client, channel, key):
+        if claimed.taken_over and find_marked(client, channel, EVENT_TYPE, key,
+                                              limit=HISTORY_CHECKED):
             _record(store, model, row_id, now)
             return POSTED
         client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
-                                metadata={"event_type": EVENT_TYPE, "event_payload": key},
+                                metadata=marker(EVENT_TYPE, key),
                                 **message)
     except (SlackApiError, OSError) as exc:
         unsure = is_transient(exc)
@@ -93,14 +95,6 @@ def post_once(store: Store, client: WebClient, channel: str, model: Row, row_id:
         return FAILED
     _record(store, model, row_id, now)
     return POSTED
-
-
-def _already_posted(client: WebClient, channel: str, key: dict[str, Any]) -> bool:
-    history = client.conversations_history(channel=channel, include_all_metadata=True,
-                                           limit=HISTORY_CHECKED)
-    return any((m.get("metadata") or {}).get("event_type") == EVENT_TYPE
-               and (m.get("metadata") or {}).get("event_payload") == key
-               for m in history.get("messages") or [])
 
 
 def _record(store: Store, model: Row, row_id: int, now: datetime) -> None:

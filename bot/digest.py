@@ -28,6 +28,7 @@ from bot.digest_blocks import DigestMessage, digest_message
 from bot.digest_data import DigestData, build_digest, digest_due, iso_week
 from bot.errors import UserError
 from bot.importer import INITIATIVE_ID
+from bot.marked_posts import find_marked, marker
 from bot.services import Services
 from storage.models import Digest, Initiative
 
@@ -170,10 +171,11 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
 
     client = services.client()
     payload: dict[str, Any] = {"week": week, "attempt": claim.attempt}
-    metadata: dict[str, Any] = {"event_type": METADATA_EVENT, "event_payload": payload}
+    metadata = marker(METADATA_EVENT, payload)
     if claim.taken_over:
         try:
-            ts = _find_posted(client, channel, payload)
+            # The crash happened within one lease of now: the message is among the latest.
+            ts = find_marked(client, channel, METADATA_EVENT, payload, limit=RECOVERY_HISTORY)
         except SlackApiError as exc:
             # Unknown whether the earlier poster got through: never guess "no".
             _release(services, claim)
@@ -220,18 +222,6 @@ def _claim_for(services: Services, week: str, now: datetime, *, force: bool) -> 
         claim = _claim(services, week, _next_attempt(services, week), now)
         if claim is not None:
             return claim
-    return None
-
-
-def _find_posted(client: WebClient, channel: str, payload: dict[str, Any]) -> str | None:
-    """The ts of a digest message already in the channel for this claim, if any."""
-    # The crash happened within one lease of now: the message is among the latest.
-    history = client.conversations_history(channel=channel, include_all_metadata=True,
-                                           limit=RECOVERY_HISTORY)
-    for message in history.get("messages") or []:
-        meta = message.get("metadata") or {}
-        if meta.get("event_type") == METADATA_EVENT and meta.get("event_payload") == payload:
-            return str(message["ts"])
     return None
 
 

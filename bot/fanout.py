@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import deliveries
 from bot.deliveries import Claim, ClaimRefused
+from bot.marked_posts import find_marked
 from bot.reminder_messages import EVENT_TYPE
 from storage.db import Store
 
@@ -194,17 +195,12 @@ class Sender:
             if channel is None:
                 opened = self.reader.conversations_open(users=user_id)
                 channel = str((opened.get("channel") or {}).get("id") or "")
-            history = self.reader.conversations_history(
-                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+            ts = find_marked(self.reader, channel, EVENT_TYPE, {"delivery": key},
+                             limit=HISTORY_LIMIT)
         except (SlackApiError, OSError) as exc:
             # Cannot tell: better to try again later than to risk a duplicate.
             raise _Unknown(f"could not read the DM history: {type(exc).__name__}") from exc
-        for message in history.get("messages") or []:
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == EVENT_TYPE and \
-                    (meta.get("event_payload") or {}).get("delivery") == key:
-                return channel, str(message.get("ts"))
-        return None
+        return None if ts is None else (channel, ts)
 
 
 class _Unknown(Exception):

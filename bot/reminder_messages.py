@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot import blocks as bk
+from bot.marked_posts import marker
 
 EVENT_TYPE = "impact_reminder"  # message metadata that names the DM's dedupe key
 SKIP_CALLBACK = "reminder_skip"
@@ -60,7 +61,7 @@ def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
     blocks.append(bk.context("Away? `/impact pause DAYS` stops your reminders until you are "
                              "back."))
     message = bk.message(f"{text} {listing}", blocks)
-    message["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {"delivery": delivery_key}}
+    message["metadata"] = marker(EVENT_TYPE, {"delivery": delivery_key})
     return message
 
 

@@ -34,6 +34,7 @@ from bot import deferred, scheduler
 from bot import win_messages as wm
 from bot.deferred import SlackUnavailable, is_transient
 from bot.errors import UserError
+from bot.marked_posts import find_marked, marker
 from bot.people import identify, load_initiative
 from bot.services import Services
 from storage.models import Initiative, Partner, SlackUser, Win
@@ -49,6 +50,7 @@ POSTED = "posted"
 LEASE = timedelta(minutes=2)
 RECENT = 10
 WIN_EVENT = "impact_win"  # message metadata on wins posts: finds a post a crash forgot
+RECOVERY_HISTORY = 200  # latest wins-channel messages searched for such a post
 MAX_COMMAND_TEXT = 3000
 
 
@@ -266,21 +268,23 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
         win.permalink = permalink
         view = _view(session, win)
     try:
-        found = _find_post(client, wins_channel, win_id) if retry else None
-        if found is None:
+        posted_channel = wins_channel
+        ts = (find_marked(client, wins_channel, WIN_EVENT, {"win_id": win_id},
+                          limit=RECOVERY_HISTORY) if retry else None)
+        if ts is None:
             response = client.chat_postMessage(
                 channel=wins_channel, unfurl_links=False, unfurl_media=False,
-                metadata={"event_type": WIN_EVENT, "event_payload": {"win_id": win_id}},
+                metadata=marker(WIN_EVENT, {"win_id": win_id}),
                 **wm.win_post(view))
-            found = {"channel": response.get("channel") or wins_channel,
-                     "ts": response.get("ts")}
+            posted_channel = str(response.get("channel") or wins_channel)
+            ts = str(response.get("ts"))
     except SlackApiError as exc:
         unsure = exc.response.status_code >= 500
         log.warning("posting win %s failed: %s%s", win_id, exc.response.get("error"),
                     " (Slack may have posted it; the retry checks first)" if unsure else "")
         _release(services, win_id, unsure=unsure)
         return False
-    posted_channel, posted_ts = str(found["channel"]), str(found["ts"])
+    posted_ts = ts
     if permalink is None:  # a typed win: its link is the wins post itself
         permalink = _permalink(client, posted_channel, posted_ts)
     with services.store.session() as session:
@@ -289,17 +293,6 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
             posted_ts=posted_ts, lease_until=None, permalink=permalink))
     log.info("win %s posted to %s", win_id, posted_channel)
     return True
-
-
-def _find_post(client: WebClient, channel: str, win_id: int) -> dict[str, Any] | None:
-    """A wins post for this win that an earlier, interrupted attempt already made."""
-    history = client.conversations_history(channel=channel, include_all_metadata=True, limit=200)
-    for message in history.get("messages") or []:
-        meta = message.get("metadata") or {}
-        if meta.get("event_type") == WIN_EVENT and \
-                (meta.get("event_payload") or {}).get("win_id") == win_id:
-            return {"channel": channel, "ts": message.get("ts")}
-    return None
 
 
 def _release(services: Services, win_id: int, *, unsure: bool = False) -> None:
