@@ -99,7 +99,7 @@ def main() -> int:
     parser.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
 
-    from bot.importer import import_file
+    from bot.initiative.importer import import_file
     from storage.db import Store
 
     tmp = tempfile.mkdtemp(prefix="impactbot-bench-")

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import event, insert, text
 
-from bot.digest_blocks import digest_message
-from bot.digest_data import build_digest
-from bot.periods import Period, period_containing
+from bot.digest.blocks import digest_message
+from bot.digest.data import build_digest
+from bot.measures.periods import Period, period_containing
 from storage.db import Store
 from storage.models import (
     Base,
@@ -132,7 +132,7 @@ def populate(store: Store) -> dict[str, int]:
 
 
 def chart(store: Store, out: Path | None) -> str:
-    from bot.digest_chart import render_chart
+    from bot.digest.chart import render_chart
 
     with store.session() as session:
         data = build_digest(session, NOW)

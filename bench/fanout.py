@@ -27,13 +27,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
 from bot.emulator import SlackEmulator
-from bot.importer import import_file
-from bot.reminder_messages import EVENT_TYPE
-from bot.reminders import run_tick
-from bot.services import Services
-from bot.settings import Settings
+from bot.initiative.importer import import_file
+from bot.reminders.messages import EVENT_TYPE
+from bot.reminders.tick import run_tick
+from bot.runtime.clock import ManualClock
+from bot.runtime.services import Services
+from bot.runtime.settings import Settings
 from storage.db import Store
 from storage.models import ReminderDelivery
 

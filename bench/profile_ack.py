@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from slack_bolt.request import BoltRequest  # noqa: E402
 
-from bot.importer import import_file  # noqa: E402
-from bot.sandbox import Sandbox  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.emulator.sandbox import Sandbox  # noqa: E402
+from bot.initiative.importer import import_file  # noqa: E402
+from bot.runtime.settings import Settings  # noqa: E402
 
 
 def main() -> int:

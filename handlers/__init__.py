@@ -12,7 +12,7 @@ from types import ModuleType
 
 from slack_bolt import App
 
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.router import Router
 
 

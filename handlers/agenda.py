@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import blocks as bk
-from bot import commitments, voice
-from bot.agenda import agenda_message, load_agenda, local_day
-from bot.errors import UserError
-from bot.people import Caller, identify
-from bot.services import Services
+from bot.agenda import commitments, voice
+from bot.agenda.view import agenda_message, load_agenda, local_day
+from bot.initiative.people import Caller, identify
+from bot.rendering import blocks as bk
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
 from handlers.home import publish_home
 from handlers.router import CommandContext, Router
 

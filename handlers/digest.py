@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.digest import preview_message
-from bot.services import Services
+from bot.digest.posting import preview_message
+from bot.runtime.services import Services
 from handlers.router import CommandContext, Router
 
 

@@ -9,8 +9,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.home import home_view
-from bot.services import Services
+from bot.home.view import home_view
+from bot.runtime.services import Services
 from handlers.router import Router
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import pauses
-from bot.errors import UserError
-from bot.reminder_messages import (
+from bot.measures.skips import measure_name, skip_period
+from bot.reminders import pauses
+from bot.reminders.messages import (
     REASON_ACTION,
     REASON_BLOCK,
     SKIP_ACTION,
@@ -22,8 +22,8 @@ from bot.reminder_messages import (
     skip_modal,
     skipped_message,
 )
-from bot.services import Services
-from bot.skips import measure_name, skip_period
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
 from handlers.router import CommandContext, Router
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
-from bot.errors import UserError
-from bot.export import csv_bytes
-from bot.measures_view import measure_statuses, measures_message
-from bot.people import identify, load_initiative, partner_member_ids
-from bot.report_modal import (
+from bot.initiative.people import identify, load_initiative, partner_member_ids
+from bot.measures.export import csv_bytes
+from bot.measures.report_modal import (
     CALLBACK_ID,
     VALUE,
     channel_of,
@@ -23,15 +21,17 @@ from bot.report_modal import (
     request_from_view,
     view_errors,
 )
-from bot.reporting import (
+from bot.measures.reporting import (
     Recorded,
     ReportError,
     confirmation,
     parse_report_args,
     record_report,
 )
-from bot.services import Services
-from bot.status_view import status_message
+from bot.measures.status_view import status_message
+from bot.measures.view import measure_statuses, measures_message
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
 from handlers.home import publish_home
 from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
 

@@ -11,10 +11,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
-from bot.errors import UserError
-from bot.help import help_message
-from bot.people import Caller, identify
-from bot.services import Services
+from bot.initiative.people import Caller, identify
+from bot.rendering.help import help_message
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
 
 log = logging.getLogger(__name__)
 

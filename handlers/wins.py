@@ -10,11 +10,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks as bk
-from bot import win_messages as wm
-from bot import wins
-from bot.manifest import SHORTCUT_CALLBACK
-from bot.services import Services
+from bot.rendering import blocks as bk
+from bot.runtime.manifest import SHORTCUT_CALLBACK
+from bot.runtime.services import Services
+from bot.wins import flow as wins
+from bot.wins import messages as wm
 from handlers.router import CommandContext, Router
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Base
 
 # Tables the app writes as a side effect of merely being asked something (bookkeeping, not

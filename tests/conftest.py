@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.importer import import_file
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.initiative.importer import import_file
 from storage.db import Store
 from storage.models import Base
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.reminder_messages import EVENT_TYPE
-from bot.reminders import TickResult, run_tick
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.reminders.messages import EVENT_TYPE
+from bot.reminders.tick import TickResult, run_tick
 from storage.db import Store
 from storage.models import Initiative, Measure, Partner, Report
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.commitments import (
+from bot.agenda.commitments import (
     FIELD_LIMIT,
     CommitmentInput,
     announce,
@@ -17,7 +17,7 @@ from bot.commitments import (
     record_commitment,
     validate,
 )
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Commitment, Partner
 from tests.conftest import ADMIN, NOW
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import main
-from bot.manifest import BOT_EVENTS, BOT_SCOPES, render_manifest
+from bot.cli.main import main
+from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, render_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,12 +15,12 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bot import console_commands as cc
-from bot import scheduler
-from bot.console_session import Console
+from bot.console import commands as cc
+from bot.console.session import Console
 from bot.emulator import render_view
-from bot.help import SUBCOMMANDS
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.rendering.help import SUBCOMMANDS
+from bot.runtime import scheduler
 from storage.db import Store
 from storage.models import Report, SlackEvent
 from tests.conftest import NOW

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from bot.cli import main
-from bot.digest import build_digest, post_digest
-from bot.digest_blocks import digest_message
+from bot.cli.main import main
+from bot.digest.blocks import digest_message
+from bot.digest.posting import build_digest, post_digest
 from bot.emulator.blockkit import problems
 from bot.emulator.render import render_blocks
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.db import Store
 from storage.models import (
     Commitment,
@@ -176,7 +176,7 @@ def test_digest_shows_every_measure_with_target_the_weeks_wins_and_who_has_not_r
 
 
 def test_trend_is_judged_by_the_measures_direction(store: Store) -> None:
-    from bot.importer import import_file
+    from bot.initiative.importer import import_file
     from tests.conftest import EXAMPLE
 
     import_file(store, EXAMPLE, DUE)
@@ -212,7 +212,7 @@ def test_trend_is_judged_by_the_measures_direction(store: Store) -> None:
 
 
 def test_engagement_counts_reports_on_time_and_fresh_data(store: Store) -> None:
-    from bot.importer import import_file
+    from bot.initiative.importer import import_file
     from tests.conftest import EXAMPLE
 
     import_file(store, EXAMPLE, DUE)
@@ -334,7 +334,7 @@ def test_partners_cannot_preview_the_digest(sandbox: Sandbox) -> None:
 
 
 def _tick(sandbox: Sandbox, at: datetime) -> None:
-    from bot import scheduler
+    from bot.runtime import scheduler
 
     sandbox.clock.set(at)
     scheduler.run_due_now(sandbox.services, only={"digest-tick"})
@@ -423,7 +423,7 @@ def test_two_cli_processes_posting_together_post_one_digest(sandbox: Sandbox) ->
 def test_claim_left_by_a_crashed_poster_is_retried_after_its_lease(sandbox: Sandbox) -> None:
     from sqlalchemy import update
 
-    from bot.clock import SystemClock
+    from bot.runtime.clock import SystemClock
 
     seed_week(sandbox.store)
     alive_until = SystemClock().now() + timedelta(minutes=10)  # leases run on real time
@@ -575,7 +575,7 @@ def test_large_initiative_posts_a_summary_and_the_rest_in_the_thread(
 
 
 def test_building_the_digest_takes_a_fixed_number_of_statements(store: Store) -> None:
-    from bot.importer import import_file
+    from bot.initiative.importer import import_file
     from tests.conftest import EXAMPLE
 
     import_file(store, EXAMPLE, DUE)
@@ -621,7 +621,7 @@ def test_digest_week_is_the_iso_week_in_the_initiatives_time_zone(
         instant: datetime, tz: str, week: str, monday: date) -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.digest_data import iso_week
+    from bot.digest.data import iso_week
 
     found = iso_week(instant, ZoneInfo(tz))
     assert (found.key, found.monday) == (week, monday)
@@ -631,7 +631,7 @@ def test_digest_week_is_the_iso_week_in_the_initiatives_time_zone(
 
 
 def test_digest_is_due_at_its_local_weekday_and_time_across_daylight_saving() -> None:
-    from bot.digest_data import digest_due
+    from bot.digest.data import digest_due
     from storage.models import Initiative
 
     initiative = Initiative(name="x", timezone="America/Chicago", digest_weekday=4,

@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.export import COLUMNS
-from bot.measures_view import format_delta
-from bot.progress import PartnerValue, aggregate, format_percent, format_value, progress_fraction
-from bot.sandbox import Sandbox
+from bot.cli.main import main
+from bot.emulator.sandbox import Sandbox
+from bot.measures.export import COLUMNS
+from bot.measures.progress import (
+    PartnerValue,
+    aggregate,
+    format_percent,
+    format_value,
+    progress_fraction,
+)
+from bot.measures.view import format_delta
 from tests.conftest import ADMIN
 
 RULES = {"prenatal-visits": ("avg", "%"), "home-visits": ("sum", "families"),
@@ -69,7 +75,7 @@ def _aggregate_from_export(rows: list[dict[str, str]], measure: str, period: str
 
 
 def _previous(period: str) -> str:
-    from bot.periods import parse_period
+    from bot.measures.periods import parse_period
 
     cadence = ("weekly" if "-W" in period else "quarterly" if "-Q" in period else "monthly")
     return parse_period(cadence, period).prev().key  # type: ignore[arg-type]

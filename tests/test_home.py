@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.commitments import CommitmentInput, record_commitment
+from bot.agenda.commitments import CommitmentInput, record_commitment
 from bot.emulator import view_problems
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from handlers.home import publish_home
 from storage.models import Measure, MeasurePartner, Partner, Report, Skip, Win
 from tests.conftest import ADMIN, NOW

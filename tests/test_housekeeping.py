@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import scheduler
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.runtime import scheduler
 from storage.models import SlackEvent
 from tests.conftest import NOW
 

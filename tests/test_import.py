@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.db import Store
 from storage.models import Base, Measure, Member, Partner
 from tests.conftest import EXAMPLE

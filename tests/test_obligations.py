@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.importer import import_file
-from bot.obligations import obligations
-from bot.people import load_initiative
+from bot.initiative.importer import import_file
+from bot.initiative.people import load_initiative
+from bot.measures.obligations import obligations
 from storage.db import Store
 from storage.models import Measure, Partner, Report
 from tests.conftest import EXAMPLE

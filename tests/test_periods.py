@@ -1,4 +1,4 @@
-"""Period arithmetic (bot.periods): year ends, ISO week 53, daylight-saving changes."""
+"""Period arithmetic (bot.measures.periods): year ends, ISO week 53, daylight-saving changes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.periods import (
+from bot.measures.periods import (
     CADENCES,
     MAX_YEAR,
     MIN_YEAR,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import ReminderDelivery
 from tests.conftest import ROOT
 from tests.reminder_helpers import reminder_dms

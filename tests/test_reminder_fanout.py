@@ -10,9 +10,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.emulator import SlackEmulator
-from bot.fanout import Pacer
-from bot.sandbox import Sandbox
-from bot.timezones import member_zones
+from bot.emulator.sandbox import Sandbox
+from bot.reminders.fanout import Pacer
+from bot.reminders.timezones import member_zones
 from storage.models import SlackUser
 from tests.conftest import NOW
 
@@ -123,13 +123,13 @@ def test_emulator_429_burst_refuses_calls_with_retry_after() -> None:
 
 
 def test_scheduler_runs_the_reminder_tick_as_a_persistent_job(sandbox: Sandbox) -> None:
-    from bot import scheduler
+    from bot.runtime import scheduler
 
     sched = scheduler.build(sandbox.services, blocking=False)
     job = next(j for j in sched.get_jobs() if j.id == "reminder-tick")
     scheduler.run_due_now(sandbox.services)
 
-    assert (job.func_ref, job.args) == ("bot.scheduler:run_job", ("reminder-tick",))
+    assert (job.func_ref, job.args) == ("bot.runtime.scheduler:run_job", ("reminder-tick",))
     assert job.trigger.interval == timedelta(minutes=5)
     assert len(sandbox.emulator.calls_to("chat.postMessage")) == 5
 
@@ -137,7 +137,7 @@ def test_scheduler_runs_the_reminder_tick_as_a_persistent_job(sandbox: Sandbox) 
 def test_long_cli_runs_print_progress_with_time_left() -> None:
     import io
 
-    from bot.reminders import _ProgressLine
+    from bot.reminders.tick import _ProgressLine
 
     stream = io.StringIO()
     line = _ProgressLine(stream)

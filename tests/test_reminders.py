@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.reminder_messages import EVENT_TYPE
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.reminders.messages import EVENT_TYPE
 from storage.models import Pause, ReminderDelivery, Skip
 from tests.conftest import NOW
 from tests.reminder_helpers import (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Measure, Partner, Report
 from tests.conftest import ADMIN
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.importer import import_file
-from bot.reporting import ReportError, ReportRequest, parse_report_args, record_report
+from bot.initiative.importer import import_file
+from bot.measures.reporting import ReportError, ReportRequest, parse_report_args, record_report
 from storage.db import Store
 from storage.models import Report
 from tests.conftest import EXAMPLE, NOW

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import SlackDriver, SlackEmulator
-from bot.help import SUBCOMMANDS
+from bot.rendering.help import SUBCOMMANDS
 from storage.db import Store
 from tests.conftest import EXAMPLE
 from tests.processes import BotProcess, free_port
@@ -72,7 +72,7 @@ def test_served_bot_refuses_forgeries_and_reports_health(
 
 
 def test_socket_mode_still_answers_healthz(store: Store) -> None:
-    from bot.server import serve_health
+    from bot.runtime.server import serve_health
 
     port = free_port()
     server = serve_health(store, port)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.logs import RedactingFilter
-from bot.settings import load_settings
+from bot.runtime.errors import ConfigError
+from bot.runtime.logs import RedactingFilter
+from bot.runtime.settings import load_settings
 
 TOKEN = "xoxb-1234567890-0987654321-SuperSecretTokenValue"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -95,7 +95,7 @@ def test_tokens_and_secrets_never_reach_a_log_line(caplog: pytest.LogCaptureFixt
 
 def test_configured_logging_redacts_secrets_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
     """The handler the CLI installs redacts whatever a library or we log."""
-    from bot.settings import configure_logging
+    from bot.runtime.settings import configure_logging
 
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)

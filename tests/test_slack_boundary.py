@@ -6,8 +6,8 @@ import json
 import time
 import urllib.request
 
-from bot.help import SUBCOMMANDS
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.rendering.help import SUBCOMMANDS
 
 
 def test_help_lists_every_subcommand(sandbox: Sandbox) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot.oauth import TenantCache, register_workspace
+from bot.tenancy.oauth import TenantCache, register_workspace
 from storage.db import Store
 from storage.models import Workspace
 from tests.conftest import NOW

@@ -1,4 +1,4 @@
-"""Values as people write them (bot.values): properties over many spellings."""
+"""Values as people write them (bot.measures.values): properties over many spellings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from bot.progress import format_value
-from bot.values import ABSURD, ValueRefused, allows_negative, parse_value
+from bot.measures.progress import format_value
+from bot.measures.values import ABSURD, ValueRefused, allows_negative, parse_value
 
 counts = st.integers(min_value=0, max_value=int(ABSURD) - 1)
 separators = st.sampled_from([",", " ", "\u00a0", "\u202f"])

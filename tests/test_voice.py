@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot.sandbox import Sandbox
-from bot.voice import FLOOD_LIMIT, MAX_LENGTH, FloodLimiter
+from bot.agenda.voice import FLOOD_LIMIT, MAX_LENGTH, FloodLimiter
+from bot.emulator.sandbox import Sandbox
 from storage.models import Base, Voice
 from tests.conftest import NOW
 
@@ -191,9 +191,9 @@ def test_voice_claimed_by_a_poster_that_died_is_relayed_once_after_its_lease(
     tick finishes both, each exactly once."""
     from datetime import timedelta
 
-    from bot import scheduler
-    from bot.backbone_posts import EVENT_TYPE
-    from bot.clock import SystemClock
+    from bot.agenda.backbone_posts import EVENT_TYPE
+    from bot.runtime import scheduler
+    from bot.runtime.clock import SystemClock
 
     expired = SystemClock().now() - timedelta(seconds=1)
     with sandbox.store.session() as session:

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import win_messages as wm
-from bot import wins
 from bot.emulator import problems
-from bot.people import load_initiative
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.initiative.people import load_initiative
+from bot.wins import flow as wins
+from bot.wins import messages as wm
 from storage.db import Store
 from storage.models import SlackEvent, Win
 from tests.conftest import NOW
@@ -297,7 +297,7 @@ def test_channel_the_bot_cannot_read_shares_nothing_and_tells_nobody(
     sandbox.emulator.add_channel("C0SECRET", name="secret", members=["U0AAA", "U0BBB"],
                                  bot_is_member=False)
     ts = say(sandbox, "U0AAA", "Hidden win", channel="C0SECRET")
-    caplog.set_level(logging.INFO, logger="bot.wins")
+    caplog.set_level(logging.INFO, logger="bot.wins.flow")
 
     react(sandbox, "U0BBB", ts, channel="C0SECRET")
     sandbox.settle()
@@ -707,7 +707,7 @@ def test_reposted_text_never_pings_and_always_fits(text: str, limit: int) -> Non
 def test_a_win_slack_posted_but_answered_500_for_is_not_posted_again(sandbox: Sandbox) -> None:
     """Slack stored the post and then failed: the bot must neither repeat the call at once
     nor post again when the next tick takes the win over."""
-    from bot import scheduler
+    from bot.runtime import scheduler
 
     ts = say(sandbox, "U0AAA", "Our first 100 home visits!")
     sandbox.emulator.fail_after("chat.postMessage", status=500)
@@ -724,7 +724,7 @@ def test_a_win_slack_posted_but_answered_500_for_is_not_posted_again(sandbox: Sa
 
 def test_win_command_answered_500_tells_the_author_it_will_be_shared_once(
         sandbox: Sandbox) -> None:
-    from bot import scheduler
+    from bot.runtime import scheduler
 
     sandbox.emulator.fail_after("chat.postMessage", status=500)
     sandbox.driver.command("U0AAA", "win We opened a Saturday clinic")
@@ -741,7 +741,7 @@ def test_win_command_answered_500_tells_the_author_it_will_be_shared_once(
 
 def test_a_reaction_during_a_slack_outage_is_shared_once_slack_is_back(
         sandbox: Sandbox) -> None:
-    from bot import scheduler
+    from bot.runtime import scheduler
     from storage.models import DeferredEvent
 
     ts = say(sandbox, "U0AAA", "Twelve new doulas trained!")

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.emulator import SlackDriver
-from bot.errors import UserError
-from bot.importer import import_file
-from bot.sandbox import Sandbox
-from bot.settings import Settings
+from bot.emulator.sandbox import Sandbox
+from bot.initiative.importer import import_file
+from bot.runtime.errors import UserError
+from bot.runtime.settings import Settings
 from storage.db import Store
 from storage.models import Partner, Report, Workspace
 from storage.tenancy import tenant
@@ -166,7 +166,7 @@ def test_uninstall_forgets_the_token_and_stops_answering(multi: Sandbox) -> None
 
 def test_scheduled_reminders_run_in_every_workspace_with_its_own_token(
         multi: Sandbox) -> None:
-    from bot import scheduler
+    from bot.runtime import scheduler
 
     setup_both(multi)
     tokens = {call.response["team"]["id"]: call.response["access_token"]

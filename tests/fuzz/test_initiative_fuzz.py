@@ -10,7 +10,7 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.initiative_file import InitiativeFileError, InitiativeSpec, parse_initiative
+from bot.initiative.file import InitiativeFileError, InitiativeSpec, parse_initiative
 from tests.conftest import EXAMPLE
 from tests.fuzz.conftest import FUZZ, count_case
 

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.emulator import Reply
-from bot.help import SUBCOMMANDS
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.rendering.help import SUBCOMMANDS
 from handlers.router import TRY_AGAIN
 from tests.adversary import errors_logged, table_counts
 from tests.conftest import ADMIN

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 
 FAULTS: Counter[str] = Counter()
 
@@ -36,7 +36,7 @@ def survived(kinds: Counter[str] | dict[str, int]) -> None:
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The same retries, without seconds of backoff between them (429s still wait their
     Retry-After: honouring it is what is being tested)."""
-    monkeypatch.setattr("bot.fanout.BACKOFF_BASE", 0.001)
+    monkeypatch.setattr("bot.reminders.fanout.BACKOFF_BASE", 0.001)
     monkeypatch.setattr(BackoffRetryIntervalCalculator, "calculate_sleep_duration",
                         lambda self, current_attempt: 0.001)
     yield

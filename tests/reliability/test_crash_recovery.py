@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot import wins
-from bot.clock import SystemClock
 from bot.emulator import SlackDriver
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.runtime.clock import SystemClock
+from bot.wins import flow as wins
 from storage.models import Digest, Win
 from tests.conftest import ROOT
 from tests.processes import BotProcess, free_port

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 import storage.db
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from handlers.router import DB_BUSY
 from storage.db import Store
 from storage.models import Report, SlackEvent, Win
@@ -71,7 +71,7 @@ def test_sqlite_busy_answers_try_again_writes_nothing_and_lets_slack_retry_event
     assert modal.json == {"response_action": "errors", "errors": {"value": DB_BUSY}}
     assert reaction.status >= 500  # so Slack delivers it again
     assert _reports(sandbox) == []
-    assert errors_logged([r for r in caplog.records if r.name != "bot.app"]) == []
+    assert errors_logged([r for r in caplog.records if r.name != "bot.runtime.app"]) == []
 
     # The lock is gone: Slack's retry of the event and the person's second try both work.
     retried = driver.reaction("U0DDD", "C0GENERAL", celebrated, event_id="Ev0LOCKED",

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Report, SlackEvent
 from tests.reliability.conftest import survived
 from tests.test_wins import consent_dms, set_threshold, win_rows, wins_posts

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import scheduler
-from bot.digest import post_digest
-from bot.sandbox import Sandbox
+from bot.digest.posting import post_digest
+from bot.emulator.sandbox import Sandbox
+from bot.runtime import scheduler
 from tests.conftest import NOW
 from tests.reliability.conftest import injected, survived
 from tests.reminder_helpers import reminder_dms, tick

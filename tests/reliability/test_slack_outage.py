@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import scheduler
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.runtime import scheduler
 from storage.models import Commitment, Report, Voice, Win
 from tests.adversary import errors_logged, told
 from tests.conftest import NOW

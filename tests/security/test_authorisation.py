@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.help import SUBCOMMANDS
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
+from bot.rendering.help import SUBCOMMANDS
 from tests.adversary import table_counts, told
 from tests.conftest import ADMIN
 

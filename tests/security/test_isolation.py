@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Report, Voice, Win
 from storage.tenancy import tenant
 from tests.test_workspaces import TEAM_A, TEAM_B, driver_for, multi, setup_both

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.digest import post_digest
-from bot.sandbox import Sandbox
+from bot.digest.posting import post_digest
+from bot.emulator.sandbox import Sandbox
 from tests.adversary import _flatten
 
 HOSTILE = ("Big news <!channel> <!here|here> <!everyone> @here @channel @everyone "

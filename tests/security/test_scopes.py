@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.manifest import BOT_EVENTS, BOT_SCOPES, manifest
+from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, manifest
 from tests.conftest import ROOT
 
 # Every Web API method the app may call (as slack_sdk names it) → the bot scopes it needs

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import Commitment, Partner, Report, Skip
 from tests.adversary import table_counts, told
 from tests.conftest import ADMIN

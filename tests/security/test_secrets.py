@@ -14,9 +14,9 @@ from dataclasses import replace
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.logs import RedactingFilter, redact
-from bot.sandbox import Sandbox
-from bot.settings import configure_logging
+from bot.emulator.sandbox import Sandbox
+from bot.runtime.logs import RedactingFilter, redact
+from bot.runtime.settings import configure_logging
 from tests.conftest import ROOT
 
 SLACK_SECRETS = ("xoxb-1234-5678-AbCdEfGhIjKl", "xoxp-99-88-user-token", "xapp-1-A0-123-abc",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox import Sandbox
+from bot.emulator.sandbox import Sandbox
 from storage.models import SlackEvent
 from tests.adversary import table_counts
 

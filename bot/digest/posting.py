@@ -1,0 +1,349 @@
+"""The weekly backbone digest: built from the store, posted once per ISO week.
+
+Exactly-once comes from the `digests` table (unique week + attempt): a poster first claims
+the row with a lease, then posts, then records the message ts. Two schedulers, a tick and a
+CLI `--post` racing, or a retry all find the row taken. A claim whose lease ran out without
+a ts (the process died mid-post) is taken over; the new holder first looks in the channel
+for a digest message carrying that claim's metadata, so a post that went out just before a
+crash is recorded rather than repeated. `--force` claims the next attempt number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.digest.blocks import DigestMessage, digest_message
+from bot.digest.data import DigestData, build_digest, digest_due, iso_week
+from bot.exactly_once import find_marked, marker
+from bot.initiative.importer import INITIATIVE_ID
+from bot.runtime import scheduler
+from bot.runtime.clock import SystemClock
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
+from storage.models import Digest, Initiative
+
+__all__ = ["DigestData", "build_digest", "post_digest", "run_digest_command"]
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+METADATA_EVENT = "impactbot_digest"
+FORCE_CLAIM_TRIES = 5
+RECOVERY_HISTORY = 200
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    # posted | recovered | already_posted | in_progress | not_due | no_initiative | no_channel
+    status: str
+    week: str | None = None
+    attempt: int | None = None
+    channel: str | None = None
+    ts: str | None = None
+    chart: bool = False
+
+    @property
+    def posted(self) -> bool:
+        return self.status in ("posted", "recovered")
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    attempt: int
+    taken_over: bool  # an earlier holder's lease ran out
+
+
+# --- claiming ----------------------------------------------------------------------------
+
+
+def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on (week, attempt); the new row's id, or None."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(Digest).values(**values).on_conflict_do_nothing(
+            index_elements=["week", "attempt"]).returning(Digest.id)
+        return session.scalar(pg)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(Digest).values(**values).on_conflict_do_nothing(
+        index_elements=["week", "attempt"]).returning(Digest.id)
+    return session.scalar(lite)
+
+
+def _claim(services: Services, week: str, attempt: int, now: datetime) -> _Claim | None:
+    """Take (week, attempt): a new row, or an unposted one whose lease has run out.
+
+    `now` is the digest's "as of" instant for what is recorded; the lease measures whether
+    the poster is still alive, so it runs on the real clock (a crashed `digest --post --at
+    <later>` must not block this week's catch-up).
+    """
+    created = now
+    now = SystemClock().now()
+    with services.store.session() as session:
+        row_id = _insert_ignoring_duplicates(session, {"week": week, "attempt": attempt,
+                                                       "created_at": created,
+                                                       "lease_until": now + LEASE})
+        if row_id is not None:
+            return _Claim(row_id, attempt, taken_over=False)
+        # The row exists: take it over only if unposted and its holder's lease ran out.
+        row_id = session.scalar(
+            update(Digest)
+            .where(Digest.week == week, Digest.attempt == attempt,
+                   Digest.posted_at.is_(None),
+                   or_(Digest.lease_until.is_(None), Digest.lease_until < now))
+            .values(lease_until=now + LEASE).returning(Digest.id))
+    return None if row_id is None else _Claim(row_id, attempt, taken_over=True)
+
+
+def _record(services: Services, claim: _Claim, now: datetime, channel: str, ts: str) -> None:
+    with services.store.session() as session:
+        session.execute(update(Digest).where(Digest.id == claim.id)
+                        .values(posted_at=now, channel=channel, ts=ts, lease_until=None))
+
+
+def _release(services: Services, claim: _Claim) -> None:
+    """Give the claim back after a failed post, so the next tick retries at once."""
+    with services.store.session() as session:
+        session.execute(update(Digest).where(Digest.id == claim.id, Digest.posted_at.is_(None))
+                        .values(lease_until=None))
+
+
+def posted_digest(session: Session, week: str) -> Digest | None:
+    return session.scalars(select(Digest).where(Digest.week == week,
+                                                Digest.posted_at.is_not(None))
+                           .order_by(Digest.attempt).limit(1)).first()
+
+
+def _next_attempt(services: Services, week: str) -> int:
+    with services.store.session() as session:
+        highest = session.scalar(select(func.max(Digest.attempt)).where(Digest.week == week))
+    return 0 if highest is None else highest + 1
+
+
+# --- posting -----------------------------------------------------------------------------
+
+
+def post_digest(services: Services, now: datetime, *, force: bool = False,
+                when_due: bool = False) -> PostOutcome:
+    """Post this ISO week's digest once (again with `force`).
+
+    `when_due`: only once the initiative's digest weekday and time have passed this week
+    (the scheduled tick); a digest missed while the bot was down goes out on the first
+    tick after it comes back, within the same week.
+    """
+    with services.store.session() as session:
+        initiative = session.get(Initiative, INITIATIVE_ID)
+        if initiative is None:
+            return PostOutcome("no_initiative")
+        channel = initiative.backbone_channel
+        week = iso_week(now, ZoneInfo(initiative.timezone)).key
+        if when_due and now < digest_due(initiative, now):
+            return PostOutcome("not_due", week)
+        if not force:
+            done = posted_digest(session, week)
+            if done is not None:
+                return PostOutcome("already_posted", week, done.attempt, done.channel, done.ts)
+        data = build_digest(session, now)
+    if data is None:
+        return PostOutcome("no_initiative")
+    if not channel:
+        return PostOutcome("no_channel", week)
+
+    claim = _claim_for(services, week, now, force=force)
+    if claim is None:
+        with services.store.session() as session:
+            done = posted_digest(session, week)
+        if done is not None:
+            return PostOutcome("already_posted", week, done.attempt, done.channel, done.ts)
+        return PostOutcome("in_progress", week)
+
+    client = services.client()
+    payload: dict[str, Any] = {"week": week, "attempt": claim.attempt}
+    metadata = marker(METADATA_EVENT, payload)
+    if claim.taken_over:
+        try:
+            # The crash happened within one lease of now: the message is among the latest.
+            ts = find_marked(client, channel, METADATA_EVENT, payload, limit=RECOVERY_HISTORY)
+        except SlackApiError as exc:
+            # Unknown whether the earlier poster got through: never guess "no".
+            _release(services, claim)
+            log.warning("could not read %s to check for an earlier digest (%s); will retry",
+                        channel, exc.response.get("error"))
+            return PostOutcome("in_progress", week)
+        if ts is not None:
+            _record(services, claim, now, channel, ts)
+            log.info("digest %s attempt %s was posted before a crash; recorded it",
+                     week, claim.attempt)
+            # The crash may have come before the thread (details, chart) was posted: an
+            # empty thread gets it now. A thread cut off half-way is left as it is.
+            chart = False
+            if not _has_replies(client, channel, ts):
+                rendered = digest_message(data)
+                _post_thread(client, channel, ts, rendered)
+                chart = _upload_chart(client, channel, ts, data)
+            return PostOutcome("recovered", week, claim.attempt, channel, ts, chart)
+
+    rendered = digest_message(data)
+    try:
+        response = client.chat_postMessage(channel=channel, metadata=metadata,
+                                           unfurl_links=False, unfurl_media=False,
+                                           text=rendered.main.text,
+                                           blocks=rendered.main.blocks)
+    except Exception:
+        _release(services, claim)
+        raise
+    ts = str(response["ts"])
+    _record(services, claim, now, channel, ts)
+    log.info("posted the %s digest (attempt %s) to %s", week, claim.attempt, channel)
+
+    # The rest goes in the thread; the digest itself is recorded, so a failure here is
+    # logged and never causes the digest to be posted twice.
+    _post_thread(client, channel, ts, rendered)
+    chart = _upload_chart(client, channel, ts, data)
+    return PostOutcome("posted", week, claim.attempt, channel, ts, chart)
+
+
+def _claim_for(services: Services, week: str, now: datetime, *, force: bool) -> _Claim | None:
+    if not force:
+        return _claim(services, week, 0, now)
+    for _ in range(FORCE_CLAIM_TRIES):
+        claim = _claim(services, week, _next_attempt(services, week), now)
+        if claim is not None:
+            return claim
+    return None
+
+
+def _has_replies(client: WebClient, channel: str, ts: str) -> bool:
+    """Whether anything was posted in the digest's thread (True when Slack cannot say, so
+    that nothing is posted twice)."""
+    try:
+        replies = client.conversations_replies(channel=channel, ts=ts, limit=2)
+    except SlackApiError as exc:
+        log.warning("could not read the digest thread: %s", exc.response.get("error"))
+        return True
+    return any(m.get("ts") != ts for m in replies.get("messages") or [])
+
+
+def _post_thread(client: WebClient, channel: str, ts: str, rendered: DigestMessage) -> None:
+    for part in rendered.thread:
+        try:
+            client.chat_postMessage(channel=channel, thread_ts=ts, unfurl_links=False,
+                                    unfurl_media=False, text=part.text, blocks=part.blocks)
+        except SlackApiError as exc:
+            log.error("could not post part of the digest thread: %s",
+                      exc.response.get("error"))
+            return
+
+
+def _upload_chart(client: WebClient, channel: str, ts: str, data: DigestData) -> bool:
+    from bot.digest.chart import chart_filename, render_chart
+
+    try:
+        png = render_chart(data)
+    except Exception:
+        log.exception("could not draw the digest chart; the digest went out without it")
+        return False
+    if png is None:
+        return False
+    try:
+        client.files_upload_v2(
+            channel=channel, thread_ts=ts, file=png, filename=chart_filename(data),
+            title=f"{data.initiative_name}: measures against targets, {data.week.key}",
+            alt_txt="Turn-the-curve chart: each shared measure's recent values, "
+                    "baseline and target",
+            initial_comment="📊 Turn-the-curve chart: each measure against its target.",
+            request_file_info=False)
+    except SlackApiError as exc:
+        log.error("could not upload the digest chart: %s", exc.response.get("error"))
+        return False
+    return True
+
+
+# --- the scheduled tick ------------------------------------------------------------------
+
+
+@scheduler.job("digest-tick")
+def digest_tick() -> None:
+    """Post this week's digest once its weekday and time have passed (or on catching up)."""
+    services = scheduler.services()
+    outcome = post_digest(services, services.clock.now(), when_due=True)
+    if outcome.posted:
+        log.info("digest tick: posted %s", outcome.week)
+    elif outcome.status == "no_channel":
+        log.warning("the %s digest is due but the initiative has no backbone channel "
+                    "(channels.backbone in initiative.yml)", outcome.week)
+
+
+# --- preview and the CLI -----------------------------------------------------------------
+
+
+def preview_message(services: Services, now: datetime) -> tuple[DigestData, DigestMessage]:
+    with services.store.session() as session:
+        data = build_digest(session, now)
+    if data is None:
+        raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+    return data, digest_message(data)
+
+
+def preview_text(data: DigestData, rendered: DigestMessage) -> str:
+    from bot.digest.chart import chart_available, chart_filename
+    from bot.emulator.render import render_blocks
+
+    parts = [render_blocks(rendered.main.blocks, rendered.main.text)]
+    for part in rendered.thread:
+        parts.append("↳ in the thread\n" + render_blocks(part.blocks, part.text))
+    charted = sum(1 for m in data.measures if any(v is not None for v in m.values))
+    if not charted:
+        parts.append("(no chart: no measure has values yet)")
+    elif chart_available():
+        parts.append(f"↳ in the thread: chart {chart_filename(data)} "
+                     f"({charted} measure{'s' if charted != 1 else ''})")
+    else:
+        parts.append("(no chart: matplotlib is not installed)")
+    return "\n\n".join(parts)
+
+
+def run_digest_command(services: Services, args: argparse.Namespace) -> int:
+    """`impactbot digest [--at] [--preview|--post] [--force]`; returns the exit status."""
+    now = services.clock.now()
+    if args.force and not args.post:
+        raise UserError("--force goes with --post: `impactbot digest --post --force` "
+                        "posts this week's digest again.")
+    if not args.post:
+        data, rendered = preview_message(services, now)
+        print(preview_text(data, rendered))
+        print(f"\n(preview of the {data.week.key} digest: nothing was posted)")
+        return 0
+    if not services.can_post():
+        from bot.reminders.tick import NO_TOKEN
+
+        raise UserError(NO_TOKEN)
+    outcome = post_digest(services, now, force=args.force)
+    if outcome.status == "no_initiative":
+        raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+    if outcome.status == "no_channel":
+        raise UserError("The initiative has no backbone channel to post to: set "
+                        "channels.backbone in initiative.yml and import it again.")
+    if outcome.posted:
+        chart = " with its chart" if outcome.chart else ""
+        how = "Recorded the" if outcome.status == "recovered" else "Posted the"
+        print(f"{how} {outcome.week} digest{chart} to {outcome.channel} (ts {outcome.ts}).")
+        return 0
+    if outcome.status == "already_posted":
+        print(f"The {outcome.week} digest was already posted (ts {outcome.ts}); "
+              "use --post --force to post it again.")
+        return 0
+    print(f"The {outcome.week} digest is being posted by another process right now.")
+    return 0

@@ -1,0 +1,358 @@
+"""initiative.yml: parse and check the whole file before anything is written.
+
+Every problem is reported as `FILE: PATH: what was expected`, e.g.
+`initiative.yml: measures[0].partners[1]: unknown partner 'clinic-south'`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.measures.periods import CADENCES, Cadence
+from bot.runtime.errors import UserError
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
+_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+_TEAM = re.compile(r"^T[A-Z0-9]{2,31}$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class InitiativeFileError(UserError):
+    def __init__(self, source: str, path: str, problem: str) -> None:
+        self.source, self.path, self.problem = source, path, problem
+        where = f"{source}: {path}: " if path else f"{source}: "
+        super().__init__(where + problem)
+
+
+@dataclass(frozen=True)
+class PartnerSpec:
+    key: str
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    key: str
+    name: str
+    unit: str
+    direction: str
+    baseline: float | None
+    target: float | None
+    target_date: date | None
+    cadence: Cadence
+    aggregate: str
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InitiativeSpec:
+    name: str
+    agenda: str
+    timezone: str
+    admins: tuple[str, ...]
+    backbone_channel: str | None
+    wins_channel: str | None
+    reminder_day: int = 1
+    reminder_time: str = "09:00"
+    nudge_after_days: int = 3
+    max_nudges: int = 2
+    digest_weekday: int = 4
+    digest_time: str = "15:00"
+    win_emoji: tuple[str, ...] = ("tada",)
+    win_threshold: int = 1
+    workspaces: tuple[str, ...] = ()
+    partners: tuple[PartnerSpec, ...] = field(default=())
+    measures: tuple[MeasureSpec, ...] = field(default=())
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, problem: str) -> InitiativeFileError:
+        return InitiativeFileError(self.source, path, problem)
+
+    def mapping(self, value: Any, path: str, allowed: set[str],
+                required: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a mapping with keys {', '.join(sorted(allowed))}")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(_join(path, str(key)),
+                                f"unknown key; expected one of {', '.join(sorted(allowed))}")
+        for key in sorted(required):
+            if key not in value:
+                raise self.fail(_join(path, key), "is required")
+        return value
+
+    def text(self, value: Any, path: str, *, max_len: int = 200, empty: bool = False) -> str:
+        if not isinstance(value, str) or (not empty and not value.strip()):
+            raise self.fail(path, "expected text")
+        if len(value) > max_len:
+            raise self.fail(path, f"expected at most {max_len} characters")
+        return value.strip()
+
+    def key(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not _KEY.match(value):
+            raise self.fail(path, "expected a key of lower-case letters, digits, '-' or '_' "
+                                  f"(got {value!r})")
+        return value
+
+    def number(self, value: Any, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise self.fail(path, f"expected a number (got {value!r})")
+        if abs(value) > 1e12:
+            raise self.fail(path, "expected a number below a trillion")
+        return float(value)
+
+    def integer(self, value: Any, path: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(path, f"expected a whole number from {low} to {high} (got {value!r})")
+        return value
+
+    def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str:
+        if not isinstance(value, str) or value.lower() not in options:
+            raise self.fail(path, f"expected one of {', '.join(options)} (got {value!r})")
+        return value.lower()
+
+    def clock_time(self, value: Any, path: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            # YAML 1.1 reads an unquoted 09:00 as sexagesimal 540.
+            return f"{value // 60:02d}:{value % 60:02d}"
+        if not isinstance(value, str) or not _TIME.match(value.strip()):
+            raise self.fail(path, f'expected a 24-hour time like "09:00" (got {value!r})')
+        return value.strip()
+
+    def id_list(self, value: Any, path: str, pattern: re.Pattern[str], what: str
+                ) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list of {what}")
+        out: list[str] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not pattern.match(item):
+                raise self.fail(f"{path}[{index}]", f"expected a {what} (got {item!r})")
+            if item in out:
+                raise self.fail(f"{path}[{index}]", f"duplicate {what} {item!r}")
+            out.append(item)
+        return tuple(out)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def load_initiative_file(path: Path | str) -> InitiativeSpec:
+    path = Path(path)
+    source = path.name
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InitiativeFileError(source, "", f"cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InitiativeFileError(source, "", "expected UTF-8 text") from None
+    return parse_initiative(raw, source=source)
+
+
+def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeSpec:
+    check = _Checker(source)
+    try:
+        document = yaml.load(raw, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"line {mark.line + 1}" if mark else ""
+        raise InitiativeFileError(source, line, f"not valid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise InitiativeFileError(source, "", f"not valid YAML: {exc}") from None
+
+    top = check.mapping(document, "", {"initiative", "partners", "measures"}, {"initiative"})
+    init = check.mapping(
+        top["initiative"], "initiative",
+        {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
+         "workspaces"},
+        {"name"},
+    )
+    name = check.text(init["name"], "initiative.name")
+    agenda = check.text(init.get("agenda", ""), "initiative.agenda", max_len=2900, empty=True)
+    tz_name = init.get("timezone", "UTC")
+    try:
+        if not isinstance(tz_name, str) or not tz_name:
+            raise ValueError
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise check.fail("initiative.timezone",
+                         f"expected an IANA time zone like America/Chicago (got {tz_name!r})"
+                         ) from None
+    admins = check.id_list(init.get("admins"), "initiative.admins", _USER, "Slack user id")
+    # Multi-workspace mode: partner workspaces (Slack Connect) that share this initiative.
+    workspaces = check.id_list(init.get("workspaces"), "initiative.workspaces", _TEAM,
+                               "Slack team id")
+
+    channels = check.mapping(init.get("channels", {}), "initiative.channels", {"backbone", "wins"})
+    backbone = _channel(check, channels.get("backbone"), "initiative.channels.backbone")
+    wins_channel = _channel(check, channels.get("wins"), "initiative.channels.wins")
+
+    reminders = check.mapping(init.get("reminders", {}), "initiative.reminders",
+                              {"day", "time", "nudge_after_days", "max_nudges"})
+    digest = check.mapping(init.get("digest", {}), "initiative.digest", {"weekday", "time"})
+    wins = check.mapping(init.get("wins", {}), "initiative.wins", {"emoji", "threshold"})
+    emoji_raw = wins.get("emoji", ["tada"])
+    if isinstance(emoji_raw, str):
+        emoji_raw = [emoji_raw]
+    if not isinstance(emoji_raw, list) or not emoji_raw:
+        raise check.fail("initiative.wins.emoji", "expected a list of emoji names like [tada]")
+    emoji: list[str] = []
+    for index, item in enumerate(emoji_raw):
+        if not isinstance(item, str) or not re.match(r"^:?[a-z0-9_+'-]{1,100}:?$", item):
+            raise check.fail(f"initiative.wins.emoji[{index}]",
+                             f"expected an emoji name like tada (got {item!r})")
+        emoji.append(item.strip(":"))
+
+    partners = _partners(check, top.get("partners") or [])
+    partner_keys = {p.key for p in partners}
+    measures = _measures(check, top.get("measures") or [], partner_keys)
+
+    return InitiativeSpec(
+        name=name,
+        agenda=agenda,
+        timezone=tz_name,
+        admins=admins,
+        backbone_channel=backbone,
+        wins_channel=wins_channel,
+        reminder_day=check.integer(reminders.get("day", 1), "initiative.reminders.day", 1, 28),
+        reminder_time=check.clock_time(reminders.get("time", "09:00"), "initiative.reminders.time"),
+        nudge_after_days=check.integer(reminders.get("nudge_after_days", 3),
+                                       "initiative.reminders.nudge_after_days", 1, 60),
+        max_nudges=check.integer(reminders.get("max_nudges", 2),
+                                 "initiative.reminders.max_nudges", 0, 10),
+        digest_weekday=WEEKDAYS.index(check.choice(digest.get("weekday", "friday"),
+                                                   "initiative.digest.weekday", WEEKDAYS)),
+        digest_time=check.clock_time(digest.get("time", "15:00"), "initiative.digest.time"),
+        win_emoji=tuple(emoji),
+        win_threshold=check.integer(wins.get("threshold", 1), "initiative.wins.threshold", 1, 100),
+        workspaces=workspaces,
+        partners=partners,
+        measures=measures,
+    )
+
+
+def _channel(check: _Checker, value: Any, path: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CHANNEL.match(value):
+        raise check.fail(path, f"expected a Slack channel id like C0123ABCD (got {value!r}); "
+                               "find it under the channel's name > About")
+    return value
+
+
+def _partners(check: _Checker, raw: Any) -> tuple[PartnerSpec, ...]:
+    if not isinstance(raw, list):
+        raise check.fail("partners", "expected a list of partners")
+    partners: list[PartnerSpec] = []
+    keys: set[str] = set()
+    members_seen: dict[str, str] = {}
+    for index, item in enumerate(raw):
+        path = f"partners[{index}]"
+        entry = check.mapping(item, path, {"key", "name", "members"}, {"key", "name"})
+        key = check.key(entry["key"], f"{path}.key")
+        if key in keys:
+            raise check.fail(f"{path}.key", f"duplicate partner key {key!r}")
+        keys.add(key)
+        members = check.id_list(entry.get("members"), f"{path}.members", _USER, "Slack user id")
+        for m_index, user in enumerate(members):
+            if user in members_seen:
+                raise check.fail(f"{path}.members[{m_index}]",
+                                 f"{user} is already a member of {members_seen[user]!r}; "
+                                 "a person reports for one partner")
+            members_seen[user] = key
+        partners.append(PartnerSpec(key, check.text(entry["name"], f"{path}.name"), members))
+    return tuple(partners)
+
+
+def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[MeasureSpec, ...]:
+    if not isinstance(raw, list):
+        raise check.fail("measures", "expected a list of measures")
+    allowed = {"key", "name", "unit", "direction", "baseline", "target", "target_date",
+               "cadence", "aggregate", "partners"}
+    measures: list[MeasureSpec] = []
+    keys: set[str] = set()
+    for index, item in enumerate(raw):
+        path = f"measures[{index}]"
+        entry = check.mapping(item, path, allowed, {"key", "name"})
+        key = check.key(entry["key"], f"{path}.key")
+        if key in keys:
+            raise check.fail(f"{path}.key", f"duplicate measure key {key!r}")
+        keys.add(key)
+        unit = entry.get("unit", "")
+        unit = "" if unit is None else check.text(str(unit), f"{path}.unit", max_len=32,
+                                                  empty=True)
+        baseline = None if entry.get("baseline") is None else check.number(
+            entry["baseline"], f"{path}.baseline")
+        target = None if entry.get("target") is None else check.number(
+            entry["target"], f"{path}.target")
+        target_date = entry.get("target_date")
+        if target_date is not None and not isinstance(target_date, date):
+            raise check.fail(f"{path}.target_date", f"expected a date like 2027-12-31 "
+                                                    f"(got {target_date!r})")
+        refs = entry.get("partners") or []
+        if not isinstance(refs, list):
+            raise check.fail(f"{path}.partners", "expected a list of partner keys")
+        seen: list[str] = []
+        for p_index, ref in enumerate(refs):
+            if not isinstance(ref, str) or ref not in partner_keys:
+                raise check.fail(f"{path}.partners[{p_index}]",
+                                 f"unknown partner {ref!r}; expected one of the partners' keys")
+            if ref in seen:
+                raise check.fail(f"{path}.partners[{p_index}]", f"duplicate partner {ref!r}")
+            seen.append(ref)
+        cadence = check.choice(entry.get("cadence", "monthly"), f"{path}.cadence", CADENCES)
+        measures.append(MeasureSpec(
+            key=key,
+            name=check.text(entry["name"], f"{path}.name"),
+            unit=unit,
+            direction=check.choice(entry.get("direction", "up"), f"{path}.direction",
+                                   ("up", "down")),
+            baseline=baseline,
+            target=target,
+            target_date=target_date,
+            cadence=cadence,  # type: ignore[arg-type]
+            aggregate=check.choice(entry.get("aggregate", "sum"), f"{path}.aggregate",
+                                   ("sum", "avg", "latest")),
+            partners=tuple(seen),
+        ))
+    return tuple(measures)
+
+
+def parse_clock_time(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))

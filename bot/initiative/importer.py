@@ -1,0 +1,176 @@
+"""Apply a checked initiative.yml to the store, in one transaction, idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.initiative.file import InitiativeSpec, load_initiative_file
+from bot.runtime.errors import UserError
+from storage.db import Store
+from storage.models import Initiative, Measure, MeasurePartner, Member, Partner
+
+INITIATIVE_ID = 1
+
+
+@dataclass
+class ImportResult:
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+    def summary(self) -> str:
+        if not self.changes:
+            return "Nothing to change: the store already matches the file."
+        return f"{len(self.changes)} change(s): " + "; ".join(self.changes)
+
+
+def import_file(store: Store, path: Path | str, now: datetime) -> ImportResult:
+    """Check the whole file, then apply it. Raises InitiativeFileError; writes nothing then."""
+    spec = load_initiative_file(path)
+    from storage.tenancy import current_team
+
+    if spec.workspaces and current_team.get() is None:
+        raise UserError("initiative.workspaces needs multi-workspace mode: import with "
+                        "--team HOME_TEAM_ID")
+    with store.session() as session:
+        result = apply_initiative(session, spec, now)
+    _share_with_workspaces(store, spec, now, result)
+    return result
+
+
+def _share_with_workspaces(store: Store, spec: InitiativeSpec, now: datetime,
+                           result: ImportResult) -> None:
+    """Multi-workspace mode: requests from the listed partner workspaces (Slack Connect)
+    work in this initiative's tenant."""
+    from storage.tenancy import current_team
+
+    home = current_team.get()
+    if not spec.workspaces or home is None:
+        return
+    from bot.tenancy.oauth import register_workspace, tenant_of
+
+    for team_id in spec.workspaces:
+        if team_id != home and tenant_of(store, team_id) != home:
+            register_workspace(store, team_id, None, now, tenant_team_id=home)
+            result.changes.append(f"workspace {team_id} shares this initiative")
+
+
+def _assign(obj: Any, values: dict[str, Any], label: str, result: ImportResult) -> None:
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    if changed:
+        result.changes.append(f"{label}: {', '.join(changed)}")
+
+
+def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> ImportResult:
+    result = ImportResult()
+    initiative = session.get(Initiative, INITIATIVE_ID)
+    values: dict[str, Any] = {
+        "name": spec.name,
+        "agenda": spec.agenda,
+        "timezone": spec.timezone,
+        "admins": list(spec.admins),
+        "backbone_channel": spec.backbone_channel,
+        "wins_channel": spec.wins_channel,
+        "reminder_day": spec.reminder_day,
+        "reminder_time": spec.reminder_time,
+        "nudge_after_days": spec.nudge_after_days,
+        "max_nudges": spec.max_nudges,
+        "digest_weekday": spec.digest_weekday,
+        "digest_time": spec.digest_time,
+        "win_emoji": list(spec.win_emoji),
+        "win_threshold": spec.win_threshold,
+    }
+    if initiative is None:
+        initiative = Initiative(id=INITIATIVE_ID, updated_at=now, **values)
+        session.add(initiative)
+        result.changes.append(f"created initiative {spec.name!r}")
+    else:
+        _assign(initiative, values, "initiative", result)
+
+    partners = {p.key: p for p in session.scalars(select(Partner))}
+    for position, p_spec in enumerate(spec.partners):
+        partner = partners.get(p_spec.key)
+        if partner is None:
+            partner = Partner(key=p_spec.key, name=p_spec.name, position=position, active=True)
+            session.add(partner)
+            partners[p_spec.key] = partner
+            result.changes.append(f"added partner {p_spec.key}")
+        else:
+            _assign(partner, {"name": p_spec.name, "position": position, "active": True},
+                    f"partner {p_spec.key}", result)
+    wanted_partners = {p.key for p in spec.partners}
+    for key, partner in partners.items():
+        if key not in wanted_partners and partner.active:
+            # Retired, not deleted: its reports stay in the history.
+            partner.active = False
+            result.changes.append(f"retired partner {key}")
+    session.flush()
+
+    # Members: a person belongs to one partner; moves and removals follow the file.
+    wanted_members = {user: partners[p.key].id for p in spec.partners for user in p.members}
+    existing_members = {m.user_id: m for m in session.scalars(select(Member))}
+    for user, member in existing_members.items():
+        if user not in wanted_members:
+            session.delete(member)
+            result.changes.append(f"removed member {user}")
+        elif member.partner_id != wanted_members[user]:
+            member.partner_id = wanted_members[user]
+            result.changes.append(f"moved member {user}")
+    for user, partner_id in wanted_members.items():
+        if user not in existing_members:
+            session.add(Member(user_id=user, partner_id=partner_id))
+            result.changes.append(f"added member {user}")
+
+    measures = {m.key: m for m in session.scalars(select(Measure))}
+    for position, m_spec in enumerate(spec.measures):
+        m_values: dict[str, Any] = {
+            "name": m_spec.name,
+            "unit": m_spec.unit,
+            "direction": m_spec.direction,
+            "baseline": m_spec.baseline,
+            "target": m_spec.target,
+            "target_date": m_spec.target_date,
+            "cadence": m_spec.cadence,
+            "aggregate": m_spec.aggregate,
+            "position": position,
+            "active": True,
+        }
+        measure = measures.get(m_spec.key)
+        if measure is None:
+            measure = Measure(key=m_spec.key, **m_values)
+            session.add(measure)
+            measures[m_spec.key] = measure
+            result.changes.append(f"added measure {m_spec.key}")
+        else:
+            _assign(measure, m_values, f"measure {m_spec.key}", result)
+    wanted_measures = {m.key for m in spec.measures}
+    for key, measure in measures.items():
+        if key not in wanted_measures and measure.active:
+            measure.active = False
+            result.changes.append(f"retired measure {key}")
+    session.flush()
+
+    wanted_links = {(measures[m.key].id, partners[p].id) for m in spec.measures for p in m.partners}
+    existing_links = {(link.measure_id, link.partner_id)
+                      for link in session.scalars(select(MeasurePartner))}
+    for measure_id, partner_id in existing_links - wanted_links:
+        session.execute(delete(MeasurePartner).where(MeasurePartner.measure_id == measure_id,
+                                                     MeasurePartner.partner_id == partner_id))
+    for measure_id, partner_id in sorted(wanted_links - existing_links):
+        session.add(MeasurePartner(measure_id=measure_id, partner_id=partner_id))
+    if existing_links != wanted_links:
+        result.changes.append("updated which partners report which measures")
+
+    if result.changed:
+        initiative.updated_at = now
+    return result

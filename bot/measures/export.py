@@ -1,0 +1,118 @@
+"""Every measure report, as CSV (SPEC §3 fixes the columns) or JSON.
+
+Current values by default; with `history` the superseded rows (corrections) too, in the
+order they were reported. Values are written in full precision (`72.25`, `1250`), so the
+numbers `/impact measures` shows can be recomputed from the file exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.runtime.services import Services
+from storage.models import Measure, Partner, Report
+
+COLUMNS = ("measure_key", "partner_key", "period", "value", "note", "reported_by",
+           "reported_at", "source")
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    measure_key: str
+    partner_key: str
+    period: str
+    value: float
+    note: str
+    reported_by: str
+    reported_at: datetime
+    source: str
+    current: bool
+
+
+def export_rows(session: Session, *, history: bool = False) -> list[ExportRow]:
+    query = (
+        select(Measure.key, Partner.key, Report)
+        .join(Measure, Measure.id == Report.measure_id)
+        .join(Partner, Partner.id == Report.partner_id)
+        .order_by(Measure.position, Measure.key, Report.period, Partner.position, Partner.key,
+                  Report.reported_at, Report.id)
+    )
+    if not history:
+        query = query.where(Report.is_current.is_(True))
+    return [
+        ExportRow(measure_key, partner_key, r.period, r.value, r.note, r.reported_by,
+                  r.reported_at, r.source, r.is_current)
+        for measure_key, partner_key, r in session.execute(query)
+    ]
+
+
+def number_text(value: float) -> str:
+    """72.0 → '72', 72.25 → '72.25': the shortest text that reads back as the same float."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def instant_text(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Notes are typed by anyone; a note starting like a formula (`=HYPERLINK(…)`) would run
+    when the CSV is opened in a spreadsheet, so it gets a leading apostrophe (OWASP's
+    advice for CSV injection). JSON keeps the note exactly as typed."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(rows: list[ExportRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow([r.measure_key, r.partner_key, r.period, number_text(r.value),
+                         spreadsheet_safe(r.note),
+                         r.reported_by, instant_text(r.reported_at), r.source])
+    return out.getvalue()
+
+
+def to_json(rows: list[ExportRow]) -> str:
+    items: list[dict[str, Any]] = []
+    for r in rows:
+        item = asdict(r)
+        item["reported_at"] = instant_text(r.reported_at)
+        items.append(item)
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+def csv_bytes(services: Services, *, history: bool = False) -> tuple[bytes, int]:
+    """The CSV export as UTF-8 bytes (for `/impact export`) and how many rows it holds."""
+    with services.store.session() as session:
+        rows = export_rows(session, history=history)
+    return to_csv(rows).encode("utf-8"), len(rows)
+
+
+def run_export_command(services: Services, args: argparse.Namespace) -> int:
+    """`impactbot export [--format csv|json] [--out PATH] [--history]`."""
+    with services.store.session() as session:
+        rows = export_rows(session, history=bool(getattr(args, "history", False)))
+    text = to_json(rows) if getattr(args, "format", "csv") == "json" else to_csv(rows)
+    out = getattr(args, "out", None)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8", newline="")
+        print(f"Wrote {len(rows)} reports to {out}.", file=sys.stderr)
+    return 0

@@ -1,0 +1,75 @@
+"""`/impact status`: what the caller's partner still owes, for which period, due when."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.initiative.people import Caller
+from bot.measures.obligations import Obligation, obligations
+from bot.rendering import blocks as bk
+from storage.models import Initiative
+
+MAX_LISTED = 40
+
+
+def status_message(session: Session, initiative: Initiative, caller: Caller,
+                   now: datetime) -> dict[str, Any]:
+    today = now.astimezone(ZoneInfo(initiative.timezone)).date()
+    if caller.partner_id is not None:
+        return _partner_status(caller, obligations(session, initiative, now,
+                                                   [caller.partner_id]), today)
+    if caller.is_admin:
+        return _initiative_status(obligations(session, initiative, now))
+    text = ("You are not a member of any partner in this initiative, so you owe no reports. "
+            "`/impact measures` shows where every measure stands.")
+    return bk.message(text, [bk.section(text)])
+
+
+def _due(o: Obligation, today: date) -> str:
+    when = f"{o.due:%a %b} {o.due.day}"
+    return f"overdue since {when}" if o.due < today else f"due {when}"
+
+
+def _partner_status(caller: Caller, items: list[Obligation], today: date) -> dict[str, Any]:
+    name = bk.escape(caller.partner_name or "Your partner")
+    owed = [o for o in items if o.owed]
+    done = [o for o in items if not o.owed]
+    if not items:
+        text = f"{name} has no measures assigned."
+        return bk.message(text, [bk.section(text)])
+    if not owed:
+        head = f"{name} is up to date: nothing owed right now."
+    else:
+        head = f"{name} still owes {len(owed)} report{'s' if len(owed) != 1 else ''}."
+    blocks: list[bk.Block] = [bk.section(f"*{head}*")]
+    for o in owed[:MAX_LISTED]:
+        blocks.append(bk.section(
+            f"*{bk.escape(o.measure_name)}* (`{o.measure_key}`) for *{o.period.key}* — "
+            f"{_due(o, today)}",
+            accessory=bk.button("Report", f"report_open:{o.measure_key}", o.period.key)))
+    if done:
+        blocks.append(bk.context(
+            "Done: " + ", ".join(f"`{o.measure_key}` {o.period.key} ({o.status})"
+                                 for o in done)))
+    lines = [head] + [f"{o.measure_key} for {o.period.key}, {_due(o, today)}" for o in owed]
+    return bk.message("\n".join(lines), blocks)
+
+
+def _initiative_status(items: list[Obligation]) -> dict[str, Any]:
+    by_partner: dict[str, list[Obligation]] = defaultdict(list)
+    for o in items:
+        by_partner[o.partner_key].append(o)
+    lines = []
+    for key, owed_items in by_partner.items():
+        owed = [o for o in owed_items if o.owed]
+        what = ", ".join(f"`{o.measure_key}` {o.period.key}" for o in owed) or "nothing"
+        lines.append(f"`{key}` owes {len(owed)} of {len(owed_items)}: {what}")
+    head = ("You are a backbone admin, not a partner member. What each partner still owes:"
+            if lines else "No partner has measures assigned yet.")
+    text = "\n".join([head, *lines])
+    return bk.message(text, [bk.section(text)])

@@ -1,0 +1,43 @@
+"""What the bot does and every `/impact` subcommand, in one place."""
+
+from __future__ import annotations
+
+from bot.rendering import blocks as bk
+
+# (usage, who, what) — the contract in SPEC §5.
+SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("help", "everyone", "what Impact Bot does and every subcommand"),
+    ("report", "partner members", "open the report form for what your partner owes"),
+    ("report KEY VALUE [note…]", "partner members",
+     "record a value for your partner's current reporting period "
+     "(add `for 2026-09` to backfill)"),
+    ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
+    ("status", "everyone", "what your partner still owes, and when it is due"),
+    ("win TEXT", "everyone", "share a win with the whole initiative"),
+    ("wins", "everyone", "recent wins"),
+    ("agenda", "everyone", "the common agenda and who has committed to it"),
+    ("commit", "partner members", "commit your partner to the common agenda"),
+    ("voice TEXT", "everyone", "send anonymous community voice to the backbone team"),
+    ("pause DAYS", "everyone", "pause your reminders (vacation)"),
+    ("resume", "everyone", "restart your reminders"),
+    ("digest", "backbone admins", "preview this week's digest"),
+    ("export", "backbone admins", "download every measure report as CSV"),
+)
+
+ABOUT = (
+    "Impact Bot keeps our collective impact initiative talking to itself: partners report "
+    "their shared measures here, wins are shared across the initiative, and the backbone "
+    "team gets a weekly digest."
+)
+
+
+def help_message(command: str = "/impact", unknown: str | None = None) -> dict[str, object]:
+    lines = [f"`{command} {usage}` — {what}" + ("" if who == "everyone" else f" _({who})_")
+             for usage, who, what in SUBCOMMANDS]
+    intro = ABOUT
+    if unknown:
+        intro = f"I don't know `{bk.escape(unknown[:40])}`. Here is what I can do.\n\n{ABOUT}"
+    text = intro + "\n\n" + "\n".join(lines)
+    return bk.message(text, [bk.section(intro), bk.divider(), bk.section("\n".join(lines)),
+                             bk.context("React to a message with a win emoji to share it, "
+                                        "or use the message menu › *Share as a win*.")])

@@ -1,0 +1,175 @@
+"""What wins look like in Slack: the wins-channel post, the consent DM, the recent-wins list.
+
+Text people wrote is reposted by the bot, so it goes through `repost_text` first: it can
+never ping a channel, Slack's control characters are escaped once (not twice), and the
+people and channels it mentions stay mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.rendering import blocks as bk
+
+APPROVE_ACTION = "win_approve"
+DECLINE_ACTION = "win_decline"
+
+# A message's own text gets one section; leave room for the quote marks we add.
+BODY_LIMIT = bk.SECTION_LIMIT
+FALLBACK_LIMIT = 300
+READ_MORE = "read the whole message"
+
+# Tokens Slack itself wrote into message text that are safe to keep: people (<@U…>),
+# channels (<#C…>), and links. Anything else in angle brackets (<!channel>, <!subteam^…>)
+# is shown as text instead.
+_KEEP = re.compile(r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|https?://[^<>\s|]+|mailto:[^<>\s|]+)"
+                   r"(?:\|[^<>]*)?>")
+
+
+def repost_text(text: str) -> str:
+    """Slack-formatted text made safe for the bot to post again."""
+    out: list[str] = []
+    position = 0
+    for match in _KEEP.finditer(text):
+        out.append(_plain(text[position:match.start()]))
+        token = match.group(0)
+        target, bar, label = token[1:-1].partition("|")
+        out.append(f"<{target}|{_plain(label)}>" if bar else token)
+        position = match.end()
+    out.append(_plain(text[position:]))
+    return "".join(out)
+
+
+def _plain(text: str) -> str:
+    # Slack sends &, < and > already escaped; decode them so they are escaped exactly once.
+    decoded = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return bk.safe_user_text(decoded)
+
+
+def fit(text: str, limit: int, permalink: str | None = None) -> str:
+    """Cut safe text to `limit` characters with "…" and, when known, a link to the rest."""
+    if len(text) <= limit:
+        return text
+    more = f" <{permalink}|{READ_MORE}>" if permalink else ""
+    if len(more) + len(bk.ELLIPSIS) >= limit:
+        more = ""  # no room for the link: the ellipsis alone says there was more
+    head = _cut(text, max(0, limit - len(bk.ELLIPSIS) - len(more)))
+    return head + bk.ELLIPSIS + more
+
+
+def _cut(text: str, size: int) -> str:
+    """The first `size` characters, never ending inside a <token> or an &entity;."""
+    head = text[:size]
+    if head.rfind("<") > head.rfind(">"):
+        head = head[: head.rfind("<")]
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head.rstrip()
+
+
+def quote(text: str) -> str:
+    return "\n".join(f">{line}" for line in text.split("\n"))
+
+
+def body(text: str, permalink: str | None) -> str:
+    """The message itself, quoted, cut to fit one section."""
+    safe = repost_text(text).strip() or "_(a message with no text)_"
+    lines = safe.count("\n") + 1
+    return quote(fit(safe, BODY_LIMIT - lines - 1, permalink))
+
+
+def people(user_ids: Sequence[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in user_ids)
+
+
+def credit(author_id: str, partner_name: str | None) -> str:
+    who = f"<@{author_id}>"
+    return f"{who} ({bk.escape(partner_name)})" if partner_name else who
+
+
+@dataclass(frozen=True)
+class WinView:
+    """Everything a win post shows, gathered from the database."""
+
+    author_id: str
+    partner_name: str | None
+    text: str
+    reactors: tuple[str, ...]
+    permalink: str | None
+    source: str
+
+
+def win_post(win: WinView) -> dict[str, Any]:
+    """The wins-channel post: the text, the author and partner, who celebrated, the link."""
+    headline = f":tada: *A win from {credit(win.author_id, win.partner_name)}*"
+    blocks = [bk.section(headline), bk.section(body(win.text, win.permalink))]
+    notes = []
+    if win.reactors:
+        notes.append(f"Celebrated by {people(win.reactors)}")
+    if win.permalink:
+        notes.append(f"<{win.permalink}|See the original message>")
+    if notes:
+        blocks.append(bk.context(" · ".join(notes)))
+    fallback = (f"A win from {credit(win.author_id, win.partner_name)}: "
+                + fit(repost_text(win.text).replace("\n", " "), FALLBACK_LIMIT))
+    return bk.message(fallback, blocks)
+
+
+def consent_request(win_id: int, text: str, channel_id: str | None, reactors: Sequence[str],
+                    wins_channel: str, permalink: str | None) -> dict[str, Any]:
+    """The DM asking an author whether a message from a private place may be shared."""
+    where = "a direct message" if not channel_id or channel_id.startswith("D") \
+        else f"<#{channel_id}>"
+    who = people(reactors) if reactors else "Someone"
+    ask = (f"{who} would like to share your message in {where} as a win in <#{wins_channel}>. "
+           "It comes from a private conversation, so nothing is posted unless you agree.")
+    value = str(win_id)
+    buttons = bk.actions(
+        bk.button("Approve", APPROVE_ACTION, value, style="primary"),
+        bk.button("Decline", DECLINE_ACTION, value, style="danger"),
+        block_id=f"win_consent:{win_id}",
+    )
+    return bk.message(f"May we share your message as a win in <#{wins_channel}>?",
+                      [bk.section(ask), bk.section(body(text, permalink)), buttons])
+
+
+def consent_answered(approved: bool, wins_channel: str | None,
+                     posted: bool = True) -> dict[str, Any]:
+    if approved:
+        where = f"<#{wins_channel}>" if wins_channel else "the wins channel"
+        text = (f":tada: Thanks! Your win is shared in {where}." if posted
+                else f":tada: Thanks! Your win will appear in {where} shortly.")
+    else:
+        text = "Understood: this message will not be shared, and nobody will ask again."
+    return bk.message(text, [bk.section(text)])
+
+
+@dataclass(frozen=True)
+class WinLine:
+    author_id: str
+    partner_name: str | None
+    text: str
+    link: str | None
+    posted_at: datetime
+    posted_channel: str | None = None
+    posted_ts: str | None = None
+
+
+def recent_wins(lines: Sequence[WinLine], wins_channel: str | None) -> dict[str, Any]:
+    if not lines:
+        text = "No wins shared yet. React with a win emoji, or use `/impact win TEXT`."
+        return bk.message(text, [bk.section(text)])
+    where = f" in <#{wins_channel}>" if wins_channel else ""
+    blocks = [bk.section(f"*Recent wins*{where}")]
+    for line in lines:
+        snippet = fit(repost_text(line.text).replace("\n", " ").strip(), 200)
+        date = line.posted_at.strftime("%b %-d")
+        link = f" <{line.link}|link>" if line.link else ""
+        blocks.append(bk.section(f"*{date}* · {credit(line.author_id, line.partner_name)}: "
+                                 f"{snippet}{link}"))
+    return bk.message(f"The {len(lines)} most recent wins", blocks[: bk.MESSAGE_BLOCK_LIMIT])
