@@ -1,0 +1,207 @@
+"""Fault injection: failed calls, failures after the effect, failure rates, rate limits, holds.
+
+`Faults` is what a test asked to go wrong, per Web API method; the dispatcher asks it
+`before` running a method and `after` it. `FaultInjection` is the knobs tests turn, mixed
+into `SlackEmulator` (they share its lock).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.emulator.api import Answer
+
+
+@dataclass
+class Bucket:
+    rate: float
+    capacity: float
+    tokens: float
+    stamp: float
+
+    def take(self, now: float) -> float:
+        """Take one token; answer 0 if granted, else seconds until one is available."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+@dataclass
+class RateLimit:
+    per_second: float
+    burst: int
+    per_channel_per_second: float | None
+    bucket: Bucket
+    channel_buckets: dict[str, Bucket] = field(default_factory=dict)
+
+
+class Hold:
+    """A call the emulator completes and then holds open: the client never hears back.
+
+    `hold(method, nth=n)`: the n-th successful call to `method` is processed (a message is
+    stored) and its answer withheld until `release()`; every later call to the method is
+    withheld *unprocessed* and, once released, answered 503 without being processed. A test
+    can then kill the caller between "Slack did it" and "the caller recorded it".
+    """
+
+    def __init__(self, method: str, nth: int, timeout: float) -> None:
+        self.method = method
+        self.nth = nth
+        self.timeout = timeout
+        self.seen = 0
+        self.tripped = False
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()
+
+
+def fault_answer(status: int, retry_after: int, error: str | None) -> Answer:
+    """Slack's answer to a failed call: 429 with Retry-After, else `error` at `status`."""
+    if status == 429:
+        return (
+            429,
+            {"ok": False, "error": "ratelimited"},
+            {"Retry-After": str(max(1, int(retry_after)))},
+        )
+    return status, {"ok": False, "error": error or "internal_error"}, {}
+
+
+@dataclass
+class Faults:
+    """What a test asked to go wrong, per method; used with the emulator's lock held."""
+
+    queued: dict[str, list[tuple[int, int, str | None]]] = field(default_factory=dict)
+    after_effect: dict[str, list[int]] = field(default_factory=dict)
+    rates: dict[str, tuple[float, int, random.Random]] = field(default_factory=dict)
+    limits: dict[str, RateLimit] = field(default_factory=dict)
+    bursts: dict[str, float] = field(default_factory=dict)  # method -> monotonic end of 429s
+    holds: dict[str, Hold] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.queued.clear()
+        self.after_effect.clear()
+        self.rates.clear()
+        self.limits.clear()
+        self.bursts.clear()
+        for hold in self.holds.values():
+            hold.release()
+        self.holds.clear()
+
+    def before(self, method: str, params: dict[str, Any]) -> Answer | None:
+        """The failure that stops this call before it takes effect, if any."""
+        queue = self.queued.get(method)
+        if queue:
+            status, retry_after, error = queue.pop(0)
+            return fault_answer(status, retry_after, error)
+        fr = self.rates.get(method)
+        if fr is not None:
+            rate, status, rng = fr
+            if rng.random() < rate:
+                return fault_answer(status, 1, None)
+        burst_end = self.bursts.get(method)
+        if burst_end is not None and burst_end > time.monotonic():
+            return fault_answer(429, math.ceil(burst_end - time.monotonic()), None)
+        rl = self.limits.get(method)
+        if rl is not None:
+            now = time.monotonic()
+            wait = rl.bucket.take(now)
+            if wait == 0 and rl.per_channel_per_second:
+                ch = str(params.get("channel") or params.get("channel_id") or "")
+                b = rl.channel_buckets.get(ch)
+                if b is None:
+                    b = Bucket(rl.per_channel_per_second, float(rl.burst), float(rl.burst), now)
+                    rl.channel_buckets[ch] = b
+                wait = b.take(now)
+                if wait > 0:  # give the workspace token back: the call did not happen
+                    rl.bucket.tokens = min(rl.bucket.capacity, rl.bucket.tokens + 1)
+            if wait > 0:
+                return fault_answer(429, max(1, math.ceil(wait)), None)
+        return None
+
+    def after(self, method: str) -> Answer | None:
+        """The failure this call answers although it took effect, if any."""
+        queue = self.after_effect.get(method)
+        if queue:
+            return fault_answer(queue.pop(0), 1, None)
+        return None
+
+
+class FaultInjection:
+    """The knobs a test turns to make Web API calls fail, throttle or hang."""
+
+    _lock: threading.RLock
+    _faults: Faults
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        count: int = 1,
+        retry_after: int = 1,
+        error: str | None = None,
+    ) -> None:
+        with self._lock:
+            self._faults.queued.setdefault(method, []).extend(
+                [(status, retry_after, error)] * count
+            )
+
+    def fail_after(self, method: str, *, status: int = 500, count: int = 1) -> None:
+        """The next `count` calls of `method` take effect (a message IS posted) and then
+        answer HTTP `status`: Slack's worst case, a side effect the caller cannot see."""
+        with self._lock:
+            self._faults.after_effect.setdefault(method, []).extend([status] * count)
+
+    def set_failure_rate(
+        self, method: str, rate: float, *, status: int = 500, seed: int = 0
+    ) -> None:
+        with self._lock:
+            if rate <= 0:
+                self._faults.rates.pop(method, None)
+            else:
+                self._faults.rates[method] = (rate, status, random.Random(seed))
+
+    def set_rate_limit(
+        self,
+        method: str,
+        *,
+        per_second: float,
+        burst: int = 1,
+        per_channel_per_second: float | None = None,
+    ) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._faults.limits[method] = RateLimit(
+                per_second=per_second,
+                burst=burst,
+                per_channel_per_second=per_channel_per_second,
+                bucket=Bucket(per_second, float(burst), float(burst), now),
+            )
+
+    def rate_limit_burst(self, method: str, seconds: float) -> None:
+        """For the next `seconds`, every call to `method` gets 429 with the remaining
+        time as Retry-After (Slack throttling a workspace for a while)."""
+        with self._lock:
+            end = time.monotonic() + seconds
+            self._faults.bursts[method] = max(self._faults.bursts.get(method, 0.0), end)
+
+    def hold(self, method: str, *, nth: int = 1, timeout: float = 60.0) -> Hold:
+        """Complete the nth successful call to `method`, then withhold answers (see Hold)."""
+        with self._lock:
+            hold = Hold(method, nth, timeout)
+            self._faults.holds[method] = hold
+            return hold
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
