@@ -37,6 +37,17 @@ def _text_of(obj: Any) -> str | None:
     return None
 
 
+def _elements(block: dict[str, Any], where: str, most: int, out: list[str]) -> list[Any]:
+    """A context or actions block's `elements` (empty if missing), noting what is wrong."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        out.append(f"{where}: {block.get('type')} needs a non-empty `elements` list")
+        return []
+    if len(elements) > most:
+        out.append(f"{where}: {len(elements)} elements (max {most})")
+    return elements
+
+
 def _block_specific(i: int, block: dict[str, Any]) -> list[str]:
     out: list[str] = []
     where = f"blocks[{i}] ({block.get('type')})"
@@ -78,33 +89,21 @@ def _block_specific(i: int, block: dict[str, Any]) -> list[str]:
         if isinstance(text, dict) and text.get("type") != "plain_text":
             out.append(f"{where}: header text must be plain_text")
     elif btype == "context":
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not elements:
-            out.append(f"{where}: context needs a non-empty `elements` list")
-        else:
-            if len(elements) > MAX_CONTEXT_ELEMENTS:
-                out.append(f"{where}: {len(elements)} elements (max {MAX_CONTEXT_ELEMENTS})")
-            for j, el in enumerate(elements):
-                if (
-                    isinstance(el, dict)
-                    and el.get("type") in ("mrkdwn", "plain_text")
-                    and not el.get("text")
-                ):
-                    out.append(f"{where}: elements[{j}] text must be non-empty")
+        for j, el in enumerate(_elements(block, where, MAX_CONTEXT_ELEMENTS, out)):
+            if (
+                isinstance(el, dict)
+                and el.get("type") in ("mrkdwn", "plain_text")
+                and not el.get("text")
+            ):
+                out.append(f"{where}: elements[{j}] text must be non-empty")
     elif btype == "actions":
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not elements:
-            out.append(f"{where}: actions needs a non-empty `elements` list")
-        else:
-            if len(elements) > MAX_ACTIONS_ELEMENTS:
-                out.append(f"{where}: {len(elements)} elements (max {MAX_ACTIONS_ELEMENTS})")
-            seen: set[str] = set()
-            for el in elements:
-                aid = el.get("action_id") if isinstance(el, dict) else None
-                if isinstance(aid, str):
-                    if aid in seen:
-                        out.append(f"{where}: duplicate action_id {aid!r}")
-                    seen.add(aid)
+        seen: set[str] = set()
+        for el in _elements(block, where, MAX_ACTIONS_ELEMENTS, out):
+            aid = el.get("action_id") if isinstance(el, dict) else None
+            if isinstance(aid, str):
+                if aid in seen:
+                    out.append(f"{where}: duplicate action_id {aid!r}")
+                seen.add(aid)
     elif btype == "input":
         if "element" not in block or "label" not in block:
             out.append(f"{where}: input needs `label` and `element`")
