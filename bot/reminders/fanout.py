@@ -16,13 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.exactly_once import find_marked
+from bot.exactly_once import REAL_TIME, find_marked
 from bot.reminders import deliveries
 from bot.reminders.deliveries import Claim, ClaimRefused
 from bot.reminders.messages import EVENT_TYPE
@@ -41,7 +41,7 @@ HISTORY_LIMIT = 100
 
 
 def wall_clock() -> datetime:
-    return datetime.now(UTC)
+    return REAL_TIME.now()
 
 
 class Pacer:
