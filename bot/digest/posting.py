@@ -1,6 +1,7 @@
 """The weekly backbone digest: built from the store, posted once per ISO week.
 
-Exactly-once comes from the `digests` table (unique week + attempt): a poster first claims
+Exactly-once comes from the `digests` table (unique week + attempt) and the claim rules of
+bot/exactly_once.py: a poster first claims
 the row with a lease, then posts, then records the message ts. Two schedulers, a tick and a
 CLI `--post` racing, or a retry all find the row taken. A claim whose lease ran out without
 a ts (the process died mid-post) is taken over; the new holder first looks in the channel
@@ -14,7 +15,7 @@ import argparse
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -42,10 +43,13 @@ FORCE_CLAIM_TRIES = 5
 RECOVERY_HISTORY = 200
 
 
+DigestStatus = Literal["posted", "recovered", "already_posted", "in_progress", "not_due",
+                       "no_initiative", "no_channel"]
+
+
 @dataclass(frozen=True)
 class PostOutcome:
-    # posted | recovered | already_posted | in_progress | not_due | no_initiative | no_channel
-    status: str
+    status: DigestStatus
     week: str | None = None
     attempt: int | None = None
     channel: str | None = None

@@ -4,14 +4,15 @@ A DM is identified by its dedupe key. Sending it takes a *claim*: insert the key
 over a claim whose lease has expired) in one transaction. The claim's `attempts` value is
 its fencing token: renewing, recording and releasing only succeed while nobody has taken the
 claim over since. Leases are real time (how long a live process may be silent), not the
-tick's instant: they measure whether a sender is alive, not what is due.
+tick's instant: they measure whether a sender is alive, not what is due. The claim rules
+themselves are bot/exactly_once.py's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, select
 
@@ -41,7 +42,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimRefused:
-    reason: str  # sent | busy (a live sender holds it) | deferred (retry later) | given_up
+    # busy: a live sender holds it; deferred: released with an error, retry later
+    reason: Literal["sent", "busy", "deferred", "given_up"]
     lease_until: datetime | None = None
 
 
@@ -70,8 +72,8 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
         if taken is not None:
             return Claim(key, row.attempts + 1, user_id)
         # Released with an error and a later retry time, or held by a live sender.
-        reason = "deferred" if row.last_error is not None else "busy"
-        return ClaimRefused(reason, row.lease_until)
+        return ClaimRefused("deferred" if row.last_error is not None else "busy",
+                            row.lease_until)
 
 
 def _mine(c: Claim) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -101,7 +101,8 @@ class Outbound:
 @dataclass(frozen=True)
 class Outcome:
     key: str
-    status: str  # sent | found | already | busy | deferred | failed | given_up | lost
+    status: Literal["sent", "found", "already", "busy", "deferred", "failed", "given_up",
+                    "lost"]
     lease_until: datetime | None = None
     error: str | None = None
 

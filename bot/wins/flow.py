@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete
 
 from bot.exactly_once import post_marked
 from bot.initiative.people import identify, load_initiative
@@ -264,11 +263,7 @@ def share_text(services: Services, client: WebClient, user_id: str, text: str) -
                                    now=services.clock.now())
     if not post_win(services, client, win_id):
         with services.store.session() as session:
-            left = session.get(Win, win_id)
-            unsure = left is not None and left.lease_until is not None
-            if not unsure:  # Slack refused it: nothing half-written
-                session.execute(delete(Win).where(Win.id == win_id,
-                                                  Win.status != WinStatus.POSTED))
+            unsure = not queries.discard_refused(session, win_id)
         if unsure:
             raise UserError("Slack did not confirm the post. Impact Bot will check and share "
                             "your win once Slack answers; there is no need to send it again.")

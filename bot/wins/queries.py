@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.exactly_once import Ledger, lease_free
@@ -113,6 +113,17 @@ def add_typed(session: Session, *, user_id: str, partner_id: int | None, text: s
     session.add(win)
     session.flush()
     return win.id
+
+
+def discard_refused(session: Session, win_id: int) -> bool:
+    """After a typed win failed to post: delete it if Slack refused it (nothing is half
+    written); keep it when the answer left that unknown (an expired claim the tick checks).
+    True when it was deleted."""
+    left = session.get(Win, win_id)
+    if left is not None and left.lease_until is not None:
+        return False
+    session.execute(delete(Win).where(Win.id == win_id, Win.status != WinStatus.POSTED))
+    return True
 
 
 def record_posted(session: Session, win_id: int, *, now: datetime, channel: str, ts: str,
