@@ -1,12 +1,12 @@
 """The weekly backbone digest: built from the store, posted once per ISO week.
 
 Exactly-once comes from the `digests` table (unique week + attempt) and the claim rules of
-bot/exactly_once.py: a poster first claims
-the row with a lease, then posts, then records the message ts. Two schedulers, a tick and a
-CLI `--post` racing, or a retry all find the row taken. A claim whose lease ran out without
-a ts (the process died mid-post) is taken over; the new holder first looks in the channel
-for a digest message carrying that claim's metadata, so a post that went out just before a
-crash is recorded rather than repeated. `--force` claims the next attempt number.
+bot/exactly_once.py: a poster first claims the row with a lease, then posts, then records
+the message ts. Two schedulers, a tick and a CLI `--post` racing, or a retry all find the
+row taken. A claim whose lease ran out without a ts (the process died mid-post) is taken
+over; the new holder first looks in the channel for a digest message carrying that claim's
+metadata, so a post that went out just before a crash is recorded rather than repeated.
+`--force` claims the next attempt number.
 """
 
 from __future__ import annotations
