@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -218,6 +220,19 @@ class ReminderDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
+class WinStatus(StrEnum):
+    """Where a win stands (bot/wins/states.py has the transitions)."""
+
+    COUNTING = "counting"  # reactions so far are below the threshold
+    PENDING = "pending"  # awaiting its author's consent
+    APPROVED = "approved"  # to post
+    DECLINED = "declined"  # the author said no
+    POSTED = "posted"
+
+
+WinSource = Literal["reaction", "shortcut", "command"]
+
+
 class Win(Base):
     """A success shared to the wins channel. (channel, ts) makes each message shareable once."""
 
@@ -225,7 +240,7 @@ class Win(Base):
     __table_args__ = (UniqueConstraint("channel_id", "message_ts"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(10))  # reaction | shortcut | command
+    source: Mapped[WinSource] = mapped_column(String(10))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     author_id: Mapped[str] = mapped_column(String(32))
@@ -233,8 +248,11 @@ class Win(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     permalink: Mapped[str | None] = mapped_column(String(500))
     reactors: Mapped[list[str]] = mapped_column(default=list)
-    # pending (awaiting author consent) | declined | approved (to post) | posted
-    status: Mapped[str] = mapped_column(String(10), default="approved")
+    # Stored as the value, in a plain VARCHAR(10) (no database enum, no CHECK).
+    status: Mapped[WinStatus] = mapped_column(
+        Enum(WinStatus, native_enum=False, create_constraint=False, length=10,
+             values_callable=lambda statuses: [s.value for s in statuses]),
+        default=WinStatus.APPROVED)
     created_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     posted_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,25 +1,23 @@
 """Posting community voice and commitment announcements to the backbone channel, once.
 
-Claim with a lease (on the real clock: it asks whether the poster is alive), post with the
-row's key in the message metadata, then record it as posted. A claim whose lease ran out
-(the poster died, or Slack's answer left it unknown whether the post went through) is taken
-over only after a look at the channel for a message carrying the same key.
+The rows themselves are the claims (bot/exactly_once.py): claim with a lease (real time by
+default: it asks whether the poster is alive), post with the row's key in the message
+metadata, then record it as posted. A claim whose lease ran out (the poster died, or Slack's
+answer left it unknown whether the post went through) is taken over only after a look at the
+channel for a message carrying the same key.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from bot.exactly_once import find_marked, marker
-from bot.runtime.clock import SystemClock
+from bot.exactly_once import REAL_TIME, Lease, Ledger, post_marked
+from bot.runtime.clock import Clock
 from bot.wins.deferred import is_transient
 from storage.db import Store
 from storage.models import Commitment, Voice
@@ -31,88 +29,50 @@ EVENT_TYPE = "impactbot_backbone_post"
 HISTORY_CHECKED = 100  # messages looked at when taking over an expired claim
 
 Row = type[Voice] | type[Commitment]
+PostResult = Literal["posted", "busy", "failed"]
+POSTED: PostResult = "posted"
+BUSY: PostResult = "busy"
+FAILED: PostResult = "failed"
+
+VOICES = Ledger(Voice, Voice.id, Voice.lease_until, Voice.relayed_at.is_(None), key=("id",))
+ANNOUNCEMENTS = Ledger(Commitment, Commitment.id, Commitment.lease_until,
+                       Commitment.announced_at.is_(None), key=("id",))
 
 
-@dataclass(frozen=True)
-class Claim:
-    row_id: int
-    taken_over: bool  # an earlier claim ran out: look before posting
+def _ledger(model: Row) -> Ledger:
+    return VOICES if model is Voice else ANNOUNCEMENTS
 
 
-def _posted_at(row: Voice | Commitment) -> datetime | None:
-    return row.relayed_at if isinstance(row, Voice) else row.announced_at
-
-
-def _get(session: Session, model: Row, row_id: int, *, lock: bool = False
-         ) -> Voice | Commitment | None:
-    if model is Voice:
-        voice = select(Voice).where(Voice.id == row_id)
-        return session.scalar(voice.with_for_update() if lock else voice)
-    commitment = select(Commitment).where(Commitment.id == row_id)
-    return session.scalar(commitment.with_for_update() if lock else commitment)
-
-
-def claim(store: Store, model: Row, row_id: int) -> Claim | None:
+def claim(store: Store, model: Row, row_id: int, now: datetime) -> Lease | None:
     """This worker's right to post the row, or None (posted already, or someone is on it)."""
-    now = SystemClock().now()
     with store.session() as session:
-        row = _get(session, model, row_id, lock=True)
-        if row is None or _posted_at(row) is not None:
-            return None
-        if row.lease_until is not None and row.lease_until > now:
-            return None
-        taken_over = row.lease_until is not None
-        row.lease_until = now + LEASE
-    return Claim(row_id, taken_over)
-
-
-POSTED, BUSY, FAILED = "posted", "busy", "failed"
+        return _ledger(model).claim_row(session, row_id, now=now, length=LEASE)
 
 
 def post_once(store: Store, client: WebClient, channel: str, model: Row, row_id: int,
-              message: dict[str, Any], now: datetime) -> str:
+              message: dict[str, Any], now: datetime, *,
+              lease_clock: Clock = REAL_TIME) -> PostResult:
     """Post `message` for the row unless it is posted or being posted. Answers POSTED (by
     this call), BUSY (posted already, or another worker holds the claim) or FAILED (Slack
-    did not take it; it stays pending)."""
+    did not take it; it stays pending). `now` is recorded; leases run on `lease_clock`."""
     kind = "voice" if model is Voice else "commitment"
-    claimed = claim(store, model, row_id)
+    ledger = _ledger(model)
+    claimed = claim(store, model, row_id, lease_clock.now())
     if claimed is None:
         return BUSY
-    key = {"kind": kind, "id": row_id}
     try:
-        if claimed.taken_over and find_marked(client, channel, EVENT_TYPE, key,
-                                              limit=HISTORY_CHECKED):
-            _record(store, model, row_id, now)
-            return POSTED
-        client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
-                                metadata=marker(EVENT_TYPE, key),
-                                **message)
+        post_marked(client, channel, EVENT_TYPE, {"kind": kind, "id": row_id}, message,
+                    look=claimed.taken_over, limit=HISTORY_CHECKED)
     except (SlackApiError, OSError) as exc:
         unsure = is_transient(exc)
         log.warning("could not post %s %s to the backbone channel%s", kind, row_id,
                     " (Slack may have it; the retry looks first)" if unsure else "")
-        _release(store, model, row_id, unsure=unsure)
+        # At once after a refusal; with a look first when Slack may have posted it.
+        with store.session() as session:
+            ledger.release(session, ledger.id == row_id,
+                           retry_at=lease_clock.now() if unsure else None)
         return FAILED
-    _record(store, model, row_id, now)
+    posted_field = "relayed_at" if model is Voice else "announced_at"
+    with store.session() as session:
+        ledger.record(session, ledger.id == row_id, {posted_field: now})
     return POSTED
-
-
-def _record(store: Store, model: Row, row_id: int, now: datetime) -> None:
-    with store.session() as session:
-        row = _get(session, model, row_id)
-        if row is None:
-            return
-        if isinstance(row, Voice):
-            row.relayed_at = now
-        else:
-            row.announced_at = now
-        row.lease_until = None
-
-
-def _release(store: Store, model: Row, row_id: int, *, unsure: bool) -> None:
-    """Let a later attempt claim it: at once after a refusal, with a look first when the
-    answer left it unknown whether Slack posted it."""
-    with store.session() as session:
-        row = _get(session, model, row_id)
-        if row is not None:
-            row.lease_until = SystemClock().now() if unsure else None

@@ -1,11 +1,12 @@
 """The weekly backbone digest: built from the store, posted once per ISO week.
 
-Exactly-once comes from the `digests` table (unique week + attempt): a poster first claims
-the row with a lease, then posts, then records the message ts. Two schedulers, a tick and a
-CLI `--post` racing, or a retry all find the row taken. A claim whose lease ran out without
-a ts (the process died mid-post) is taken over; the new holder first looks in the channel
-for a digest message carrying that claim's metadata, so a post that went out just before a
-crash is recorded rather than repeated. `--force` claims the next attempt number.
+Exactly-once comes from the `digests` table (unique week + attempt) and the claim rules of
+bot/exactly_once.py: a poster first claims the row with a lease, then posts, then records
+the message ts. Two schedulers, a tick and a CLI `--post` racing, or a retry all find the
+row taken. A claim whose lease ran out without a ts (the process died mid-post) is taken
+over; the new holder first looks in the channel for a digest message carrying that claim's
+metadata, so a post that went out just before a crash is recorded rather than repeated.
+`--force` claims the next attempt number.
 """
 
 from __future__ import annotations
@@ -14,20 +15,20 @@ import argparse
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.digest.blocks import DigestMessage, digest_message
 from bot.digest.data import DigestData, build_digest, digest_due, iso_week
-from bot.exactly_once import find_marked, marker
+from bot.exactly_once import REAL_TIME, Ledger, find_marked, post_marked
 from bot.initiative.importer import INITIATIVE_ID
 from bot.runtime import scheduler
-from bot.runtime.clock import SystemClock
+from bot.runtime.clock import Clock
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from storage.models import Digest, Initiative
@@ -42,10 +43,13 @@ FORCE_CLAIM_TRIES = 5
 RECOVERY_HISTORY = 200
 
 
+DigestStatus = Literal["posted", "recovered", "already_posted", "in_progress", "not_due",
+                       "no_initiative", "no_channel"]
+
+
 @dataclass(frozen=True)
 class PostOutcome:
-    # posted | recovered | already_posted | in_progress | not_due | no_initiative | no_channel
-    status: str
+    status: DigestStatus
     week: str | None = None
     attempt: int | None = None
     channel: str | None = None
@@ -64,60 +68,43 @@ class _Claim:
     taken_over: bool  # an earlier holder's lease ran out
 
 
-# --- claiming ----------------------------------------------------------------------------
+# --- claiming (bot/exactly_once.py) ------------------------------------------------------
+
+DIGESTS = Ledger(Digest, Digest.id, Digest.lease_until, Digest.posted_at.is_(None),
+                 key=("week", "attempt"))
 
 
-def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING on (week, attempt); the new row's id, or None."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg = pg_insert(Digest).values(**values).on_conflict_do_nothing(
-            index_elements=["week", "attempt"]).returning(Digest.id)
-        return session.scalar(pg)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    lite = sqlite_insert(Digest).values(**values).on_conflict_do_nothing(
-        index_elements=["week", "attempt"]).returning(Digest.id)
-    return session.scalar(lite)
-
-
-def _claim(services: Services, week: str, attempt: int, now: datetime) -> _Claim | None:
+def _claim(services: Services, week: str, attempt: int, now: datetime,
+           lease_clock: Clock) -> _Claim | None:
     """Take (week, attempt): a new row, or an unposted one whose lease has run out.
 
     `now` is the digest's "as of" instant for what is recorded; the lease measures whether
-    the poster is still alive, so it runs on the real clock (a crashed `digest --post --at
-    <later>` must not block this week's catch-up).
+    the poster is still alive, so it runs on `lease_clock`, real time (a crashed `digest
+    --post --at <later>` must not block this week's catch-up).
     """
-    created = now
-    now = SystemClock().now()
+    wall = lease_clock.now()
     with services.store.session() as session:
-        row_id = _insert_ignoring_duplicates(session, {"week": week, "attempt": attempt,
-                                                       "created_at": created,
-                                                       "lease_until": now + LEASE})
+        row_id = DIGESTS.insert(session, {"week": week, "attempt": attempt,
+                                          "created_at": now, "lease_until": wall + LEASE})
         if row_id is not None:
             return _Claim(row_id, attempt, taken_over=False)
         # The row exists: take it over only if unposted and its holder's lease ran out.
-        row_id = session.scalar(
-            update(Digest)
-            .where(Digest.week == week, Digest.attempt == attempt,
-                   Digest.posted_at.is_(None),
-                   or_(Digest.lease_until.is_(None), Digest.lease_until < now))
-            .values(lease_until=now + LEASE).returning(Digest.id))
+        row_id = DIGESTS.take_over(session, and_(Digest.week == week,
+                                                 Digest.attempt == attempt),
+                                   now=wall, length=LEASE)
     return None if row_id is None else _Claim(row_id, attempt, taken_over=True)
 
 
 def _record(services: Services, claim: _Claim, now: datetime, channel: str, ts: str) -> None:
     with services.store.session() as session:
-        session.execute(update(Digest).where(Digest.id == claim.id)
-                        .values(posted_at=now, channel=channel, ts=ts, lease_until=None))
+        DIGESTS.record(session, Digest.id == claim.id,
+                       {"posted_at": now, "channel": channel, "ts": ts})
 
 
 def _release(services: Services, claim: _Claim) -> None:
     """Give the claim back after a failed post, so the next tick retries at once."""
     with services.store.session() as session:
-        session.execute(update(Digest).where(Digest.id == claim.id, Digest.posted_at.is_(None))
-                        .values(lease_until=None))
+        DIGESTS.release(session, Digest.id == claim.id, retry_at=None)
 
 
 def posted_digest(session: Session, week: str) -> Digest | None:
@@ -136,7 +123,7 @@ def _next_attempt(services: Services, week: str) -> int:
 
 
 def post_digest(services: Services, now: datetime, *, force: bool = False,
-                when_due: bool = False) -> PostOutcome:
+                when_due: bool = False, lease_clock: Clock = REAL_TIME) -> PostOutcome:
     """Post this ISO week's digest once (again with `force`).
 
     `when_due`: only once the initiative's digest weekday and time have passed this week
@@ -161,7 +148,7 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     if not channel:
         return PostOutcome("no_channel", week)
 
-    claim = _claim_for(services, week, now, force=force)
+    claim = _claim_for(services, week, now, lease_clock, force=force)
     if claim is None:
         with services.store.session() as session:
             done = posted_digest(session, week)
@@ -171,7 +158,6 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
 
     client = services.client()
     payload: dict[str, Any] = {"week": week, "attempt": claim.attempt}
-    metadata = marker(METADATA_EVENT, payload)
     if claim.taken_over:
         try:
             # The crash happened within one lease of now: the message is among the latest.
@@ -197,14 +183,12 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
 
     rendered = digest_message(data)
     try:
-        response = client.chat_postMessage(channel=channel, metadata=metadata,
-                                           unfurl_links=False, unfurl_media=False,
-                                           text=rendered.main.text,
-                                           blocks=rendered.main.blocks)
+        ts = post_marked(client, channel, METADATA_EVENT, payload,
+                         {"text": rendered.main.text, "blocks": rendered.main.blocks},
+                         look=False, limit=RECOVERY_HISTORY).ts
     except Exception:
         _release(services, claim)
         raise
-    ts = str(response["ts"])
     _record(services, claim, now, channel, ts)
     log.info("posted the %s digest (attempt %s) to %s", week, claim.attempt, channel)
 
@@ -215,11 +199,12 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     return PostOutcome("posted", week, claim.attempt, channel, ts, chart)
 
 
-def _claim_for(services: Services, week: str, now: datetime, *, force: bool) -> _Claim | None:
+def _claim_for(services: Services, week: str, now: datetime, lease_clock: Clock, *,
+               force: bool) -> _Claim | None:
     if not force:
-        return _claim(services, week, 0, now)
+        return _claim(services, week, 0, now, lease_clock)
     for _ in range(FORCE_CLAIM_TRIES):
-        claim = _claim(services, week, _next_attempt(services, week), now)
+        claim = _claim(services, week, _next_attempt(services, week), now, lease_clock)
         if claim is not None:
             return claim
     return None

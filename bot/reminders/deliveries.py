@@ -4,26 +4,28 @@ A DM is identified by its dedupe key. Sending it takes a *claim*: insert the key
 over a claim whose lease has expired) in one transaction. The claim's `attempts` value is
 its fencing token: renewing, recording and releasing only succeed while nobody has taken the
 claim over since. Leases are real time (how long a live process may be silent), not the
-tick's instant: they measure whether a sender is alive, not what is due.
+tick's instant: they measure whether a sender is alive, not what is due. The claim rules
+themselves are bot/exactly_once.py's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import CursorResult, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, select
 
+from bot.exactly_once import Ledger
 from storage.db import Store
 from storage.models import ReminderDelivery
 
 # After this many attempts a DM is given up on (logged); a person Slack will not let us
 # message must not cost a send slot on every tick for ever.
 MAX_ATTEMPTS = 8
+
+DELIVERIES = Ledger(ReminderDelivery, ReminderDelivery.id, ReminderDelivery.lease_until,
+                    ReminderDelivery.sent_at.is_(None), key=("dedupe_key",))
 
 
 @dataclass(frozen=True)
@@ -40,22 +42,18 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimRefused:
-    reason: str  # sent | busy (a live sender holds it) | deferred (retry later) | given_up
+    # busy: a live sender holds it; deferred: released with an error, retry later
+    reason: Literal["sent", "busy", "deferred", "given_up"]
     lease_until: datetime | None = None
 
 
 def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[str, Any]],
           now: datetime, wall: datetime, lease: timedelta) -> Claim | ClaimRefused:
-    """Take the DM `key` for `lease` (real time) or say why not."""
+    """Take the DM `key` for `lease` (real time, from `wall`) or say why not."""
     with store.session() as session:
-        values = dict(dedupe_key=key, user_id=user_id, nudge=nudge, items=items,
-                      created_at=now, lease_until=wall + lease, attempts=1)
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        inserted = session.execute(
-            insert(ReminderDelivery).values(**values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(ReminderDelivery.id)
-        ).first()
+        inserted = DELIVERIES.insert(session, dict(
+            dedupe_key=key, user_id=user_id, nudge=nudge, items=items, created_at=now,
+            lease_until=wall + lease, attempts=1))
         if inserted is not None:
             return Claim(key, 1, user_id)
     with store.session() as session:
@@ -67,52 +65,39 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
             return ClaimRefused("sent")
         if row.attempts >= MAX_ATTEMPTS:
             return ClaimRefused("given_up")
-        taken = _rowcount(session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.dedupe_key == key,
-                   ReminderDelivery.attempts == row.attempts,
-                   ReminderDelivery.sent_at.is_(None),
-                   or_(ReminderDelivery.lease_until.is_(None),
-                       ReminderDelivery.lease_until <= wall))
-            .values(attempts=row.attempts + 1, lease_until=wall + lease, last_error=None)))
-        if taken == 1:
+        taken = DELIVERIES.take_over(
+            session, and_(ReminderDelivery.dedupe_key == key,
+                          ReminderDelivery.attempts == row.attempts),
+            now=wall, length=lease, values={"attempts": row.attempts + 1, "last_error": None})
+        if taken is not None:
             return Claim(key, row.attempts + 1, user_id)
         # Released with an error and a later retry time, or held by a live sender.
-        reason = "deferred" if row.last_error is not None else "busy"
-        return ClaimRefused(reason, row.lease_until)
+        return ClaimRefused("deferred" if row.last_error is not None else "busy",
+                            row.lease_until)
 
 
-def _rowcount(result: Any) -> int:
-    assert isinstance(result, CursorResult)
-    return int(result.rowcount)
-
-
-def _mine(session: Session, c: Claim) -> Any:
-    return (ReminderDelivery.dedupe_key == c.key, ReminderDelivery.attempts == c.token,
-            ReminderDelivery.sent_at.is_(None))
+def _mine(c: Claim) -> ColumnElement[bool]:
+    """The claim's row, only while nobody has taken it over since (the fencing token)."""
+    return and_(ReminderDelivery.dedupe_key == c.key, ReminderDelivery.attempts == c.token)
 
 
 def renew(store: Store, c: Claim, *, wall: datetime, lease: timedelta) -> bool:
     """Extend the lease; False if the claim is no longer ours (do not send then)."""
     with store.session() as session:
-        return _rowcount(session.execute(
-            update(ReminderDelivery).where(*_mine(session, c))
-            .values(lease_until=wall + lease))) == 1
+        return DELIVERIES.renew(session, _mine(c), wall + lease)
 
 
 def record_sent(store: Store, c: Claim, *, now: datetime, channel: str, ts: str) -> bool:
     with store.session() as session:
-        return _rowcount(session.execute(
-            update(ReminderDelivery).where(*_mine(session, c))
-            .values(sent_at=now, channel=channel, ts=ts, lease_until=None,
-                    last_error=None))) == 1
+        return DELIVERIES.record(session, _mine(c), {"sent_at": now, "channel": channel,
+                                                     "ts": ts, "last_error": None})
 
 
 def release(store: Store, c: Claim, *, error: str, retry_at: datetime) -> None:
     """Give the claim back with the reason; it may be taken again from `retry_at`."""
     with store.session() as session:
-        session.execute(update(ReminderDelivery).where(*_mine(session, c))
-                        .values(lease_until=retry_at, last_error=error[:200]))
+        DELIVERIES.release(session, _mine(c), retry_at=retry_at,
+                           values={"last_error": error[:200]})
 
 
 def lease_state(store: Store, key: str) -> tuple[datetime | None, datetime | None]:

@@ -16,13 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.exactly_once import find_marked
+from bot.exactly_once import REAL_TIME, find_marked
 from bot.reminders import deliveries
 from bot.reminders.deliveries import Claim, ClaimRefused
 from bot.reminders.messages import EVENT_TYPE
@@ -41,7 +41,7 @@ HISTORY_LIMIT = 100
 
 
 def wall_clock() -> datetime:
-    return datetime.now(UTC)
+    return REAL_TIME.now()
 
 
 class Pacer:
@@ -101,7 +101,8 @@ class Outbound:
 @dataclass(frozen=True)
 class Outcome:
     key: str
-    status: str  # sent | found | already | busy | deferred | failed | given_up | lost
+    status: Literal["sent", "found", "already", "busy", "deferred", "failed", "given_up",
+                    "lost"]
     lease_until: datetime | None = None
     error: str | None = None
 

@@ -1,0 +1,180 @@
+"""The `wins` table: moving rows through the state machine, claiming, recording, reading.
+
+Side effects are claimed before they happen (bot/exactly_once.py): a worker sets
+`lease_until` in the same transaction that moves the row, acts, then records the outcome.
+Rows are locked for each decision, so concurrent deliveries are serialised and exactly one
+of them gets the claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from bot.exactly_once import Ledger, lease_free
+from bot.initiative.people import load_initiative
+from bot.wins import messages as wm
+from bot.wins import states
+from bot.wins.states import Action, Move, WinState, WinStatus
+from storage.models import Partner, Win
+
+LEASE = timedelta(minutes=2)
+RECENT = 10
+
+# An approved win is posted once; a pending win's author is asked once.
+POSTING = Ledger(Win, Win.id, Win.lease_until, Win.status == WinStatus.APPROVED,
+                 key=("channel_id", "message_ts"))
+ASKING = Ledger(Win, Win.id, Win.lease_until, Win.status == WinStatus.PENDING,
+                key=("channel_id", "message_ts"))
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a worker must do after moving a win: post it, ask its author, or nothing."""
+
+    win_id: int | None
+    action: Action
+    status: WinStatus | None
+    retry: bool = False  # took over an expired claim: an earlier attempt may have posted
+
+
+NOTHING = Step(None, Action.NONE, None)
+
+
+def _state(win: Win) -> WinState:
+    return WinState(WinStatus(win.status), win.author_id, tuple(win.reactors), win.lease_until)
+
+
+def _apply(win: Win, move: Move) -> Step:
+    """Write a move onto its locked row; what the worker must do next."""
+    if list(move.state.reactors) != list(win.reactors):
+        win.reactors = list(move.state.reactors)
+    win.status, win.lease_until = move.state.status, move.state.lease_until
+    return Step(win.id, move.action, move.state.status, retry=move.retry)
+
+
+def _locked(session: Session, channel_id: str, message_ts: str) -> Win:
+    return session.execute(
+        select(Win).where(Win.channel_id == channel_id, Win.message_ts == message_ts)
+        .with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def nominate(session: Session, *, channel_id: str, message_ts: str, author_id: str,
+             partner_id: int | None, text: str, source: str, nominator: str | None,
+             private: bool, threshold: int, now: datetime) -> Step:
+    """Count one more person for a message and claim whatever that makes due.
+
+    The row is created on the first qualifying reaction and locked for the decision.
+    """
+    POSTING.insert(session, {
+        "source": source, "channel_id": channel_id, "message_ts": message_ts,
+        "author_id": author_id, "partner_id": partner_id, "text": text, "reactors": [],
+        "status": WinStatus.COUNTING, "created_at": now, "lease_until": None,
+    })
+    win = _locked(session, channel_id, message_ts)
+    return _apply(win, states.nominate(_state(win), nominator=nominator, private=private,
+                                       threshold=threshold, now=now, lease=LEASE))
+
+
+def claim_unfinished(session: Session, now: datetime) -> list[Step]:
+    """Every win a dead or failed worker left half done, claimed for this worker."""
+    stale = or_(
+        and_(Win.status == WinStatus.APPROVED, lease_free(Win.lease_until, now)),
+        and_(Win.status == WinStatus.PENDING, Win.lease_until.is_not(None),
+             Win.lease_until <= now),
+    )
+    query = select(Win).where(stale).order_by(Win.id).with_for_update(skip_locked=True)
+    return [_apply(win, states.resume(_state(win), now=now, lease=LEASE))
+            for win in session.scalars(query).all()]
+
+
+def answer(session: Session, win_id: int, *, user_id: str, approve: bool, now: datetime
+           ) -> tuple[states.AnswerOutcome, Step]:
+    """The author's answer on the locked row."""
+    win = session.execute(select(Win).where(Win.id == win_id).with_for_update()
+                          .execution_options(populate_existing=True)).scalar_one_or_none()
+    if win is None:
+        return "gone", NOTHING
+    outcome, move = states.answer(_state(win), user_id=user_id, approve=approve, now=now,
+                                  lease=LEASE)
+    return outcome, _apply(win, move)
+
+
+def add_typed(session: Session, *, user_id: str, partner_id: int | None, text: str,
+              now: datetime) -> int:
+    """A `/impact win TEXT` row, approved and claimed for posting at once."""
+    win = Win(source="command", author_id=user_id, text=text, reactors=[],
+              partner_id=partner_id, status=WinStatus.APPROVED, created_at=now,
+              lease_until=now + LEASE)
+    session.add(win)
+    session.flush()
+    return win.id
+
+
+def discard_refused(session: Session, win_id: int) -> bool:
+    """After a typed win failed to post: delete it if Slack refused it (nothing is half
+    written); keep it when the answer left that unknown (an expired claim the tick checks).
+    True when it was deleted."""
+    left = session.get(Win, win_id)
+    if left is not None and left.lease_until is not None:
+        return False
+    session.execute(delete(Win).where(Win.id == win_id, Win.status != WinStatus.POSTED))
+    return True
+
+
+def record_posted(session: Session, win_id: int, *, now: datetime, channel: str, ts: str,
+                  permalink: str | None) -> None:
+    POSTING.record(session, Win.id == win_id, {
+        "status": WinStatus.POSTED, "posted_at": now, "posted_channel": channel,
+        "posted_ts": ts, "permalink": permalink})
+
+
+def release_post(session: Session, win_id: int, *, now: datetime, unsure: bool) -> None:
+    """Give an approved win back so the next reaction or tick tries again.
+
+    After an answer that leaves it unknown whether Slack posted (a 5xx), the claim is left
+    expired rather than cleared: whoever takes it over looks for the post first.
+    """
+    POSTING.release(session, Win.id == win_id, retry_at=now if unsure else None)
+
+
+def record_asked(session: Session, win_id: int, permalink: str | None) -> None:
+    """The author was asked: a NULL lease on a pending win says so."""
+    ASKING.record(session, Win.id == win_id, {"permalink": permalink})
+
+
+def release_ask(session: Session, win_id: int, now: datetime) -> None:
+    """Asking failed: expired at once, so the tick asks again."""
+    ASKING.release(session, Win.id == win_id, retry_at=now)
+
+
+def settled_status(session: Session, channel_id: str, message_ts: str) -> str | None:
+    return session.scalar(select(Win.status).where(Win.channel_id == channel_id,
+                                                   Win.message_ts == message_ts))
+
+
+def view(session: Session, win: Win) -> wm.WinView:
+    partner = session.get(Partner, win.partner_id) if win.partner_id else None
+    return wm.WinView(win.author_id, partner.name if partner else None, win.text,
+                      tuple(win.reactors), win.permalink, win.source)
+
+
+def wins_channel(session: Session) -> str | None:
+    initiative = load_initiative(session)
+    return initiative.wins_channel if initiative else None
+
+
+def recent(session: Session, limit: int = RECENT) -> list[wm.WinLine]:
+    """The latest posted wins, newest first (for `/impact wins`, Home and the digest)."""
+    rows = session.execute(
+        select(Win, Partner.name).outerjoin(Partner, Partner.id == Win.partner_id)
+        .where(Win.status == WinStatus.POSTED)
+        .order_by(Win.posted_at.desc(), Win.id.desc()).limit(limit)
+    ).all()
+    return [wm.WinLine(win.author_id, name, win.text, win.permalink, win.posted_at,
+                       win.posted_channel, win.posted_ts)
+            for win, name in rows if win.posted_at is not None]
