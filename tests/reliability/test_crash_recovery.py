@@ -20,10 +20,10 @@ from bot.emulator.sandbox import Sandbox
 from bot.runtime.clock import SystemClock
 from bot.wins import flow as wins
 from storage.models import Digest, Win
-from tests.conftest import ROOT
-from tests.processes import BotProcess, free_port
 from tests.reliability.conftest import survived
-from tests.test_digest import seed_week
+from tests.support.digest import seed_week
+from tests.support.processes import BotProcess, free_port
+from tests.support.world import ROOT
 
 DUE = "2026-11-13T21:30:00Z"  # Friday 15:30 in Chicago: the digest is due
 SECRET = "crash-test-signing-secret"
