@@ -1,7 +1,7 @@
 """SIGKILL in the middle of side-effecting work: the weekly digest (`impactbot digest
 --post`) and sharing a win (`impactbot serve`). Slack has done the work, the process dies
 before recording it; after a restart everything is done exactly once.
-(Reminder fan-out: tests/test_reminder_cli.py.)"""
+(Reminder fan-out: tests/scenarios/test_reminder_cli.py.)"""
 
 from __future__ import annotations
 
