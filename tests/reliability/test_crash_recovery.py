@@ -22,7 +22,7 @@ from bot.wins import flow as wins
 from storage.models import Digest, Win
 from tests.reliability.conftest import survived
 from tests.support.digest import seed_week
-from tests.support.processes import BotProcess, free_port
+from tests.support.processes import BotProcess, bot_env, free_port
 from tests.support.world import ROOT
 
 DUE = "2026-11-13T21:30:00Z"  # Friday 15:30 in Chicago: the digest is due
@@ -30,13 +30,7 @@ SECRET = "crash-test-signing-secret"
 
 
 def _env(sandbox: Sandbox, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IMPACTBOT_"))}
-    env.pop("INITIATIVE_FILE", None)
-    env.update({"DATABASE_URL": sandbox.settings.database_url, "PYTHONPATH": str(ROOT),
-                "SLACK_API_URL": sandbox.emulator.api_url, "LOG_LEVEL": "INFO",
-                "SLACK_BOT_TOKEN": sandbox.emulator.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-                **extra})
-    return env
+    return bot_env(sandbox, signing_secret=SECRET, log_level="INFO", **extra)
 
 
 def _digest(sandbox: Sandbox, at: str) -> subprocess.Popen[str]:

@@ -29,6 +29,7 @@ from storage.models import (
     Win,
 )
 from tests.support.digest import report_row, seed_week
+from tests.support.processes import bot_env, point_cli_at
 from tests.support.records import ids
 from tests.support.world import ADMIN, BACKBONE, ROOT, import_example
 
@@ -51,11 +52,7 @@ def digest_rows(store: Store) -> list[tuple[str, int, str | None]]:
 
 
 def run_cli(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", sandbox.emulator.bot_token)
-    monkeypatch.setenv("SLACK_API_URL", sandbox.emulator.api_url)
-    monkeypatch.setenv("DATABASE_URL", sandbox.store.url)
-    monkeypatch.delenv("INITIATIVE_FILE", raising=False)
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    point_cli_at(sandbox, monkeypatch)
     return main(["digest", *args])
 
 
@@ -330,10 +327,7 @@ def test_two_concurrent_posts_produce_one_digest(sandbox: Sandbox) -> None:
 @pytest.mark.slow
 def test_two_cli_processes_posting_together_post_one_digest(sandbox: Sandbox) -> None:
     seed_week(sandbox.store)
-    env = {**os.environ, "SLACK_BOT_TOKEN": sandbox.emulator.bot_token,
-           "SLACK_API_URL": sandbox.emulator.api_url, "DATABASE_URL": sandbox.store.url,
-           "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
-    env.pop("INITIATIVE_FILE", None)
+    env = bot_env(sandbox)
     command = [sys.executable, "-m", "bot", "digest", "--post", "--at", DUE.isoformat()]
     processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]

@@ -22,6 +22,7 @@ from bot.measures.progress import (
     progress_fraction,
 )
 from bot.measures.view import format_delta
+from tests.support.processes import point_cli_at
 from tests.support.world import ADMIN
 
 RULES = {"prenatal-visits": ("avg", "%"), "home-visits": ("sum", "families"),
@@ -38,8 +39,7 @@ def _report(sandbox: Sandbox, user: str, text: str) -> None:
 
 def _export(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
             *args: str) -> str:
-    monkeypatch.setenv("DATABASE_URL", sandbox.store.url)
-    monkeypatch.delenv("INITIATIVE_FILE", raising=False)
+    point_cli_at(sandbox, monkeypatch)
     capsys.readouterr()
     assert main(["export", *args]) == 0
     return capsys.readouterr().out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,25 +11,15 @@ from sqlalchemy import select
 
 from bot.emulator.sandbox import Sandbox
 from storage.models import ReminderDelivery
+from tests.support.processes import bot_env
 from tests.support.reminders import reminder_dms
-from tests.support.world import MEMBERS, ROOT
+from tests.support.world import MEMBERS
 
 AT = "2026-11-10T21:00:00Z"
 
 
 def _env(sandbox: Sandbox) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IMPACTBOT_"))}
-    env.update({
-        "DATABASE_URL": sandbox.settings.database_url,
-        "SLACK_API_URL": sandbox.emulator.api_url,
-        "SLACK_BOT_TOKEN": sandbox.emulator.bot_token,
-        "SLACK_SIGNING_SECRET": "cli-test-secret",
-        "PYTHONPATH": str(ROOT),
-        "IMPACTBOT_REMINDER_LEASE_SECONDS": "2",
-        "LOG_LEVEL": "WARNING",
-    })
-    env.pop("INITIATIVE_FILE", None)
-    return env
+    return bot_env(sandbox, IMPACTBOT_REMINDER_LEASE_SECONDS="2")
 
 
 def _remind(sandbox: Sandbox, cwd: Path, *args: str) -> subprocess.Popen[str]:

@@ -1,4 +1,5 @@
-"""Real `impactbot` processes for tests: start one, read its log lines, wait for one."""
+"""Running `impactbot` for tests: real processes (start one, read its log lines, wait for
+one, its environment) and the CLI in-process."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
+
+from bot.emulator.sandbox import Sandbox
+from tests.support.world import ROOT
 
 
 def free_port() -> int:
@@ -55,3 +61,27 @@ class BotProcess:
             else:
                 self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
+
+
+def bot_env(sandbox: Sandbox, *, signing_secret: str = "process-test-signing-secret",
+            log_level: str = "WARNING", **extra: str) -> dict[str, str]:
+    """The environment of an `impactbot` process pointed at the sandbox's emulator and
+    database: this machine's Slack and IMPACTBOT_ settings are left out, so they cannot
+    leak into a test."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IMPACTBOT_"))}
+    env.pop("INITIATIVE_FILE", None)
+    env.update({"DATABASE_URL": sandbox.settings.database_url, "PYTHONPATH": str(ROOT),
+                "SLACK_API_URL": sandbox.emulator.api_url,
+                "SLACK_BOT_TOKEN": sandbox.emulator.bot_token,
+                "SLACK_SIGNING_SECRET": signing_secret, "LOG_LEVEL": log_level, **extra})
+    return env
+
+
+def point_cli_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the CLI called in-process (`bot.cli.main.main`) use the sandbox's emulator and
+    database, and no initiative file from this machine."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", sandbox.emulator.bot_token)
+    monkeypatch.setenv("SLACK_API_URL", sandbox.emulator.api_url)
+    monkeypatch.setenv("DATABASE_URL", sandbox.store.url)
+    monkeypatch.delenv("INITIATIVE_FILE", raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
