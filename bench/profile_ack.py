@@ -43,7 +43,7 @@ def main() -> int:
         sandbox.emulator.add_user("U0AAA", real_name="Ana Health")
         if args.oauth:
             sys.path.insert(0, str(ROOT / "tests"))
-            from tests.test_workspaces import install
+            from tests.support.workspaces import install
 
             team = "T0PROFILE"
             sandbox.emulator.add_team(team, "Profiled")

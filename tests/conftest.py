@@ -1,61 +1,26 @@
-"""Fixtures: every test runs against SQLite and PostgreSQL, through the Slack boundary."""
+"""Fixtures: every test runs against SQLite and PostgreSQL, through the Slack boundary.
+
+The constants and helpers the fixtures use live in tests/support/ (import them from there);
+this module holds only the fixtures shared by every suite.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.emulator.sandbox import Sandbox
-from bot.initiative.importer import import_file
+from bot.runtime.settings import Settings
 from storage.db import Store
-from storage.models import Base
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "initiative.yml"
-PG_URL = os.environ.get("IMPACTBOT_TEST_POSTGRES",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-# A Tuesday afternoon in Chicago, after the November reminders went out.
-NOW = datetime(2026, 11, 10, 21, 0, tzinfo=UTC)
-
-# People in the example initiative, as the emulator knows them.
-ADMIN = "U0BACKBONE1"
-PEOPLE = {
-    "U0BACKBONE1": ("Bea Backbone", "America/Chicago"),
-    "U0AAA": ("Ana Health", "America/Chicago"),
-    "U0BBB": ("Ben Health", "Asia/Tokyo"),
-    "U0CCC": ("Cy Clinic", "America/Los_Angeles"),
-    "U0DDD": ("Dee Family", "Europe/Berlin"),
-    "U0EEE": ("Eve United", "America/Chicago"),
-    "U0OUTSIDER": ("Otto Outsider", "America/New_York"),
-}
-CHANNELS = {
-    "C0BACKBONE": ("backbone", False),
-    "C0WINS": ("wins", False),
-    "C0GENERAL": ("general", False),
-    "G0PRIVATE": ("partners-private", True),
-}
-
-
-def _postgres_available() -> str | None:
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+from tests.support.databases import IN_CI, PG_URL, postgres_problem, truncate_postgres
+from tests.support.workspaces import TEAM_A, TEAM_B
+from tests.support.world import NOW, import_example, populate_world
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +37,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    problem = _postgres_available()
+    problem = postgres_problem()
     if problem is not None:
         if IN_CI:
             pytest.fail(f"PostgreSQL at {make_url(PG_URL).render_as_string()} is unreachable "
@@ -82,24 +47,6 @@ def postgres_url() -> str:
     store.upgrade()
     store.dispose()
     return PG_URL
-
-
-OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
-
-
-def _truncate_postgres(url: str) -> None:
-    """Empty every table of the default schema and drop every workspace tenant schema."""
-    engine = create_engine(url)
-    names = [t.name for t in Base.metadata.sorted_tables] + list(OAUTH_TABLES)
-    tables = ", ".join(f'"{name}"' for name in names)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-        tenants = connection.execute(text(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ws\\_%'")).scalars().all()
-        for schema in tenants:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -112,7 +59,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_url")
-        _truncate_postgres(url)
+        truncate_postgres(url)
         yield url
 
 
@@ -121,15 +68,6 @@ def store(database_url: str) -> Iterator[Store]:
     store = Store(database_url)
     yield store
     store.dispose()
-
-
-def populate_world(sandbox: Sandbox) -> None:
-    emu = sandbox.emulator
-    for user_id, (name, tz) in PEOPLE.items():
-        emu.add_user(user_id, real_name=name, name=name.split()[0].lower(), tz=tz)
-    for channel_id, (name, private) in CHANNELS.items():
-        emu.add_channel(channel_id, name=name, is_private=private,
-                        members=list(PEOPLE))
 
 
 @pytest.fixture
@@ -146,5 +84,20 @@ def bare_sandbox(database_url: str) -> Iterator[Sandbox]:
 @pytest.fixture
 def sandbox(bare_sandbox: Sandbox) -> Sandbox:
     """The app with examples/initiative.yml imported."""
-    import_file(bare_sandbox.store, EXAMPLE, NOW)
+    import_example(bare_sandbox.store)
     return bare_sandbox
+
+
+@pytest.fixture
+def multi(database_url: str) -> Iterator[Sandbox]:
+    """The app in multi-workspace mode (OAuth), with two teams that can install it."""
+    with Sandbox(database_url, now=NOW, upgrade=True,
+                 settings=Settings(client_id="set-by-sandbox", client_secret="x")) as sandbox:
+        populate_world(sandbox)
+        for user, name in (("U0BADMIN", "Bo Admin"), ("U0BLIB", "Li Library")):
+            sandbox.emulator.add_user(user, real_name=name)
+        sandbox.emulator.add_team(TEAM_A, "Healthy Starts")
+        sandbox.emulator.add_team(TEAM_B, "Ready for School")
+        yield sandbox
+        sandbox.settle()
+        assert sandbox.emulator.invalid_payloads == []

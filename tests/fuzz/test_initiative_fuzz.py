@@ -11,8 +11,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.initiative.file import InitiativeFileError, InitiativeSpec, parse_initiative
-from tests.conftest import EXAMPLE
 from tests.fuzz.conftest import FUZZ, count_case
+from tests.support.world import EXAMPLE
 
 RAW = EXAMPLE.read_text()
 DOCUMENT = yaml.safe_load(RAW)

@@ -22,9 +22,9 @@ from bot.emulator import Reply
 from bot.emulator.sandbox import Sandbox
 from bot.rendering.help import SUBCOMMANDS
 from handlers.router import TRY_AGAIN
-from tests.adversary import errors_logged, table_counts
-from tests.conftest import ADMIN
 from tests.fuzz.conftest import FUZZ, count_case
+from tests.support.adversary import errors_logged, table_counts
+from tests.support.world import ADMIN
 
 USERS = st.sampled_from([ADMIN, "U0AAA", "U0CCC", "U0OUTSIDER", "U0NOBODY"])
 SUBCOMMAND_NAMES = sorted({usage.split()[0] for usage, _, _ in SUBCOMMANDS})

@@ -1,7 +1,7 @@
 """SIGKILL in the middle of side-effecting work: the weekly digest (`impactbot digest
 --post`) and sharing a win (`impactbot serve`). Slack has done the work, the process dies
 before recording it; after a restart everything is done exactly once.
-(Reminder fan-out: tests/test_reminder_cli.py.)"""
+(Reminder fan-out: tests/scenarios/test_reminder_cli.py.)"""
 
 from __future__ import annotations
 
@@ -20,23 +20,17 @@ from bot.emulator.sandbox import Sandbox
 from bot.runtime.clock import SystemClock
 from bot.wins import flow as wins
 from storage.models import Digest, Win
-from tests.conftest import ROOT
-from tests.processes import BotProcess, free_port
 from tests.reliability.conftest import survived
-from tests.test_digest import seed_week
+from tests.support.digest import seed_week
+from tests.support.processes import BotProcess, bot_env, free_port
+from tests.support.world import ROOT
 
 DUE = "2026-11-13T21:30:00Z"  # Friday 15:30 in Chicago: the digest is due
 SECRET = "crash-test-signing-secret"
 
 
 def _env(sandbox: Sandbox, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IMPACTBOT_"))}
-    env.pop("INITIATIVE_FILE", None)
-    env.update({"DATABASE_URL": sandbox.settings.database_url, "PYTHONPATH": str(ROOT),
-                "SLACK_API_URL": sandbox.emulator.api_url, "LOG_LEVEL": "INFO",
-                "SLACK_BOT_TOKEN": sandbox.emulator.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-                **extra})
-    return env
+    return bot_env(sandbox, signing_secret=SECRET, log_level="INFO", **extra)
 
 
 def _digest(sandbox: Sandbox, at: str) -> subprocess.Popen[str]:

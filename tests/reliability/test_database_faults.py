@@ -18,8 +18,8 @@ from bot.emulator.sandbox import Sandbox
 from handlers.router import DB_BUSY
 from storage.db import Store
 from storage.models import Report, SlackEvent, Win
-from tests.adversary import errors_logged, told
 from tests.reliability.conftest import survived
+from tests.support.adversary import errors_logged, told
 
 REPORT_FORM = {"measure": {"measure": {"type": "static_select",
                                        "selected_option": {"value": "prenatal-visits"}}},

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.emulator.sandbox import Sandbox
 from storage.models import Report, SlackEvent
 from tests.reliability.conftest import survived
-from tests.test_wins import consent_dms, set_threshold, win_rows, wins_posts
+from tests.support.records import set_threshold
+from tests.support.wins import consent_dms, win_rows, wins_posts
 
 
 def _together(*sends: Any) -> list[int]:
@@ -30,7 +31,7 @@ def test_a_reaction_delivered_four_times_at_once_posts_one_win(sandbox: Sandbox)
     sandbox.settle()
 
     assert statuses == [200, 200, 200, 200]
-    assert len(wins_posts(sandbox)) == 1
+    assert len(wins_posts(sandbox.emulator)) == 1
     with sandbox.store.session() as session:
         assert session.scalars(select(SlackEvent.event_id)).all() == ["Ev0DUP"]
     survived({"duplicate event deliveries": 3})
@@ -38,7 +39,7 @@ def test_a_reaction_delivered_four_times_at_once_posts_one_win(sandbox: Sandbox)
 
 def test_reactions_removed_and_added_again_count_each_person_once(sandbox: Sandbox) -> None:
     emu, driver = sandbox.emulator, sandbox.driver
-    set_threshold(sandbox, 2)
+    set_threshold(sandbox.store, 2)
     ts = emu.add_message("C0GENERAL", user="U0CCC", text="Forty families enrolled")
     removal = {"type": "reaction_removed", "user": "U0DDD", "reaction": "tada",
                "item": {"type": "message", "channel": "C0GENERAL", "ts": ts}}
@@ -48,7 +49,7 @@ def test_reactions_removed_and_added_again_count_each_person_once(sandbox: Sandb
     driver.reaction("U0DDD", "C0GENERAL", ts)  # the same person again, a new event
     driver.reaction("U0DDD", "C0GENERAL", ts, emoji="trophy")
     sandbox.settle()
-    assert wins_posts(sandbox) == []
+    assert wins_posts(sandbox.emulator) == []
     assert win_rows(sandbox)[0].reactors == ["U0DDD"]
 
     driver.reaction("U0EEE", "C0GENERAL", ts)
@@ -58,7 +59,7 @@ def test_reactions_removed_and_added_again_count_each_person_once(sandbox: Sandb
     driver.reaction("U0AAA", "C0GENERAL", ts)
     sandbox.settle()
 
-    assert len(wins_posts(sandbox)) == 1
+    assert len(wins_posts(sandbox.emulator)) == 1
     assert win_rows(sandbox)[0].status == "posted"
     survived({"removed and re-added reactions": 3})
 
@@ -70,14 +71,14 @@ def test_a_reaction_that_arrives_before_its_message_is_readable_is_not_a_win_yet
 
     early = driver.reaction("U0DDD", "C0GENERAL", ts)
     sandbox.settle()
-    assert early.status == 200 and wins_posts(sandbox) == [] and win_rows(sandbox) == []
+    assert early.status == 200 and wins_posts(sandbox.emulator) == [] and win_rows(sandbox) == []
 
     emu.add_message("C0GENERAL", user="U0CCC", text="We hired two nurses!", ts=ts)
     driver.reaction("U0EEE", "C0GENERAL", ts)
     driver.reaction("U0DDD", "C0GENERAL", ts)  # the early reactor, delivered again
     sandbox.settle()
 
-    (post,) = wins_posts(sandbox)
+    (post,) = wins_posts(sandbox.emulator)
     assert "We hired two nurses!" in post["text"]
     survived({"event before its message": 1})
 
@@ -106,7 +107,7 @@ def test_double_clicked_consent_and_double_submitted_forms_take_effect_once(
     sandbox.settle()
 
     assert statuses == [200] * 5
-    assert len(wins_posts(sandbox)) == 1
+    assert len(wins_posts(sandbox.emulator)) == 1
     with sandbox.store.session() as session:
         current = session.scalars(select(Report.value).where(Report.is_current.is_(True)))
         assert current.all() == [66.0]  # the second submission is a correction, not a twin

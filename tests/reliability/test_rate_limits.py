@@ -11,12 +11,11 @@ import pytest
 from bot.digest.posting import post_digest
 from bot.emulator.sandbox import Sandbox
 from bot.runtime import scheduler
-from tests.conftest import NOW
 from tests.reliability.conftest import injected, survived
-from tests.reminder_helpers import reminder_dms, tick
+from tests.support.reminders import reminder_dms, tick
+from tests.support.world import MEMBERS, NOW
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
-MEMBERS = ("U0AAA", "U0BBB", "U0CCC", "U0DDD", "U0EEE")
 
 
 def _first_success_after(sandbox: Sandbox, method: str, start: float) -> float:

@@ -5,7 +5,6 @@ exactly once after Slack comes back. Nothing is lost, nothing is doubled."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,14 +12,14 @@ from sqlalchemy import select
 from bot.emulator.sandbox import Sandbox
 from bot.runtime import scheduler
 from storage.models import Commitment, Report, Voice, Win
-from tests.adversary import errors_logged, told
-from tests.conftest import NOW
 from tests.reliability.conftest import injected, survived
-from tests.reminder_helpers import reminder_dms, tick
+from tests.support.adversary import errors_logged, told
+from tests.support.forms import commit_form
+from tests.support.reminders import reminder_dms, tick
+from tests.support.world import MEMBERS, NOW
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
-MEMBERS = ("U0AAA", "U0BBB", "U0CCC", "U0DDD", "U0EEE")
 WRITE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "views.publish",
                  "views.open", "files.getUploadURLExternal", "files.completeUploadExternal",
                  "conversations.history", "conversations.replies", "conversations.info",
@@ -35,12 +34,6 @@ def slack_down(sandbox: Sandbox) -> None:
 def slack_up(sandbox: Sandbox) -> None:
     for method in WRITE_METHODS:
         sandbox.emulator.set_failure_rate(method, 0)
-
-
-def _commit_values() -> dict[str, Any]:
-    return {"resources": {"resources": {"type": "plain_text_input", "value": "A nurse"}},
-            "sign": {"sign": {"type": "checkboxes", "selected_options": [
-                {"text": {"type": "mrkdwn", "text": "*We sign*"}, "value": "signed"}]}}}
 
 
 def test_reports_made_while_slack_is_down_are_saved_and_confirmed(
@@ -109,7 +102,7 @@ def test_wins_voice_commitments_and_the_digest_held_back_by_an_outage_go_out_onc
     slack_down(sandbox)
 
     driver.command("U0EEE", "voice Evening hours would help parents")
-    commit = driver.view_submission("U0AAA", form, _commit_values())
+    commit = driver.view_submission("U0AAA", form, commit_form(resources="A nurse"))
     sandbox.settle()
     sandbox.clock.set(NOW + timedelta(days=3, hours=1))  # Friday after the digest time
     scheduler.run_due_now(sandbox.services, only={"digest-tick", "wins", "backbone-relay"})

@@ -7,8 +7,8 @@ import pytest
 
 from bot.emulator.sandbox import Sandbox
 from bot.rendering.help import SUBCOMMANDS
-from tests.adversary import table_counts, told
-from tests.conftest import ADMIN
+from tests.support.adversary import table_counts, told
+from tests.support.world import ADMIN
 
 MEMBER, OUTSIDER = "U0AAA", "U0OUTSIDER"
 WHO = {"admin": ADMIN, "member": MEMBER, "non-member": OUTSIDER}

@@ -10,9 +10,7 @@ from sqlalchemy import func, select, text
 from bot.emulator.sandbox import Sandbox
 from storage.models import Report, Voice, Win
 from storage.tenancy import tenant
-from tests.test_workspaces import TEAM_A, TEAM_B, driver_for, multi, setup_both
-
-__all__ = ["multi"]  # the fixture, shared with tests/test_workspaces.py
+from tests.support.workspaces import TEAM_A, TEAM_B, driver_for, setup_both
 
 EVIL = "T0EVIL"
 

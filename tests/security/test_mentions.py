@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
 
 from bot.digest.posting import post_digest
 from bot.emulator.sandbox import Sandbox
-from tests.adversary import _flatten
+from tests.support.adversary import flatten
+from tests.support.forms import commit_form
 
 HOSTILE = ("Big news <!channel> <!here|here> <!everyone> @here @channel @everyone "
            "<!subteam^S0TEAM|@partners> &lt;!channel&gt; <!date^1|x>")
@@ -26,15 +26,9 @@ def _pings(text: str) -> list[str]:
 
 
 def _posted(sandbox: Sandbox, channel: str) -> list[str]:
-    return [_flatten({"text": c.params.get("text"), "blocks": c.params.get("blocks")})
+    return [flatten({"text": c.params.get("text"), "blocks": c.params.get("blocks")})
             for c in sandbox.emulator.calls_to("chat.postMessage")
             if c.params.get("channel") == channel and c.status == 200]
-
-
-def _commit_values(resources: str) -> dict[str, Any]:
-    return {"resources": {"resources": {"type": "plain_text_input", "value": resources}},
-            "sign": {"sign": {"type": "checkboxes", "selected_options": [
-                {"text": {"type": "mrkdwn", "text": "*We sign*"}, "value": "signed"}]}}}
 
 
 def test_the_hostile_text_would_ping_if_posted_as_typed() -> None:
@@ -55,7 +49,7 @@ def test_broadcast_mentions_are_defused_everywhere_user_text_is_reposted(
     driver.command("U0DDD", f"voice {HOSTILE}")
     driver.command("U0AAA", "commit")
     sandbox.settle()
-    driver.view_submission("U0AAA", driver.last_view(), _commit_values(HOSTILE))
+    driver.view_submission("U0AAA", driver.last_view(), commit_form(resources=HOSTILE))
     driver.command("U0CCC", f"report prenatal-visits 70 {HOSTILE}")
     driver.view_submission(
         "U0EEE", {"id": "V0SKIP", "type": "modal", "callback_id": "reminder_skip",
@@ -78,11 +72,11 @@ def test_broadcast_mentions_are_defused_everywhere_user_text_is_reposted(
     assert any("Community voice" in p for p in backbone_posts)
     assert any("committed to" in p for p in backbone_posts)
     assert any("skipped" in p.lower() for p in backbone_posts)
-    replies = [_flatten(p.payload) for p in emu.response_posts]
+    replies = [flatten(p.payload) for p in emu.response_posts]
     assert any("Recorded 70%" in r and "Big news" in r for r in replies)
-    homes = [_flatten(v) for v in emu.home_views.values()]
+    homes = [flatten(v) for v in emu.home_views.values()]
     everything = wins_posts + backbone_posts + replies + homes + [
-        _flatten(c.params) for c in emu.calls_to("chat.postMessage")]
+        flatten(c.params) for c in emu.calls_to("chat.postMessage")]
     leaks = {text[:80]: _pings(text) for text in everything if _pings(text)}
     assert leaks == {}
     assert sum(text.count("Big news") for text in everything) >= 8

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, manifest
-from tests.conftest import ROOT
+from tests.support.world import ROOT
 
 # Every Web API method the app may call (as slack_sdk names it) → the bot scopes it needs
 # for the conversations the app uses it on. A method missing here fails the test below,

@@ -4,14 +4,14 @@ they type or tamper with; `as PARTNER` is for backbone admins."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import select
 
 from bot.emulator.sandbox import Sandbox
 from storage.models import Commitment, Partner, Report, Skip
-from tests.adversary import table_counts, told
-from tests.conftest import ADMIN
+from tests.support.adversary import table_counts, told
+from tests.support.forms import report_form
+from tests.support.world import ADMIN
 
 
 def _reports(sandbox: Sandbox) -> list[tuple[str, str, float]]:
@@ -20,22 +20,6 @@ def _reports(sandbox: Sandbox) -> list[tuple[str, str, float]]:
                                .join(Partner, Partner.id == Report.partner_id)
                                .order_by(Report.id)).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
-
-
-def _report_values(measure: str, value: str, *, partner: str | None = None) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "measure": {"measure": {"type": "static_select",
-                                "selected_option": {"text": {"type": "plain_text",
-                                                             "text": measure},
-                                                    "value": measure}}},
-        "period": {"period": {"type": "plain_text_input", "value": None}},
-        "value": {"value": {"type": "plain_text_input", "value": value}},
-        "note": {"note": {"type": "plain_text_input", "value": None}},
-    }
-    if partner is not None:
-        values["partner"] = {"partner": {"type": "static_select", "selected_option": {
-            "text": {"type": "plain_text", "text": partner}, "value": partner}}}
-    return values
 
 
 def test_a_member_cannot_report_for_another_partner_with_as(sandbox: Sandbox) -> None:
@@ -75,7 +59,7 @@ def test_a_partner_field_smuggled_into_a_members_report_modal_is_refused(
     before = table_counts(sandbox)
 
     reply = sandbox.driver.view_submission(
-        "U0AAA", view, _report_values("prenatal-visits", "72", partner="clinic-north"))
+        "U0AAA", view, report_form("prenatal-visits", "72", partner="clinic-north"))
     sandbox.settle()
 
     assert reply.json is not None and reply.json["response_action"] == "errors"
@@ -91,7 +75,7 @@ def test_private_metadata_naming_another_partner_changes_nothing_about_who_is_re
     view["private_metadata"] = json.dumps({"channel": "C0GENERAL", "partner": "clinic-north",
                                            "user": "U0CCC"})
 
-    sandbox.driver.view_submission("U0AAA", view, _report_values("prenatal-visits", "72"))
+    sandbox.driver.view_submission("U0AAA", view, report_form("prenatal-visits", "72"))
     sandbox.settle()
 
     assert _reports(sandbox) == [("county-health", "U0AAA", 72.0)]
@@ -105,8 +89,8 @@ def test_a_modal_opened_by_one_member_and_submitted_by_another_reports_for_the_s
     sandbox.settle()
     view = sandbox.driver.last_view()
 
-    sandbox.driver.view_submission("U0CCC", view, _report_values("prenatal-visits", "55"))
-    sandbox.driver.view_submission("U0OUTSIDER", view, _report_values("prenatal-visits", "1"))
+    sandbox.driver.view_submission("U0CCC", view, report_form("prenatal-visits", "55"))
+    sandbox.driver.view_submission("U0OUTSIDER", view, report_form("prenatal-visits", "1"))
     sandbox.settle()
 
     assert _reports(sandbox) == [("clinic-north", "U0CCC", 55.0)]

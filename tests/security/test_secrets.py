@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.emulator.sandbox import Sandbox
 from bot.runtime.logs import RedactingFilter, redact
 from bot.runtime.settings import configure_logging
-from tests.conftest import ROOT
+from tests.support.world import ROOT
 
 SLACK_SECRETS = ("xoxb-1234-5678-AbCdEfGhIjKl", "xoxp-99-88-user-token", "xapp-1-A0-123-abc",
                  "xoxe.xoxb-1-rotating-refresh", "xoxe-1-refresh-token")

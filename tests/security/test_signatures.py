@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
 from storage.models import SlackEvent
-from tests.adversary import table_counts
+from tests.support.adversary import table_counts
 
 FORM = "application/x-www-form-urlencoded"
 

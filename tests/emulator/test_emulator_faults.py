@@ -1,0 +1,52 @@
+"""The emulator's fault hooks the reliability tests rely on: holding a call, 429 bursts."""
+
+from __future__ import annotations
+
+import threading
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.emulator import SlackEmulator
+
+
+def test_emulator_hold_completes_the_nth_call_and_drops_the_ones_after_it() -> None:
+    with SlackEmulator() as emu:
+        emu.add_user("U1")
+        client = WebClient(token=emu.bot_token, base_url=emu.api_url, timeout=10)
+        hold = emu.hold("chat.postMessage", nth=2)
+        client.chat_postMessage(channel="U1", text="one")
+        answers: list[str] = []
+
+        def post(text: str) -> None:
+            try:
+                client.chat_postMessage(channel="U1", text=text)
+                answers.append("ok")
+            except SlackApiError as exc:
+                answers.append(str(exc.response.status_code))
+
+        second = threading.Thread(target=post, args=("two",))
+        second.start()
+        assert hold.reached.wait(10)
+        third = threading.Thread(target=post, args=("three",))
+        third.start()
+        hold.release()
+        second.join(10)
+        third.join(10)
+
+        assert [m["text"] for m in emu.messages_to_user("U1")] == ["one", "two"]
+        assert sorted(answers) == ["503", "ok"]
+
+
+def test_emulator_429_burst_refuses_calls_with_retry_after() -> None:
+    with SlackEmulator() as emu:
+        emu.add_user("U1")
+        client = WebClient(token=emu.bot_token, base_url=emu.api_url, timeout=10)
+        emu.rate_limit_burst("chat.postMessage", 30)
+        try:
+            client.chat_postMessage(channel="U1", text="hi")
+            raise AssertionError("expected a 429")
+        except SlackApiError as exc:
+            assert exc.response.status_code == 429
+            assert int(exc.response.headers["Retry-After"]) in (29, 30)
+        assert emu.messages_to_user("U1") == []

@@ -1,0 +1,42 @@
+"""The test databases: which PostgreSQL to use, and how to empty it between tests."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import create_engine, text
+
+from storage.models import Base
+
+PG_URL = os.environ.get("IMPACTBOT_TEST_POSTGRES",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
+
+
+def postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be reached, or None when it can."""
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def truncate_postgres(url: str) -> None:
+    """Empty every table of the default schema and drop every workspace tenant schema."""
+    engine = create_engine(url)
+    names = [t.name for t in Base.metadata.sorted_tables] + list(OAUTH_TABLES)
+    tables = ", ".join(f'"{name}"' for name in names)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        tenants = connection.execute(text(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ws\\_%'")).scalars().all()
+        for schema in tenants:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
