@@ -26,7 +26,6 @@ from bot.digest.blocks import DigestMessage, digest_message
 from bot.digest.data import DigestData, build_digest, digest_due, iso_week
 from bot.exactly_once import find_marked, marker
 from bot.initiative.importer import INITIATIVE_ID
-from bot.runtime import scheduler
 from bot.runtime.clock import SystemClock
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
@@ -274,10 +273,8 @@ def _upload_chart(client: WebClient, channel: str, ts: str, data: DigestData) ->
 # --- the scheduled tick ------------------------------------------------------------------
 
 
-@scheduler.job("digest-tick")
-def digest_tick() -> None:
+def digest_tick(services: Services) -> None:
     """Post this week's digest once its weekday and time have passed (or on catching up)."""
-    services = scheduler.services()
     outcome = post_digest(services, services.clock.now(), when_due=True)
     if outcome.posted:
         log.info("digest tick: posted %s", outcome.week)

@@ -35,7 +35,6 @@ from bot.reminders.fanout import (
 from bot.reminders.messages import reminder_message
 from bot.reminders.plan import PlannedDM, load_facts, plan
 from bot.reminders.timezones import member_zones
-from bot.runtime import scheduler
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 
@@ -200,9 +199,8 @@ def _positive(name: str) -> float | None:
     return value
 
 
-@scheduler.job("reminder-tick")
-def reminder_tick() -> None:
-    services = scheduler.services()
+def reminder_tick(services: Services) -> None:
+    """The scheduled job (bot/runtime/scheduler.py)."""
     run_tick(services, services.client(), services.clock.now(), **tick_options())
 
 

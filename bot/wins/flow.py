@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 
 from bot.exactly_once import find_marked, marker
 from bot.initiative.people import identify, load_initiative
-from bot.runtime import scheduler
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins import deferred
@@ -569,9 +568,7 @@ def replay_deferred(services: Services, client: WebClient) -> int:
     return len(replays)
 
 
-@scheduler.job("wins")
-def wins_tick() -> None:
-    services = scheduler.services()
+def wins_tick(services: Services) -> None:
     client = services.client()
     replay_deferred(services, client)
     resume_unfinished(services, client)
