@@ -2,7 +2,8 @@
 
 Like Hubot's shell adapter or errbot's text backend: the same bot, a different backend.
 This module sets the scene (people, channels, database) and runs the terminal; a line's
-meaning is in `console_commands`, what it does and what the bot answered in `console_session`.
+meaning is in `commands.py`, what it does in `session.py`, what the bot answered in
+`transcript.py`.
 """
 
 from __future__ import annotations

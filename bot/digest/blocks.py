@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.digest.data import (
+from bot.digest.content import (
     FRESH_PERIODS,
     ON_TIME_PERIODS,
     CommitmentLine,
