@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
-from bot.initiative.people import identify, load_initiative, partner_member_ids
 from bot.measures.export import csv_bytes
 from bot.measures.report_modal import (
     CALLBACK_ID,
@@ -30,6 +29,7 @@ from bot.measures.reporting import (
 )
 from bot.measures.status_view import status_message
 from bot.measures.view import measure_statuses, measures_message
+from bot.runtime.caller import identify, partner_member_ids, require_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from handlers.home import publish_home
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 REPORT_OPEN = re.compile(r"^report_open(:.+)?$")
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
-NO_INITIATIVE = "No initiative is set up yet: the backbone team imports initiative.yml first."
 
 
 def register(app: App, services: Services, router: Router) -> None:
@@ -120,9 +119,7 @@ def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: 
                measure_key: str | None = None, period: str | None = None,
                channel_id: str = "") -> None:
     with services.store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NO_INITIATIVE)
+        initiative = require_initiative(session)
         view = report_view(session, initiative, user_id, services.clock.now(),
                            measure_key=measure_key, period=period, channel_id=channel_id)
     client.views_open(trigger_id=trigger_id, view=view)
@@ -166,18 +163,14 @@ def refresh_homes(services: Services, client: WebClient, recorded: Recorded) -> 
 
 def measures(ctx: CommandContext) -> None:
     with ctx.services.store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NO_INITIATIVE)
+        initiative = require_initiative(session)
         statuses = measure_statuses(session, initiative, ctx.services.clock.now())
     ctx.reply_message(measures_message(statuses))
 
 
 def status(ctx: CommandContext) -> None:
     with ctx.services.store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NO_INITIATIVE)
+        initiative = require_initiative(session)
         caller = identify(session, ctx.user_id, initiative)
         message = status_message(session, initiative, caller, ctx.services.clock.now())
     ctx.reply_message(message)

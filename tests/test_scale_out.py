@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.emulator import SlackDriver, SlackEmulator
 from bot.initiative.importer import import_file
-from bot.initiative.people import load_initiative
+from bot.runtime.caller import load_initiative
 from storage.db import Store
 from storage.models import Report, SlackEvent, Win
 from tests.conftest import CHANNELS, EXAMPLE, NOW, PEOPLE, _truncate_postgres

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.emulator import problems
 from bot.emulator.sandbox import Sandbox
-from bot.initiative.people import load_initiative
+from bot.runtime.caller import load_initiative
 from bot.wins import flow as wins
 from bot.wins import messages as wm
 from storage.db import Store

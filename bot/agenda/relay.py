@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import func, select
 
 from bot.agenda import commitments, voice
-from bot.initiative.people import load_initiative
+from bot.runtime.caller import load_initiative
 from bot.runtime.services import Services
 from storage.models import Commitment, Partner
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.console import commands as cc
 from bot.console.transcript import BOT, Target, Transcript
 from bot.emulator.driver import Reply
-from bot.initiative.people import identify
+from bot.runtime.caller import identify
 from bot.runtime.errors import UserError
 from bot.runtime.manifest import SHORTCUT_CALLBACK
 from bot.runtime.scheduler import TICK_MINUTES, run_due_now

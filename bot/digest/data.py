@@ -31,11 +31,10 @@ from bot.digest.content import (
     aggregate_value,
 )
 from bot.digest.week import IsoWeek, digest_due, iso_week
-from bot.initiative.importer import INITIATIVE_ID
 from bot.measures.periods import as_cadence, due_date, recent_periods, reporting_period
+from bot.runtime.caller import load_initiative
 from storage.models import (
     Commitment,
-    Initiative,
     Measure,
     MeasurePartner,
     Partner,
@@ -55,7 +54,7 @@ _ENGAGEMENT_LOOKBACK = ON_TIME_PERIODS + 1
 
 def build_digest(session: Session, now: datetime) -> DigestData | None:
     """The digest as of `now`, or None when no initiative has been imported."""
-    initiative = session.get(Initiative, INITIATIVE_ID)
+    initiative = load_initiative(session)
     if initiative is None:
         return None
     tz = ZoneInfo(initiative.timezone)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.digest.blocks import DigestMessage, digest_message
 from bot.digest.data import DigestData, build_digest, digest_due, iso_week
 from bot.exactly_once import find_marked, marker
-from bot.initiative.importer import INITIATIVE_ID
+from bot.runtime.caller import INITIATIVE_ID, NO_INITIATIVE_CLI
 from bot.runtime.clock import SystemClock
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
@@ -290,7 +290,7 @@ def preview_message(services: Services, now: datetime) -> tuple[DigestData, Dige
     with services.store.session() as session:
         data = build_digest(session, now)
     if data is None:
-        raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+        raise UserError(NO_INITIATIVE_CLI)
     return data, digest_message(data)
 
 
@@ -329,7 +329,7 @@ def run_digest_command(services: Services, args: argparse.Namespace) -> int:
         raise UserError(NO_TOKEN)
     outcome = post_digest(services, now, force=args.force)
     if outcome.status == "no_initiative":
-        raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+        raise UserError(NO_INITIATIVE_CLI)
     if outcome.status == "no_channel":
         raise UserError("The initiative has no backbone channel to post to: set "
                         "channels.backbone in initiative.yml and import it again.")

@@ -11,11 +11,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.initiative.file import InitiativeSpec, load_initiative_file
+from bot.runtime.caller import INITIATIVE_ID
 from bot.runtime.errors import UserError
+from bot.tenancy.oauth import register_workspace, tenant_of
 from storage.db import Store
 from storage.models import Initiative, Measure, MeasurePartner, Member, Partner
-
-INITIATIVE_ID = 1
+from storage.tenancy import current_team
 
 
 @dataclass
@@ -50,13 +51,9 @@ def _share_with_workspaces(store: Store, spec: InitiativeSpec, now: datetime,
                            result: ImportResult) -> None:
     """Multi-workspace mode: requests from the listed partner workspaces (Slack Connect)
     work in this initiative's tenant."""
-    from storage.tenancy import current_team
-
     home = current_team.get()
     if not spec.workspaces or home is None:
         return
-    from bot.tenancy.oauth import register_workspace, tenant_of
-
     for team_id in spec.workspaces:
         if team_id != home and tenant_of(store, team_id) != home:
             register_workspace(store, team_id, None, now, tenant_team_id=home)

@@ -25,11 +25,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.initiative.people import Caller, identify, load_initiative
 from bot.measures.periods import Cadence, Period, parse_period, reporting_period
 from bot.measures.progress import format_value
 from bot.measures.values import ValueRefused, allows_negative, parse_value
 from bot.rendering import blocks as bk
+from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
 from bot.runtime.errors import UserError
 from storage.db import Store
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
@@ -292,8 +292,7 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
                source: str) -> Recorded:
     initiative = load_initiative(session)
     if initiative is None:
-        raise ReportError("No initiative is set up yet: the backbone team imports "
-                          "initiative.yml first.")
+        raise ReportError(NO_INITIATIVE)
     r = _resolve(session, initiative, request, user_id, now)
     key = (Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
            Report.period == r.period.key)

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
-from bot.initiative.people import load_initiative
 from bot.reminders import deliveries
 from bot.reminders.fanout import (
     DEFAULT_RATE,
@@ -35,6 +34,7 @@ from bot.reminders.fanout import (
 from bot.reminders.messages import reminder_message
 from bot.reminders.plan import PlannedDM, load_facts, plan
 from bot.reminders.timezones import member_zones
+from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 

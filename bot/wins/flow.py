@@ -31,7 +31,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.exactly_once import find_marked, marker
-from bot.initiative.people import identify, load_initiative
+from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins import deferred
