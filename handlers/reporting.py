@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot.measures.export import csv_bytes
@@ -31,6 +30,7 @@ from bot.measures.status_view import status_message
 from bot.measures.view import measure_statuses, measures_message
 from bot.runtime.caller import identify, partner_member_ids, require_initiative
 from bot.runtime.errors import UserError
+from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.home import publish_home
 from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
@@ -60,7 +60,8 @@ def register(app: App, services: Services, router: Router) -> None:
             open_modal(services, client, user_id, body["trigger_id"], measure_key=measure_key,
                        period=period, channel_id=channel)
         except UserError as exc:
-            _tell(client, respond, body, user_id, str(exc))
+            tell_privately(client, user_id, {"text": str(exc)},
+                           respond=respond if body.get("response_url") else None)
 
     @app.view(CALLBACK_ID)
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -85,23 +86,11 @@ def register(app: App, services: Services, router: Router) -> None:
             return
         ack()
         refresh_homes(services, client, recorded)
-        message = confirmation(recorded)
-        try:
-            client.chat_postMessage(channel=user_id, **message)
-        except SlackApiError as exc:
-            # No DM (the app's Messages tab can be turned off): answer where the modal
-            # was opened, only to this person.
-            channel = channel_of(view)
-            log.warning("could not DM the confirmation of report %s: %s",
-                        recorded.report_id, exc.response.get("error"))
-            if channel:
-                try:
-                    client.chat_postEphemeral(channel=channel, user=user_id, **message)
-                except SlackApiError as again:
-                    # Slack is down: the report is saved and shows in the App Home and
-                    # `/impact status`; nothing more can be said to this person now.
-                    log.warning("could not confirm report %s at all: %s", recorded.report_id,
-                                again.response.get("error"))
+        # A DM, else where the modal was opened. If Slack is down the report is still saved
+        # and shows in the App Home and `/impact status`.
+        if not tell_privately(client, user_id, confirmation(recorded),
+                              channel=channel_of(view)):
+            log.warning("could not confirm report %s", recorded.report_id)
 
 
 def slack_unescape(text: str) -> str:
@@ -123,18 +112,6 @@ def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: 
         view = report_view(session, initiative, user_id, services.clock.now(),
                            measure_key=measure_key, period=period, channel_id=channel_id)
     client.views_open(trigger_id=trigger_id, view=view)
-
-
-def _tell(client: WebClient, respond: Respond, body: dict[str, Any], user_id: str,
-          text: str) -> None:
-    """An answer to a button press: ephemeral where the button was, else a DM (App Home)."""
-    if body.get("response_url"):
-        respond(text=text, response_type="ephemeral", replace_original=False)
-    else:
-        try:
-            client.chat_postMessage(channel=user_id, text=text)
-        except SlackApiError as exc:  # the person's DMs with the app are closed
-            log.warning("could not tell %s why: %s", user_id, exc.response.get("error"))
 
 
 # --- subcommands ---------------------------------------------------------------------------
