@@ -34,6 +34,7 @@ from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.home import publish_home
 from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
+from storage.kinds import ReportSource
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def slack_unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def report_source(services: Services, default: str) -> str:
+def report_source(services: Services, default: ReportSource) -> ReportSource:
     """Where a report came from: `slash` or `modal`, or `console` when the offline console
     (same app, emulated Slack) runs it; the console marks its Services `surface="console"`."""
     return "console" if services.surface == "console" else default

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.digest.week import IsoWeek
 from bot.measures.periods import Cadence, Period
 from bot.measures.progress import Trend, progress_fraction, trend
+
+# Where a partner stands for its measures' reporting periods, worst first.
+PartnerStatus = Literal["missing", "skipped", "reported"]
 
 # How many periods the sparkline and the chart show, per measure.
 HISTORY_PERIODS = 12
@@ -101,7 +105,7 @@ class PartnerLine:
         return len(self.reported) + len(self.missing) + len(self.skipped)
 
     @property
-    def status(self) -> str:
+    def status(self) -> PartnerStatus:
         """missing if anything is outstanding; else skipped if anything was skipped."""
         if self.missing:
             return "missing"

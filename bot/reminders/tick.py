@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 
 from bot.reminders import deliveries
+from bot.reminders.facts import load_facts
 from bot.reminders.fanout import (
     DEFAULT_RATE,
     Outbound,
@@ -32,7 +33,7 @@ from bot.reminders.fanout import (
     wall_clock,
 )
 from bot.reminders.messages import reminder_message
-from bot.reminders.plan import PlannedDM, load_facts, plan
+from bot.reminders.plan import PlannedDM, plan
 from bot.reminders.timezones import member_zones
 from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError

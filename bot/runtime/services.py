@@ -11,6 +11,7 @@ from bot.runtime.settings import Settings
 from bot.runtime.slack_client import make_client
 from bot.tenancy.oauth import bot_token
 from storage.db import Store
+from storage.kinds import Surface
 from storage.tenancy import current_team
 
 
@@ -21,7 +22,7 @@ class Services:
     clock: Clock
     # Where requests come from: "slack", or "console" for the offline console (reports
     # made there are recorded with source "console").
-    surface: str = "slack"
+    surface: Surface = "slack"
 
     def can_post(self) -> bool:
         """Whether there is a bot token to post with outside a Slack request."""
