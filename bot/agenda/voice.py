@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 
 from bot.agenda.backbone_posts import FAILED, POSTED, post_once
 from bot.rendering import blocks as bk
+from bot.rendering.user_text import repost_text
 from bot.runtime.caller import require_initiative
 from bot.runtime.errors import UserError
-from bot.wins.messages import repost_text
 from storage.db import Store
 from storage.models import Voice
 

@@ -27,8 +27,8 @@ from bot.measures.obligations import Obligation, obligations
 from bot.measures.progress import format_percent, format_value, sparkline
 from bot.measures.view import MeasureStatus, measure_statuses
 from bot.rendering import blocks as bk
+from bot.rendering.user_text import fit, repost_text
 from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
-from bot.wins.messages import fit, repost_text
 from storage.models import Win
 
 RECENT_WINS = 5
