@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 
 from bot.agenda import commitments, voice
 from bot.agenda.view import agenda_message, load_agenda, local_day
-from bot.initiative.people import Caller, identify
 from bot.rendering import blocks as bk
+from bot.runtime.caller import Caller, identify
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from handlers.home import publish_home

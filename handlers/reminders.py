@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.measures.skips import measure_name, skip_period
 from bot.reminders import pauses
@@ -23,10 +21,9 @@ from bot.reminders.messages import (
     skipped_message,
 )
 from bot.runtime.errors import UserError
+from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.router import CommandContext, Router
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services, router: Router) -> None:
@@ -62,13 +59,8 @@ def register(app: App, services: Services, router: Router) -> None:
         else:
             text = (f"Your reminders are paused until {pauses.describe_day(local)} already; "
                     "I'll remind you after that.")
-        if body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-        else:  # pressed in a view (App Home): there is no message to answer under
-            try:
-                client.chat_postMessage(channel=user_id, text=text)
-            except SlackApiError as exc:
-                log.warning("could not confirm a snooze: %s", exc.response.get("error"))
+        tell_privately(client, user_id, {"text": text},
+                       respond=respond if body.get("response_url") else None)
 
     @app.action(re.compile(rf"^{SKIP_ACTION}:.+$"))
     def on_skip_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -8,10 +8,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
-from bot.initiative.people import identify, load_initiative, partner_member_ids
 from bot.measures.export import csv_bytes
 from bot.measures.report_modal import (
     CALLBACK_ID,
@@ -30,16 +28,18 @@ from bot.measures.reporting import (
 )
 from bot.measures.status_view import status_message
 from bot.measures.view import measure_statuses, measures_message
+from bot.runtime.caller import identify, partner_member_ids, require_initiative
 from bot.runtime.errors import UserError
+from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.home import publish_home
 from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
+from storage.kinds import ReportSource
 
 log = logging.getLogger(__name__)
 
 REPORT_OPEN = re.compile(r"^report_open(:.+)?$")
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
-NO_INITIATIVE = "No initiative is set up yet: the backbone team imports initiative.yml first."
 
 
 def register(app: App, services: Services, router: Router) -> None:
@@ -61,7 +61,8 @@ def register(app: App, services: Services, router: Router) -> None:
             open_modal(services, client, user_id, body["trigger_id"], measure_key=measure_key,
                        period=period, channel_id=channel)
         except UserError as exc:
-            _tell(client, respond, body, user_id, str(exc))
+            tell_privately(client, user_id, {"text": str(exc)},
+                           respond=respond if body.get("response_url") else None)
 
     @app.view(CALLBACK_ID)
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -86,23 +87,11 @@ def register(app: App, services: Services, router: Router) -> None:
             return
         ack()
         refresh_homes(services, client, recorded)
-        message = confirmation(recorded)
-        try:
-            client.chat_postMessage(channel=user_id, **message)
-        except SlackApiError as exc:
-            # No DM (the app's Messages tab can be turned off): answer where the modal
-            # was opened, only to this person.
-            channel = channel_of(view)
-            log.warning("could not DM the confirmation of report %s: %s",
-                        recorded.report_id, exc.response.get("error"))
-            if channel:
-                try:
-                    client.chat_postEphemeral(channel=channel, user=user_id, **message)
-                except SlackApiError as again:
-                    # Slack is down: the report is saved and shows in the App Home and
-                    # `/impact status`; nothing more can be said to this person now.
-                    log.warning("could not confirm report %s at all: %s", recorded.report_id,
-                                again.response.get("error"))
+        # A DM, else where the modal was opened. If Slack is down the report is still saved
+        # and shows in the App Home and `/impact status`.
+        if not tell_privately(client, user_id, confirmation(recorded),
+                              channel=channel_of(view)):
+            log.warning("could not confirm report %s", recorded.report_id)
 
 
 def slack_unescape(text: str) -> str:
@@ -110,7 +99,7 @@ def slack_unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def report_source(services: Services, default: str) -> str:
+def report_source(services: Services, default: ReportSource) -> ReportSource:
     """Where a report came from: `slash` or `modal`, or `console` when the offline console
     (same app, emulated Slack) runs it; the console marks its Services `surface="console"`."""
     return "console" if services.surface == "console" else default
@@ -120,24 +109,10 @@ def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: 
                measure_key: str | None = None, period: str | None = None,
                channel_id: str = "") -> None:
     with services.store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NO_INITIATIVE)
+        initiative = require_initiative(session)
         view = report_view(session, initiative, user_id, services.clock.now(),
                            measure_key=measure_key, period=period, channel_id=channel_id)
     client.views_open(trigger_id=trigger_id, view=view)
-
-
-def _tell(client: WebClient, respond: Respond, body: dict[str, Any], user_id: str,
-          text: str) -> None:
-    """An answer to a button press: ephemeral where the button was, else a DM (App Home)."""
-    if body.get("response_url"):
-        respond(text=text, response_type="ephemeral", replace_original=False)
-    else:
-        try:
-            client.chat_postMessage(channel=user_id, text=text)
-        except SlackApiError as exc:  # the person's DMs with the app are closed
-            log.warning("could not tell %s why: %s", user_id, exc.response.get("error"))
 
 
 # --- subcommands ---------------------------------------------------------------------------
@@ -166,18 +141,14 @@ def refresh_homes(services: Services, client: WebClient, recorded: Recorded) -> 
 
 def measures(ctx: CommandContext) -> None:
     with ctx.services.store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NO_INITIATIVE)
+        initiative = require_initiative(session)
         statuses = measure_statuses(session, initiative, ctx.services.clock.now())
     ctx.reply_message(measures_message(statuses))
 
 
 def status(ctx: CommandContext) -> None:
     with ctx.services.store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NO_INITIATIVE)
+        initiative = require_initiative(session)
         caller = identify(session, ctx.user_id, initiative)
         message = status_message(session, initiative, caller, ctx.services.clock.now())
     ctx.reply_message(message)

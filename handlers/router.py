@@ -11,8 +11,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
-from bot.initiative.people import Caller, identify
 from bot.rendering.help import help_message
+from bot.runtime.caller import Caller, identify
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 

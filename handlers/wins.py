@@ -12,12 +12,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rendering import blocks as bk
 from bot.runtime.manifest import SHORTCUT_CALLBACK
+from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from bot.wins import flow as wins
 from bot.wins import messages as wm
 from handlers.router import CommandContext, Router
 
 log = logging.getLogger(__name__)
+
+ONLY_THE_AUTHOR = "Only the author of this message can answer."
 
 
 def register(app: App, services: Services, router: Router) -> None:
@@ -50,15 +53,8 @@ def register(app: App, services: Services, router: Router) -> None:
             user = (body.get("user") or {}).get("id") or ""
             result = wins.answer_consent(services, client, win_id, user, approve)
             if result.outcome in ("not_author", "gone"):
-                refusal = "Only the author of this message can answer."
-                if body.get("response_url"):
-                    respond(response_type="ephemeral", replace_original=False, text=refusal)
-                elif user:  # pressed in a view: no message to answer under
-                    try:
-                        client.chat_postMessage(channel=user, text=refusal)
-                    except SlackApiError as exc:
-                        log.info("could not answer a consent button: %s",
-                                 exc.response.get("error"))
+                tell_privately(client, user, {"text": ONLY_THE_AUTHOR},
+                               respond=respond if body.get("response_url") else None)
                 return
             approved = result.outcome in ("approved", "already_posted")
             _update_dm(client, body, wm.consent_answered(approved, result.wins_channel,

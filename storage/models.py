@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.kinds import AggregateRule, Cadence, Direction, PauseReason, ReportSource
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -102,12 +103,12 @@ class Measure(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(32), default="")
-    direction: Mapped[str] = mapped_column(String(4), default="up")  # up | down
+    direction: Mapped[Direction] = mapped_column(String(4), default="up")
     baseline: Mapped[float | None] = mapped_column(Float)
     target: Mapped[float | None] = mapped_column(Float)
     target_date: Mapped[date | None] = mapped_column(Date)
-    cadence: Mapped[str] = mapped_column(String(10), default="monthly")
-    aggregate: Mapped[str] = mapped_column(String(6), default="sum")  # sum | avg | latest
+    cadence: Mapped[Cadence] = mapped_column(String(10), default="monthly")
+    aggregate: Mapped[AggregateRule] = mapped_column(String(6), default="sum")
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -148,7 +149,7 @@ class Report(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     reported_by: Mapped[str] = mapped_column(String(32))
     reported_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(10))  # slash | modal | console | import
+    source: Mapped[ReportSource] = mapped_column(String(10))
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -189,7 +190,7 @@ class Pause(Base):
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     until: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(String(16), default="pause")  # pause | snooze
+    reason: Mapped[PauseReason] = mapped_column(String(16), default="pause")
     created_at: Mapped[datetime]
 
 

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.agenda.backbone_posts import POSTED, post_once
-from bot.initiative.people import identify, load_initiative
 from bot.rendering import blocks as bk
+from bot.runtime.caller import identify, load_initiative
 from storage.db import Store
 from storage.models import Commitment, Member, Partner
 

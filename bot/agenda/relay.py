@@ -14,8 +14,7 @@ import logging
 from sqlalchemy import func, select
 
 from bot.agenda import commitments, voice
-from bot.initiative.people import load_initiative
-from bot.runtime import scheduler
+from bot.runtime.caller import load_initiative
 from bot.runtime.services import Services
 from storage.models import Commitment, Partner
 
@@ -49,6 +48,6 @@ def relay_backlog(services: Services) -> int:
     return posted
 
 
-@scheduler.job("backbone-relay")
-def relay_tick() -> None:
-    relay_backlog(scheduler.services())
+def relay_tick(services: Services) -> None:
+    """The scheduled job (bot/runtime/scheduler.py)."""
+    relay_backlog(services)

@@ -13,14 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.agenda.commitments import FIELD_LABELS, FIELDS, current_commitments
-from bot.initiative.people import load_initiative
 from bot.measures.progress import format_value
 from bot.rendering import blocks as bk
-from bot.runtime.errors import UserError
+from bot.runtime.caller import require_initiative
 from storage.models import Commitment, Measure, MeasurePartner, Partner
-
-NOT_SET_UP = ("This workspace has no initiative yet. A backbone admin can set one up with "
-              "`impactbot import initiative.yml` (see docs/handbook.md).")
 
 
 @dataclass(frozen=True)
@@ -65,9 +61,7 @@ class Agenda:
 
 
 def load_agenda(session: Session) -> Agenda:
-    initiative = load_initiative(session)
-    if initiative is None:
-        raise UserError(NOT_SET_UP)
+    initiative = require_initiative(session)
     partners = list(session.scalars(select(Partner).where(Partner.active.is_(True))
                                     .order_by(Partner.position, Partner.id)))
     names = {p.id: p.name for p in partners}

@@ -32,11 +32,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.agenda.backbone_posts import FAILED, POSTED, post_once
-from bot.agenda.view import NOT_SET_UP
-from bot.initiative.people import load_initiative
 from bot.rendering import blocks as bk
+from bot.rendering.user_text import repost_text
+from bot.runtime.caller import require_initiative
 from bot.runtime.errors import UserError
-from bot.wins.messages import repost_text
 from storage.db import Store
 from storage.models import Voice
 
@@ -167,9 +166,7 @@ def send_voice(store: Store, client: WebClient, limiter: FloodLimiter, user_id: 
         raise UserError("You have sent a lot of community voice in the last hour; please "
                         "try again later. Nothing was sent.")
     with store.session() as session:
-        initiative = load_initiative(session)
-        if initiative is None:
-            raise UserError(NOT_SET_UP)
+        initiative = require_initiative(session)
         channel = initiative.backbone_channel
         voice_id = record_voice(session, text, now)
     relay_pending(store, client, channel, now)

@@ -2,7 +2,8 @@
 
 Like Hubot's shell adapter or errbot's text backend: the same bot, a different backend.
 This module sets the scene (people, channels, database) and runs the terminal; a line's
-meaning is in `console_commands`, what it does and what the bot answered in `console_session`.
+meaning is in `commands.py`, what it does in `session.py`, what the bot answered in
+`transcript.py`.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def _seed_demo(sandbox: Sandbox) -> tuple[str, str, str]:
 
 def _seed_from_database(sandbox: Sandbox) -> tuple[str, str, str]:
     """People and channels the database already knows (`--database` with an initiative)."""
-    from bot.initiative.people import load_initiative
+    from bot.runtime.caller import NO_INITIATIVE_CONSOLE, load_initiative
 
     emu = sandbox.emulator
     with sandbox.store.session() as session:
@@ -102,10 +103,7 @@ def _seed_from_database(sandbox: Sandbox) -> tuple[str, str, str]:
         return people[0], "C0GENERAL", status
     uid, uname, real_name, tz = SOLO_USER
     emu.add_user(uid, name=uname, real_name=real_name, tz=tz)
-    status = ("There is no initiative yet. For the example one, start `impactbot console "
-              "--demo`; for your own, `impactbot import FILE` into a database, then start "
-              "`impactbot console --database URL`.")
-    return uid, "C0GENERAL", status
+    return uid, "C0GENERAL", NO_INITIATIVE_CONSOLE
 
 
 # ---------------------------------------------------------------------- the terminal

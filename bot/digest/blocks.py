@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.digest.data import (
+from bot.digest.content import (
     FRESH_PERIODS,
     ON_TIME_PERIODS,
     CommitmentLine,
@@ -28,7 +28,7 @@ from bot.rendering.blocks import (
     section,
     truncate,
 )
-from bot.wins.messages import fit, repost_text
+from bot.rendering.user_text import fit, repost_text
 
 WIN_TEXT_LIMIT = 140
 COMMITMENT_TEXT_LIMIT = 200

@@ -16,7 +16,7 @@ import textwrap
 from typing import Any
 
 from bot.digest.blocks import MONTHS
-from bot.digest.data import DigestData, MeasureLine
+from bot.digest.content import DigestData, MeasureLine
 from bot.measures.periods import Period
 from bot.measures.progress import format_value
 

@@ -2,32 +2,39 @@
 
 Every query below is one statement whatever the number of partners, measures, reports or
 wins: history is filtered in SQL to the periods the digest shows, and per-period aggregates
-(sum, average, latest) are computed by the database with window functions.
+(sum, average, latest) are computed by the database with window functions. The values it
+fills in are in `content.py`; the week's timing rules in `week.py`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.initiative.importer import INITIATIVE_ID
-from bot.measures.periods import (
-    Cadence,
-    Period,
-    as_cadence,
-    due_date,
-    recent_periods,
-    reporting_period,
+from bot.digest.content import (
+    FRESH_PERIODS,
+    HISTORY_PERIODS,
+    ON_TIME_PERIODS,
+    CommitmentLine,
+    DigestData,
+    Engagement,
+    MeasureLine,
+    Owed,
+    PartnerLine,
+    PeriodAggregate,
+    Skipped,
+    WinLine,
+    aggregate_value,
 )
-from bot.measures.progress import Trend, progress_fraction, trend
+from bot.digest.week import IsoWeek, digest_due, iso_week
+from bot.measures.periods import as_cadence, due_date, recent_periods, reporting_period
+from bot.runtime.caller import load_initiative
 from storage.models import (
     Commitment,
-    Initiative,
     Measure,
     MeasurePartner,
     Partner,
@@ -37,203 +44,17 @@ from storage.models import (
     Win,
 )
 
-# How many periods the sparkline and the chart show, per measure.
-HISTORY_PERIODS = 12
-# On-time reporting is judged over this many most recent periods whose due date has passed.
-ON_TIME_PERIODS = 3
-# A partner's data on a measure is fresh when it has a value for one of this many periods.
-FRESH_PERIODS = 2
+# The digest's values and week rules are importable from here too, beside build_digest.
+__all__ = ["DigestData", "IsoWeek", "MeasureLine", "PartnerLine", "build_digest",
+           "digest_due", "iso_week"]
+
 # Periods looked at for on-time and freshness: the reporting period and the ones before it.
 _ENGAGEMENT_LOOKBACK = ON_TIME_PERIODS + 1
 
 
-@dataclass(frozen=True)
-class IsoWeek:
-    key: str  # 2026-W46
-    start: datetime  # Monday 00:00 in the initiative's time zone, as UTC
-    end: datetime  # the next Monday 00:00
-    monday: date  # the local date of that Monday
-
-
-def iso_week(now: datetime, tz: ZoneInfo) -> IsoWeek:
-    """The ISO week containing `now` in the initiative's time zone."""
-    local = now.astimezone(tz).date()
-    year, week, _ = local.isocalendar()
-    monday = date.fromisocalendar(year, week, 1)
-    start = datetime.combine(monday, time(0), tzinfo=tz)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
-    return IsoWeek(f"{year}-W{week:02d}", start.astimezone(UTC), end.astimezone(UTC), monday)
-
-
-def digest_due(initiative: Initiative, now: datetime) -> datetime:
-    """When this ISO week's digest is due: the digest weekday and time, local time."""
-    tz = ZoneInfo(initiative.timezone)
-    local = now.astimezone(tz).date()
-    year, week, _ = local.isocalendar()
-    day = date.fromisocalendar(year, week, initiative.digest_weekday + 1)
-    hour, minute = (int(part) for part in initiative.digest_time.split(":"))
-    return datetime.combine(day, time(hour, minute), tzinfo=tz)
-
-
-@dataclass(frozen=True)
-class MeasureLine:
-    """One shared measure: where the initiative stands and how it got there."""
-
-    key: str
-    name: str
-    unit: str
-    direction: str
-    baseline: float | None
-    target: float | None
-    target_date: date | None
-    cadence: Cadence
-    periods: list[Period]  # the recent periods, oldest first (the sparkline's x axis)
-    values: list[float | None]  # the aggregate for each of them; None where nobody reported
-    reporting_period: Period  # the period partners are reporting now
-    reported: int  # partners with a value for the reporting period
-    skipped: int  # partners that skipped it, with a reason
-    assigned: int
-
-    @property
-    def latest_index(self) -> int | None:
-        known = [i for i, v in enumerate(self.values) if v is not None]
-        return known[-1] if known else None
-
-    @property
-    def current(self) -> float | None:
-        index = self.latest_index
-        return None if index is None else self.values[index]
-
-    @property
-    def current_period(self) -> Period | None:
-        index = self.latest_index
-        return None if index is None else self.periods[index]
-
-    @property
-    def previous(self) -> float | None:
-        index = self.latest_index
-        if index is None:
-            return None
-        earlier = [v for v in self.values[:index] if v is not None]
-        return earlier[-1] if earlier else None
-
-    @property
-    def progress(self) -> float | None:
-        return progress_fraction(self.current, self.baseline, self.target)
-
-    @property
-    def trend(self) -> Trend:
-        return trend(self.current, self.previous, self.direction)
-
-
-@dataclass(frozen=True)
-class Owed:
-    measure_name: str
-    period: Period
-    due: date
-
-
-@dataclass(frozen=True)
-class Skipped:
-    measure_name: str
-    period: Period
-    reason: str
-
-
-@dataclass
-class PartnerLine:
-    """Reporting completeness of one partner for its measures' reporting periods."""
-
-    key: str
-    name: str
-    reported: list[str] = field(default_factory=list)
-    missing: list[Owed] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-    @property
-    def assigned(self) -> int:
-        return len(self.reported) + len(self.missing) + len(self.skipped)
-
-    @property
-    def status(self) -> str:
-        """missing if anything is outstanding; else skipped if anything was skipped."""
-        if self.missing:
-            return "missing"
-        return "skipped" if self.skipped else "reported"
-
-
-@dataclass(frozen=True)
-class WinLine:
-    text: str
-    permalink: str | None
-    author_id: str
-    partner_name: str | None
-    posted_at: datetime
-    posted_channel: str | None
-
-
-@dataclass(frozen=True)
-class CommitmentLine:
-    partner_name: str
-    resources: str
-    data: str
-    activities: str
-    signed_agenda: bool
-    signed_by: str
-    signed_at: datetime
-
-
-@dataclass(frozen=True)
-class Engagement:
-    """Clear Impact-style engagement: punctuality of owed reports and freshness of data."""
-
-    owed: int  # reports owed for closed periods (skips excused)
-    on_time: int  # of those, first reported by the due date
-    assignments: int  # partner × measure pairs
-    fresh: int  # of those, with a value for one of the last FRESH_PERIODS periods
-
-    @property
-    def on_time_share(self) -> float | None:
-        return self.on_time / self.owed if self.owed else None
-
-    @property
-    def freshness(self) -> float | None:
-        return self.fresh / self.assignments if self.assignments else None
-
-    @property
-    def score(self) -> int | None:
-        parts = [p for p in (self.on_time_share, self.freshness) if p is not None]
-        return round(100 * sum(parts) / len(parts)) if parts else None
-
-
-@dataclass(frozen=True)
-class DigestData:
-    initiative_name: str
-    timezone: str
-    backbone_channel: str | None
-    wins_channel: str | None
-    week: IsoWeek
-    now: datetime
-    partners: list[PartnerLine]
-    measures: list[MeasureLine]
-    wins: list[WinLine]
-    commitments: list[CommitmentLine]
-    voice_count: int
-    engagement: Engagement
-
-    @property
-    def missing_partners(self) -> list[PartnerLine]:
-        return [p for p in self.partners if p.status == "missing"]
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(ZoneInfo(self.timezone)).date()
-
-
-
 def build_digest(session: Session, now: datetime) -> DigestData | None:
     """The digest as of `now`, or None when no initiative has been imported."""
-    initiative = session.get(Initiative, INITIATIVE_ID)
+    initiative = load_initiative(session)
     if initiative is None:
         return None
     tz = ZoneInfo(initiative.timezone)
@@ -271,7 +92,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         cadence = as_cadence(measure.cadence)
         current = reporting[cadence]
         periods = history[cadence]
-        values = [_aggregate(aggregates.get((measure.id, p.key)), measure.aggregate)
+        values = [aggregate_value(aggregates.get((measure.id, p.key)), measure.aggregate)
                   for p in periods]
         reported_now = skipped_now = 0
         for partner_id in assignments.get(measure.id, []):
@@ -346,28 +167,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     )
 
 
-@dataclass(frozen=True)
-class _PeriodAggregate:
-    total: float
-    count: int
-    latest: float
-
-
-def _aggregate(found: _PeriodAggregate | None, rule: str) -> float | None:
-    """Apply the measure's rule; the same arithmetic as bot.measures.progress.aggregate."""
-    if found is None or found.count == 0:
-        return None
-    if rule == "sum":
-        return found.total
-    if rule == "avg":
-        return found.total / found.count
-    if rule == "latest":
-        return found.latest
-    raise ValueError(f"unknown aggregate rule {rule!r}")
-
-
 def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
-                ) -> dict[tuple[int, str], _PeriodAggregate]:
+                ) -> dict[tuple[int, str], PeriodAggregate]:
     """Sum, count and latest current value per (measure, period): one statement."""
     if not measure_ids or not period_keys:
         return {}
@@ -388,7 +189,7 @@ def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
     rows = session.execute(
         select(ranked.c.measure_id, ranked.c.period, ranked.c.value, ranked.c.total,
                ranked.c.n).where(ranked.c.rank == 1))
-    return {(measure_id, period): _PeriodAggregate(float(total), int(n), float(value))
+    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value))
             for measure_id, period, value, total, n in rows}
 
 

@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 from bot.digest.blocks import DigestMessage, digest_message
 from bot.digest.data import DigestData, build_digest, digest_due, iso_week
 from bot.exactly_once import REAL_TIME, Ledger, find_marked, post_marked
-from bot.initiative.importer import INITIATIVE_ID
-from bot.runtime import scheduler
+from bot.runtime.caller import INITIATIVE_ID, NO_INITIATIVE_CLI
 from bot.runtime.clock import Clock
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
@@ -259,10 +258,8 @@ def _upload_chart(client: WebClient, channel: str, ts: str, data: DigestData) ->
 # --- the scheduled tick ------------------------------------------------------------------
 
 
-@scheduler.job("digest-tick")
-def digest_tick() -> None:
+def digest_tick(services: Services) -> None:
     """Post this week's digest once its weekday and time have passed (or on catching up)."""
-    services = scheduler.services()
     outcome = post_digest(services, services.clock.now(), when_due=True)
     if outcome.posted:
         log.info("digest tick: posted %s", outcome.week)
@@ -278,7 +275,7 @@ def preview_message(services: Services, now: datetime) -> tuple[DigestData, Dige
     with services.store.session() as session:
         data = build_digest(session, now)
     if data is None:
-        raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+        raise UserError(NO_INITIATIVE_CLI)
     return data, digest_message(data)
 
 
@@ -317,7 +314,7 @@ def run_digest_command(services: Services, args: argparse.Namespace) -> int:
         raise UserError(NO_TOKEN)
     outcome = post_digest(services, now, force=args.force)
     if outcome.status == "no_initiative":
-        raise UserError("There is no initiative yet: run `impactbot import FILE` first.")
+        raise UserError(NO_INITIATIVE_CLI)
     if outcome.status == "no_channel":
         raise UserError("The initiative has no backbone channel to post to: set "
                         "channels.backbone in initiative.yml and import it again.")

@@ -23,12 +23,12 @@ from bot.agenda.view import (
     local_day,
     pack_lines,
 )
-from bot.initiative.people import Caller, identify, load_initiative
 from bot.measures.obligations import Obligation, obligations
 from bot.measures.progress import format_percent, format_value, sparkline
 from bot.measures.view import MeasureStatus, measure_statuses
 from bot.rendering import blocks as bk
-from bot.wins.messages import fit, repost_text
+from bot.rendering.user_text import fit, repost_text
+from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
 from storage.models import Win
 
 RECENT_WINS = 5
@@ -118,8 +118,7 @@ def home_view(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
     initiative = load_initiative(session)
     if initiative is None:
         return _view([bk.header("Impact Bot"),
-                      bk.section("No initiative is set up in this workspace yet. A backbone "
-                                 "admin can set one up with `impactbot import initiative.yml`.")])
+                      bk.section(NO_INITIATIVE)])
     caller = identify(session, user_id, initiative)
     agenda = load_agenda(session)
     blocks: list[bk.Block] = [bk.header(initiative.name)]

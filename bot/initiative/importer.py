@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,11 +12,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.initiative.file import InitiativeSpec, load_initiative_file
+from bot.runtime.caller import INITIATIVE_ID
 from bot.runtime.errors import UserError
+from bot.tenancy.oauth import register_workspace, tenant_of
 from storage.db import Store
 from storage.models import Initiative, Measure, MeasurePartner, Member, Partner
-
-INITIATIVE_ID = 1
+from storage.tenancy import current_team
 
 
 @dataclass
@@ -50,17 +52,22 @@ def _share_with_workspaces(store: Store, spec: InitiativeSpec, now: datetime,
                            result: ImportResult) -> None:
     """Multi-workspace mode: requests from the listed partner workspaces (Slack Connect)
     work in this initiative's tenant."""
-    from storage.tenancy import current_team
-
     home = current_team.get()
     if not spec.workspaces or home is None:
         return
-    from bot.tenancy.oauth import register_workspace, tenant_of
-
     for team_id in spec.workspaces:
         if team_id != home and tenant_of(store, team_id) != home:
             register_workspace(store, team_id, None, now, tenant_team_id=home)
             result.changes.append(f"workspace {team_id} shares this initiative")
+
+
+def _retire(rows: Mapping[str, Partner | Measure], wanted: set[str], noun: str,
+            result: ImportResult) -> None:
+    """Retire, not delete, what the file no longer lists: its reports stay in the history."""
+    for key, row in rows.items():
+        if key not in wanted and row.active:
+            row.active = False
+            result.changes.append(f"retired {noun} {key}")
 
 
 def _assign(obj: Any, values: dict[str, Any], label: str, result: ImportResult) -> None:
@@ -108,12 +115,7 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
         else:
             _assign(partner, {"name": p_spec.name, "position": position, "active": True},
                     f"partner {p_spec.key}", result)
-    wanted_partners = {p.key for p in spec.partners}
-    for key, partner in partners.items():
-        if key not in wanted_partners and partner.active:
-            # Retired, not deleted: its reports stay in the history.
-            partner.active = False
-            result.changes.append(f"retired partner {key}")
+    _retire(partners, {p.key for p in spec.partners}, "partner", result)
     session.flush()
 
     # Members: a person belongs to one partner; moves and removals follow the file.
@@ -153,11 +155,7 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
             result.changes.append(f"added measure {m_spec.key}")
         else:
             _assign(measure, m_values, f"measure {m_spec.key}", result)
-    wanted_measures = {m.key for m in spec.measures}
-    for key, measure in measures.items():
-        if key not in wanted_measures and measure.active:
-            measure.active = False
-            result.changes.append(f"retired measure {key}")
+    _retire(measures, {m.key for m in spec.measures}, "measure", result)
     session.flush()
 
     wanted_links = {(measures[m.key].id, partners[p].id) for m in spec.measures for p in m.partners}

@@ -12,6 +12,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.measures.periods import Period, as_cadence, due_date, reporting_period
+from storage.kinds import ObligationStatus
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report, Skip
 
 
@@ -27,7 +28,7 @@ class Obligation:
     unit: str
     period: Period
     due: date
-    status: str  # owed | reported | skipped
+    status: ObligationStatus
 
     @property
     def owed(self) -> bool:
@@ -73,7 +74,8 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
     for partner_id, partner_key, measure in rows:
         period = periods[measure.cadence]
         key = (measure.id, partner_id, period.key)
-        status = "reported" if key in reported else "skipped" if key in skipped else "owed"
+        status: ObligationStatus = ("reported" if key in reported else
+                                    "skipped" if key in skipped else "owed")
         out.append(Obligation(
             partner_id=partner_id,
             partner_key=partner_key,

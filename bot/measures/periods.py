@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-Cadence = Literal["weekly", "monthly", "quarterly"]
+from storage.kinds import Cadence
+
+__all__ = ["CADENCES", "Cadence", "Period"]
 CADENCES: tuple[Cadence, ...] = ("weekly", "monthly", "quarterly")
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)

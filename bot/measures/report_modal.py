@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.initiative.people import identify
 from bot.measures.obligations import Obligation, obligations
 from bot.measures.reporting import ReportError, ReportRequest
 from bot.rendering import blocks as bk
+from bot.runtime.caller import identify
 from storage.models import Initiative, Measure, Partner
 
 CALLBACK_ID = "report_submit"

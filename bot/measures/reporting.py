@@ -18,23 +18,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.initiative.people import Caller, identify, load_initiative
-from bot.measures.periods import Cadence, Period, parse_period, reporting_period
+from bot.measures.periods import Period, parse_period, reporting_period
 from bot.measures.progress import format_value
 from bot.measures.values import ValueRefused, allows_negative, parse_value
 from bot.rendering import blocks as bk
+from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
 from bot.runtime.errors import UserError
 from storage.db import Store
+from storage.kinds import ReportSource
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 
-SOURCES = ("slash", "modal", "console", "import")
+SOURCES: tuple[ReportSource, ...] = get_args(ReportSource)
 NOTE_LIMIT = 1000
 RACE_RETRIES = 3
 
@@ -66,7 +67,7 @@ class Superseded:
     value: float
     reported_by: str
     reported_at: datetime
-    source: str
+    source: ReportSource
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Recorded:
     value: float
     note: str
     reported_by: str
-    source: str
+    source: ReportSource
     on_behalf: bool  # an admin (or someone) reporting for a partner they are not in
     replaced: Superseded | None  # the value this corrects
     previous_period: str
@@ -217,7 +218,7 @@ def _check_assigned(session: Session, measure: Measure, partner: Partner) -> Non
 
 def resolve_period(measure: Measure, text: str | None, now: datetime, tz: ZoneInfo) -> Period:
     """The measure's reporting period at `now`, or an earlier period being backfilled."""
-    cadence: Cadence = measure.cadence  # type: ignore[assignment]
+    cadence = measure.cadence
     latest = reporting_period(cadence, now, tz)
     if text is None or not text.strip():
         return latest
@@ -272,7 +273,7 @@ def _without_unit(note: str, unit: str) -> str:
 
 
 def record_report(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
-                  source: str) -> Recorded:
+                  source: ReportSource) -> Recorded:
     """Check and store one report (or correction) in one transaction; ReportError if bad."""
     if source not in SOURCES:
         raise ValueError(f"unknown report source {source!r}")
@@ -289,11 +290,10 @@ def record_report(store: Store, request: ReportRequest, *, user_id: str, now: da
 
 
 def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: datetime,
-               source: str) -> Recorded:
+               source: ReportSource) -> Recorded:
     initiative = load_initiative(session)
     if initiative is None:
-        raise ReportError("No initiative is set up yet: the backbone team imports "
-                          "initiative.yml first.")
+        raise ReportError(NO_INITIATIVE)
     r = _resolve(session, initiative, request, user_id, now)
     key = (Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
            Report.period == r.period.key)

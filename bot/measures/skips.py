@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.initiative.people import identify
 from bot.measures.periods import as_cadence, parse_period
+from bot.runtime.caller import identify
 from bot.runtime.errors import UserError
 from storage.db import Store
 from storage.models import Measure, MeasurePartner, Report, Skip

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.initiative.people import Caller
 from bot.measures.obligations import Obligation, obligations
 from bot.rendering import blocks as bk
+from bot.runtime.caller import Caller
 from storage.models import Initiative
 
 MAX_LISTED = 40

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.initiative.people import load_initiative
 from bot.reminders.timezones import cached_zone
+from bot.runtime.caller import load_initiative
 from bot.runtime.clock import as_utc
 from bot.runtime.errors import UserError
 from storage.db import Store

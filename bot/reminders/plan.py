@@ -1,5 +1,7 @@
 """Who is due which reminder DM at an instant: plain decisions from the database's facts.
 
+No session and no Slack here: `facts.py` reads the facts, `tick.py` sends what is due.
+
 A member's *round* is the set of reporting periods whose reminder time has passed in the
 member's zone (one per cadence its partner reports). Within a round, DM 0 is the reminder
 and DMs 1..max_nudges are nudges, each `nudge_after_days` after the one before (at the same
@@ -10,24 +12,21 @@ max_nudges: the person asked for it). The dedupe key is (member, round, DM numbe
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from bot.measures.obligations import Obligation, obligations
+from bot.measures.obligations import Obligation
 from bot.measures.periods import reminder_due_local
 from bot.reminders.messages import ReminderItem
-from bot.reminders.timezones import EARLIEST_ZONE, LATEST_ZONE
 from bot.runtime.clock import as_utc
-from storage.models import Initiative, Member, Partner, Pause, ReminderDelivery
+from storage.models import Initiative, Pause
 
-# Deliveries older than this cannot belong to a current round (a quarter plus nudges).
-HISTORY_WINDOW = timedelta(days=200)
+# The earliest and the latest civil time zones on Earth: a reminder that is due (or not)
+# in both is due (or not) everywhere, and then nobody's zone needs looking up.
+EARLIEST_ZONE = ZoneInfo("Etc/GMT-14")  # UTC+14
+LATEST_ZONE = ZoneInfo("Etc/GMT+12")  # UTC-12
 
 
 @dataclass(frozen=True)
@@ -71,36 +70,6 @@ def round_key(user_id: str, periods: Iterable[str]) -> str:
 
 def delivery_key(base: str, nudge: int) -> str:
     return f"{base}|{nudge}"
-
-
-def load_facts(session: Session, initiative: Initiative, now: datetime) -> Facts:
-    """Members of partners that owe something now, with their history (fixed query count)."""
-    facts = Facts(initiative)
-    by_partner: dict[int, list[Obligation]] = defaultdict(list)
-    for ob in obligations(session, initiative, now):
-        by_partner[ob.partner_id].append(ob)
-    owing = [pid for pid, obs in by_partner.items() if any(o.owed for o in obs)]
-    if not owing:
-        return facts
-    members = session.execute(
-        select(Member.user_id, Member.partner_id, Partner.name)
-        .join(Partner, Partner.id == Member.partner_id)
-        .where(Member.partner_id.in_(owing))
-        .order_by(Partner.position, Member.user_id)).all()
-    users = [m.user_id for m in members]
-    pauses = {p.user_id: p for p in session.scalars(select(Pause).where(Pause.user_id.in_(users)))}
-    sent: dict[str, dict[str, list[Sent]]] = defaultdict(lambda: defaultdict(list))
-    for row in session.execute(
-            select(ReminderDelivery.dedupe_key, ReminderDelivery.user_id,
-                   ReminderDelivery.nudge, ReminderDelivery.sent_at)
-            .where(ReminderDelivery.user_id.in_(users), ReminderDelivery.sent_at.is_not(None),
-                   ReminderDelivery.created_at >= now - HISTORY_WINDOW)):
-        base = row.dedupe_key.rpartition("|")[0]
-        sent[row.user_id][base].append(Sent(row.nudge, as_utc(row.sent_at)))
-    for m in members:
-        facts.members.append(MemberFacts(m.user_id, m.name, by_partner[m.partner_id],
-                                         dict(sent.get(m.user_id, {})), pauses.get(m.user_id)))
-    return facts
 
 
 def is_paused(member: MemberFacts, now: datetime) -> bool:

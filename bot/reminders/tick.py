@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
-from bot.initiative.people import load_initiative
 from bot.reminders import deliveries
+from bot.reminders.facts import load_facts
 from bot.reminders.fanout import (
     DEFAULT_RATE,
     Outbound,
@@ -33,9 +33,9 @@ from bot.reminders.fanout import (
     wall_clock,
 )
 from bot.reminders.messages import reminder_message
-from bot.reminders.plan import PlannedDM, load_facts, plan
+from bot.reminders.plan import PlannedDM, plan
 from bot.reminders.timezones import member_zones
-from bot.runtime import scheduler
+from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 
@@ -200,9 +200,8 @@ def _positive(name: str) -> float | None:
     return value
 
 
-@scheduler.job("reminder-tick")
-def reminder_tick() -> None:
-    services = scheduler.services()
+def reminder_tick(services: Services) -> None:
+    """The scheduled job (bot/runtime/scheduler.py)."""
     run_tick(services, services.client(), services.clock.now(), **tick_options())
 
 

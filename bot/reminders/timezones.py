@@ -26,11 +26,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_AFTER = timedelta(days=7)
 
-# The earliest and the latest civil time zones on Earth: a reminder that is due (or not)
-# in both is due (or not) everywhere, and then nobody's zone needs looking up.
-EARLIEST_ZONE = ZoneInfo("Etc/GMT-14")  # UTC+14
-LATEST_ZONE = ZoneInfo("Etc/GMT+12")  # UTC-12
-
 
 def zone_or_none(name: str | None) -> ZoneInfo | None:
     if not name:

@@ -11,7 +11,8 @@ from slack_bolt.error import BoltUnhandledRequestError
 
 from bot.runtime.events import claim_event
 from bot.runtime.executor import ContextExecutor
-from bot.runtime.services import Services, make_client
+from bot.runtime.services import Services
+from bot.runtime.slack_client import make_client
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.runtime.clock import Clock
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.settings import Settings
+from bot.runtime.slack_client import make_client
 from storage.db import Store
 from storage.models import Workspace
 
@@ -136,8 +137,6 @@ def mark_uninstalled(store: Store, team_id: str, now: datetime) -> None:
 
 
 def oauth_settings(settings: Settings, store: Store, clock: Clock) -> OAuthSettings:
-    from bot.runtime.services import make_client
-
     assert settings.client_id is not None and settings.client_secret is not None
     installation_store = WorkspaceInstallationStore(settings, store, clock)
     oauth = OAuthSettings(
@@ -170,8 +169,6 @@ def oauth_settings(settings: Settings, store: Store, clock: Clock) -> OAuthSetti
 def bot_token(settings: Settings, store: Store, clock: Clock, team_id: str) -> str | None:
     """The bot token for a workspace outside a Slack request (scheduled work), rotated
     first when it is about to expire."""
-    from bot.runtime.services import make_client
-
     installation_store = WorkspaceInstallationStore(settings, store, clock)
     bot: Bot | None = installation_store.find_bot(enterprise_id=None, team_id=team_id)
     if bot is None:

@@ -18,8 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.exactly_once import post_marked
-from bot.initiative.people import identify, load_initiative
-from bot.runtime import scheduler
+from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins import deferred, queries
@@ -338,9 +337,7 @@ def replay_deferred(services: Services, client: WebClient) -> int:
     return len(replays)
 
 
-@scheduler.job("wins")
-def wins_tick() -> None:
-    services = scheduler.services()
+def wins_tick(services: Services) -> None:
     client = services.client()
     replay_deferred(services, client)
     resume_unfinished(services, client)

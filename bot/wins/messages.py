@@ -7,13 +7,14 @@ people and channels it mentions stay mentions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.rendering import blocks as bk
+from bot.rendering.user_text import READ_MORE as READ_MORE  # tests read it here
+from bot.rendering.user_text import fit, repost_text
 
 APPROVE_ACTION = "win_approve"
 DECLINE_ACTION = "win_decline"
@@ -21,57 +22,6 @@ DECLINE_ACTION = "win_decline"
 # A message's own text gets one section; leave room for the quote marks we add.
 BODY_LIMIT = bk.SECTION_LIMIT
 FALLBACK_LIMIT = 300
-READ_MORE = "read the whole message"
-
-# Tokens Slack itself wrote into message text that are safe to keep: people (<@U…>),
-# channels (<#C…>), and links. Anything else in angle brackets (<!channel>, <!subteam^…>)
-# is shown as text instead.
-_KEEP = re.compile(r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|https?://[^<>\s|]+|mailto:[^<>\s|]+)"
-                   r"(?:\|[^<>]*)?>")
-
-
-def repost_text(text: str) -> str:
-    """Slack-formatted text made safe for the bot to post again."""
-    out: list[str] = []
-    position = 0
-    for match in _KEEP.finditer(text):
-        out.append(_plain(text[position:match.start()]))
-        token = match.group(0)
-        target, bar, label = token[1:-1].partition("|")
-        out.append(f"<{target}|{_plain(label)}>" if bar else token)
-        position = match.end()
-    out.append(_plain(text[position:]))
-    return "".join(out)
-
-
-def _plain(text: str) -> str:
-    # Slack sends &, < and > already escaped; decode them so they are escaped exactly once.
-    decoded = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return bk.safe_user_text(decoded)
-
-
-def fit(text: str, limit: int, permalink: str | None = None) -> str:
-    """Cut safe text to `limit` characters with "…" and, when known, a link to the rest."""
-    if len(text) <= limit:
-        return text
-    more = f" <{permalink}|{READ_MORE}>" if permalink else ""
-    if len(more) + len(bk.ELLIPSIS) >= limit:
-        more = ""  # no room for the link: the ellipsis alone says there was more
-    head = _cut(text, max(0, limit - len(bk.ELLIPSIS) - len(more)))
-    return head + bk.ELLIPSIS + more
-
-
-def _cut(text: str, size: int) -> str:
-    """The first `size` characters, never ending inside a <token> or an &entity;."""
-    head = text[:size]
-    if head.rfind("<") > head.rfind(">"):
-        head = head[: head.rfind("<")]
-    amp = head.rfind("&")
-    if amp != -1 and ";" not in head[amp:]:
-        head = head[:amp]
-    return head.rstrip()
-
-
 def quote(text: str) -> str:
     return "\n".join(f">{line}" for line in text.split("\n"))
 

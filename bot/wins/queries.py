@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.exactly_once import Ledger, lease_free
-from bot.initiative.people import load_initiative
+from bot.runtime.caller import load_initiative
 from bot.wins import messages as wm
 from bot.wins import states
 from bot.wins.states import Action, Move, WinState, WinStatus

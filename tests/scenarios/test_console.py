@@ -21,6 +21,7 @@ from bot.emulator import render_view
 from bot.emulator.sandbox import Sandbox
 from bot.rendering.help import SUBCOMMANDS
 from bot.runtime import scheduler
+from bot.runtime.services import Services
 from storage.db import Store
 from storage.models import Report, SlackEvent
 from tests.support.console import MODAL
@@ -143,8 +144,7 @@ def form_flow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """A scheduled job that posts a message with a button opening a modal, and its listeners."""
     posted: list[str] = []
 
-    def post_form_once() -> None:
-        services = scheduler.services()
+    def post_form_once(services: Services) -> None:
         if posted or services.clock.now() < NOW + timedelta(minutes=30):
             return
         posted.append("yes")
@@ -154,10 +154,7 @@ def form_flow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
                 {"type": "button", "action_id": "console_test_open", "value": "v1",
                  "text": {"type": "plain_text", "text": "Open form"}}]}])
 
-    monkeypatch.setattr(scheduler, "_JOBS", {"console-test": scheduler.JobSpec(
-        "console-test", post_form_once)})
-    monkeypatch.setattr(scheduler, "_load_job_modules", lambda: None)
-    monkeypatch.setattr(scheduler, "_services", None)  # :advance sets it; put it back after
+    monkeypatch.setattr(scheduler, "JOBS", (scheduler.JobSpec("console-test", post_form_once),))
 
     @sandbox.app.action("console_test_open")
     def open_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -241,14 +238,12 @@ def run_at_next_tick(monkeypatch: pytest.MonkeyPatch, work: Any) -> None:
     """Make `work` the only scheduled job, run once at the first tick."""
     done: list[bool] = []
 
-    def tick() -> None:
+    def tick(services: Services) -> None:
         if not done:
             done.append(True)
-            work(scheduler.services().client())
+            work(services.client())
 
-    monkeypatch.setattr(scheduler, "_JOBS", {"console-test": scheduler.JobSpec("t", tick)})
-    monkeypatch.setattr(scheduler, "_load_job_modules", lambda: None)
-    monkeypatch.setattr(scheduler, "_services", None)  # :advance sets it; put it back after
+    monkeypatch.setattr(scheduler, "JOBS", (scheduler.JobSpec("t", tick),))
 
 
 def _button_dm(client: WebClient, user: str) -> None:

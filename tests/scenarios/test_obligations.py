@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.initiative.people import load_initiative
 from bot.measures.obligations import obligations
+from bot.runtime.caller import load_initiative
 from storage.db import Store
 from storage.models import Measure, Partner, Report
 from tests.support.world import import_example

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.emulator import problems
 from bot.emulator.sandbox import Sandbox
-from bot.initiative.people import load_initiative
+from bot.runtime.caller import load_initiative
 from bot.wins import flow as wins
 from storage.db import Store
 from storage.models import SlackEvent, Win

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.initiative.people import load_initiative
+from bot.runtime.caller import load_initiative
 from storage.db import Store
 from storage.models import Measure, Partner, Report
 

@@ -1,4 +1,8 @@
-"""Who is asking: admin or not, and which partner they report for."""
+"""Who is calling: admin or not, and which partner they report for; and whether there is an
+initiative to call into at all.
+
+Every capability asks this, so it lives with the runtime rather than in one of them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.initiative.importer import INITIATIVE_ID
+from bot.runtime.errors import UserError
 from storage.models import Initiative, Member, Partner
+
+# The one initiative a database (or workspace tenant) holds.
+INITIATIVE_ID = 1
+
+# What people in Slack are told before the backbone team has imported the initiative.
+NO_INITIATIVE = ("No initiative is set up in this workspace yet. A backbone admin can set one "
+                 "up with `impactbot import initiative.yml`.")
+# What the command line says instead (the operator runs the import).
+NO_INITIATIVE_CLI = "There is no initiative yet: run `impactbot import FILE` first."
+# What `impactbot console` says when it starts on an empty database.
+NO_INITIATIVE_CONSOLE = ("There is no initiative yet. For the example one, start `impactbot "
+                         "console --demo`; for your own, `impactbot import FILE` into a "
+                         "database, then start `impactbot console --database URL`.")
 
 
 @dataclass(frozen=True)
@@ -26,6 +43,14 @@ class Caller:
 
 def load_initiative(session: Session) -> Initiative | None:
     return session.get(Initiative, INITIATIVE_ID)
+
+
+def require_initiative(session: Session) -> Initiative:
+    """The initiative, or a UserError telling the person in Slack there is none yet."""
+    initiative = load_initiative(session)
+    if initiative is None:
+        raise UserError(NO_INITIATIVE)
+    return initiative
 
 
 def identify(session: Session, user_id: str, initiative: Initiative | None = None) -> Caller:

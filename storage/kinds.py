@@ -1,0 +1,20 @@
+"""The closed sets of values some text columns hold, as types.
+
+The columns stay plain strings in the schema (no migration, no database enum); these
+`Literal`s let mypy check every value the code writes or compares against.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Direction = Literal["up", "down"]  # which way is better for a measure
+Cadence = Literal["weekly", "monthly", "quarterly"]
+AggregateRule = Literal["sum", "avg", "latest"]  # how partners' values combine per period
+ReportSource = Literal["slash", "modal", "console", "import"]
+PauseReason = Literal["pause", "snooze"]
+
+# Not columns, but read off them: where a report for a period stands, and where a request
+# came from (the offline console records its reports with source "console").
+ObligationStatus = Literal["owed", "reported", "skipped"]
+Surface = Literal["slack", "console"]
