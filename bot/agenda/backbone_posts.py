@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.exactly_once import REAL_TIME, Lease, Ledger, post_marked
 from bot.runtime.clock import Clock
-from bot.wins.deferred import is_transient
+from bot.runtime.slack_client import is_transient
 from storage.db import Store
 from storage.models import Commitment, Voice
 

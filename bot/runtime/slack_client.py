@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -61,3 +62,19 @@ def make_client(settings: Settings, token: str | None = None, *, timeout: int = 
             _SafeServerErrorRetry(max_retry_count=SERVER_ERROR_RETRIES),
         ],
     )
+
+
+_TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                     "request_timeout"}
+
+
+class SlackUnavailable(Exception):
+    """Slack could not answer just now; the same call may work in a minute."""
+
+
+def is_transient(exc: Exception) -> bool:
+    """A Slack failure worth retrying later (not a refusal such as channel_not_found)."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return status >= 500 or status == 429 or exc.response.get("error") in _TRANSIENT_ERRORS
+    return isinstance(exc, OSError | TimeoutError)  # connection refused, reset, timed out

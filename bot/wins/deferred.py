@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
 
 from bot.runtime.services import Services
@@ -25,22 +24,6 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
            timedelta(hours=1), timedelta(hours=3), timedelta(hours=12))
 # How long a claimed replay may take before another worker may try it.
 REPLAY_LEASE = timedelta(minutes=5)
-_TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                     "request_timeout"}
-
-
-class SlackUnavailable(Exception):
-    """Slack could not answer just now; the same call may work in a minute."""
-
-
-def is_transient(exc: Exception) -> bool:
-    """A Slack failure worth retrying later (not a refusal such as channel_not_found)."""
-    if isinstance(exc, SlackApiError):
-        status = getattr(exc.response, "status_code", 200)
-        return status >= 500 or status == 429 or exc.response.get("error") in _TRANSIENT_ERRORS
-    return isinstance(exc, OSError | TimeoutError)  # connection refused, reset, timed out
-
-
 @dataclass(frozen=True)
 class Replay:
     id: int

@@ -21,9 +21,9 @@ from bot.exactly_once import post_marked
 from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
+from bot.runtime.slack_client import SlackUnavailable
 from bot.wins import deferred, queries
 from bot.wins import messages as wm
-from bot.wins.deferred import SlackUnavailable
 from bot.wins.queries import LEASE, NOTHING, Step, claim_unfinished, nominate, recent
 from bot.wins.slack_reads import channel_info, fetch_message, is_person, permalink
 from bot.wins.states import (

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime.services import Services
-from bot.wins.deferred import SlackUnavailable, is_transient
+from bot.runtime.slack_client import SlackUnavailable, is_transient
 from storage.models import SlackUser
 
 log = logging.getLogger(__name__)
