@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.dml import Insert
 
-from storage.tenancy import current_team, schema_name
+from storage.tenancy import DEFAULT_TEAM, Tenant, current_scope
 
 log = logging.getLogger(__name__)
 
@@ -63,67 +63,40 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 class Store:
-    """The database: an engine per tenant and sessions bound to the current one.
+    """The database: one engine per process, shared by every workspace tenant.
 
     `session()` works in the tenant named by `storage.tenancy.current_team` (the default
-    schema when none is set); `global_session()` always works in the default schema, where
-    the workspace registry and the OAuth installations live.
+    tenant when none is set); `global_session()` always works in the default tenant, where
+    the workspace registry lives (the OAuth tables are slack_sdk's and not scoped).
+    SQLAlchemy, not the callers, confines each session to its tenant (`_confine`).
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._engine_kwargs = engine_kwargs
-        self._tenant_engines: dict[str, Engine] = {}
-        self._provisioned: set[str] = set()
-        self._lock = threading.Lock()
+        self.sessions = sessionmaker(self.engine, class_=TenantSession, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def engine_for(self, team_id: str | None) -> Engine:
-        """The engine whose tables are `team_id`'s (the default engine for None)."""
-        if team_id is None:
-            return self.engine
-        with self._lock:
-            engine = self._tenant_engines.get(team_id)
-            if engine is None:
-                engine = self._make_tenant_engine(team_id)
-                self._tenant_engines[team_id] = engine
-            return engine
-
-    def _make_tenant_engine(self, team_id: str) -> Engine:
-        schema = schema_name(team_id)
-        if self.dialect == "sqlite":
-            return make_engine(_sqlite_tenant_url(self.url, schema), **self._engine_kwargs)
-        # Same pool, every unqualified table rendered as "<schema>".table.
-        return self.engine.execution_options(schema_translate_map={None: schema})
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work in the current tenant: committed when the block ends, rolled
         back on any error."""
-        engine = self.engine_for(current_team.get())
-        with Session(engine, expire_on_commit=False) as session, session.begin():
+        with self._session(current_scope()) as session:
             yield session
 
     @contextmanager
     def global_session(self) -> Iterator[Session]:
-        """A unit of work in the default schema, whatever the current tenant."""
-        with self.sessions.begin() as session:
+        """A unit of work in the default tenant, whatever the current one."""
+        with self._session(DEFAULT_TEAM) as session:
             yield session
 
-    def provision(self, team_id: str) -> None:
-        """Create a workspace's tenant and bring its tables up to date (idempotent)."""
-        if team_id in self._provisioned:
-            return
-        if self.dialect == "sqlite":
-            upgrade(self.engine_for(team_id))
-        else:
-            upgrade(self.engine, schema=schema_name(team_id))
-        self._provisioned.add(team_id)
+    @contextmanager
+    def _session(self, team_id: str) -> Iterator[Session]:
+        with self.sessions(info={TEAM_KEY: team_id}) as session, session.begin():
+            yield session
 
     def ping(self) -> bool:
         try:
@@ -138,19 +111,50 @@ class Store:
         upgrade(self.engine)
 
     def dispose(self) -> None:
-        for engine in self._tenant_engines.values():
-            engine.dispose()
         self.engine.dispose()
 
 
-def _sqlite_tenant_url(url: str, schema: str) -> str:
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if database in ("", ":memory:"):
-        raise ValueError("workspace tenants need a SQLite file, not an in-memory database")
-    path = Path(database)
-    return parsed.set(database=str(path.with_name(f"{path.stem}.{schema}{path.suffix}"))
-                      ).render_as_string(hide_password=False)
+# --- confining a session to its tenant ----------------------------------------------------
+
+TEAM_KEY = "impactbot_team_id"
+
+
+class TenantSession(Session):
+    """A session that reads and writes one tenant's rows only (its `info[TEAM_KEY]`)."""
+
+
+def session_team(session: Session) -> str:
+    team_id = session.info.get(TEAM_KEY)
+    if team_id is None:
+        raise RuntimeError("a tenant session was opened without a team (use Store.session())")
+    return str(team_id)
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _confine(state: ORMExecuteState) -> None:
+    """Every ORM statement of the session: SELECT/UPDATE/DELETE see only the session's
+    tenant; INSERT writes it (whatever team_id the caller gave)."""
+    team_id = session_team(state.session)
+    if state.is_insert:
+        statement = state.statement
+        if isinstance(statement, Insert) and "team_id" in statement.table.c:
+            state.statement = statement.values(team_id=team_id)
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(with_loader_criteria(
+            Tenant, lambda cls: cls.team_id == team_id, include_aliases=True))
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _stamp(session: Session, _context: Any, _instances: Any) -> None:
+    """New objects belong to the session's tenant; no object may move to another."""
+    team_id = session_team(session)
+    for instance in session.new:
+        if isinstance(instance, Tenant):
+            instance.team_id = team_id
+    for instance in session.dirty:
+        if isinstance(instance, Tenant) and instance.team_id != team_id:
+            raise RuntimeError("a row cannot move to another workspace")
 
 
 def alembic_config(engine: Engine | None = None, schema: str | None = None) -> Any:
@@ -172,3 +176,8 @@ def upgrade(engine: Engine, revision: str = "head", *, schema: str | None = None
     from alembic import command
 
     command.upgrade(alembic_config(engine, schema), revision)
+
+
+def tenant_key(session: Session, *key: Any) -> tuple[Any, ...]:
+    """The primary key of a row keyed by the tenant and `key` (for `session.get`)."""
+    return (session_team(session), *key)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.kinds import AggregateRule, Cadence, Direction, PauseReason, ReportSource
+from storage.tenancy import Tenant, current_scope
 from storage.types import UTCDateTime
 
 NAMING = {
@@ -47,12 +48,14 @@ class Base(DeclarativeBase):
 # --- the initiative as configured by the backbone (initiative.yml) ---------------------
 
 
-class Initiative(Base):
-    """One initiative per database. Row id 1."""
+class Initiative(Tenant, Base):
+    """One initiative per workspace tenant. Row id 1."""
 
     __tablename__ = "initiative"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(200))
     agenda: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -70,11 +73,12 @@ class Initiative(Base):
     updated_at: Mapped[datetime]
 
 
-class Partner(Base):
+class Partner(Tenant, Base):
     __tablename__ = "partners"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -83,24 +87,26 @@ class Partner(Base):
                                                  cascade="all, delete-orphan")
 
 
-class Member(Base):
+class Member(Tenant, Base):
     """A Slack user who reports for a partner. A person belongs to at most one partner."""
 
     __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"),
                                             index=True)
-    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32))
 
     partner: Mapped[Partner] = relationship(back_populates="members")
 
 
-class Measure(Base):
+class Measure(Tenant, Base):
     __tablename__ = "measures"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str] = mapped_column(String(32), default="")
     direction: Mapped[Direction] = mapped_column(String(4), default="up")
@@ -113,10 +119,11 @@ class Measure(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class MeasurePartner(Base):
+class MeasurePartner(Tenant, Base):
     """Which partners report which measure."""
 
     __tablename__ = "measure_partners"
+    __table_args__ = (Index("ix_measure_partners_team_id", "team_id"),)
 
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"),
                                             primary_key=True)
@@ -127,7 +134,7 @@ class MeasurePartner(Base):
 # --- shared measurement ------------------------------------------------------------------
 
 
-class Report(Base):
+class Report(Tenant, Base):
     """A value a partner reported for a measure and period.
 
     Corrections add a row and mark the earlier one not current; history is never rewritten.
@@ -136,9 +143,9 @@ class Report(Base):
 
     __tablename__ = "reports"
     __table_args__ = (
-        Index("uq_reports_current", "measure_id", "partner_id", "period", unique=True,
+        Index("uq_reports_current", "team_id", "measure_id", "partner_id", "period", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
-        Index("ix_reports_measure_period", "measure_id", "period"),
+        Index("ix_reports_measure_period", "team_id", "measure_id", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,11 +160,11 @@ class Report(Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Skip(Base):
+class Skip(Tenant, Base):
     """A partner said it will not report a measure for a period, with the reason."""
 
     __tablename__ = "skips"
-    __table_args__ = (UniqueConstraint("measure_id", "partner_id", "period"),)
+    __table_args__ = (UniqueConstraint("team_id", "measure_id", "partner_id", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"))
@@ -171,11 +178,13 @@ class Skip(Base):
 # --- people ------------------------------------------------------------------------------
 
 
-class SlackUser(Base):
+class SlackUser(Tenant, Base):
     """Cache of what users.info told us (time zone above all), refreshed now and then."""
 
     __tablename__ = "slack_users"
 
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
     real_name: Mapped[str | None] = mapped_column(String(200))
@@ -183,11 +192,13 @@ class SlackUser(Base):
     fetched_at: Mapped[datetime]
 
 
-class Pause(Base):
+class Pause(Tenant, Base):
     """Reminders stop for this person until `until` (vacation, or a one-day snooze)."""
 
     __tablename__ = "pauses"
 
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     until: Mapped[datetime]
     reason: Mapped[PauseReason] = mapped_column(String(16), default="pause")
@@ -197,7 +208,7 @@ class Pause(Base):
 # --- exactly-once side effects -------------------------------------------------------------
 
 
-class ReminderDelivery(Base):
+class ReminderDelivery(Tenant, Base):
     """One reminder or nudge DM to one person: claimed here before it is sent.
 
     `dedupe_key` is (user, the periods it covers, the nudge number); a second tick, a
@@ -206,10 +217,12 @@ class ReminderDelivery(Base):
     """
 
     __tablename__ = "reminder_deliveries"
+    __table_args__ = (UniqueConstraint("team_id", "dedupe_key"),
+                      Index("ix_reminder_deliveries_team_id_user_id", "team_id", "user_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
-    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(32))
     nudge: Mapped[int] = mapped_column(default=0)  # 0 = first reminder, then 1..max_nudges
     items: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # [{measure, period}]
     created_at: Mapped[datetime]
@@ -234,11 +247,12 @@ class WinStatus(StrEnum):
 WinSource = Literal["reaction", "shortcut", "command"]
 
 
-class Win(Base):
+class Win(Tenant, Base):
     """A success shared to the wins channel. (channel, ts) makes each message shareable once."""
 
     __tablename__ = "wins"
-    __table_args__ = (UniqueConstraint("channel_id", "message_ts"),)
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts"),
+                      Index("ix_wins_team_id_posted_at", "team_id", "posted_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[WinSource] = mapped_column(String(10))
@@ -256,25 +270,27 @@ class Win(Base):
         default=WinStatus.APPROVED)
     created_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
-    posted_at: Mapped[datetime | None] = mapped_column(index=True)
+    posted_at: Mapped[datetime | None]
     posted_channel: Mapped[str | None] = mapped_column(String(32))
     posted_ts: Mapped[str | None] = mapped_column(String(32))
 
 
-class SlackEvent(Base):
+class SlackEvent(Tenant, Base):
     """Events API deliveries already handled (Slack retries; Bolt does not de-duplicate)."""
 
     __tablename__ = "slack_events"
 
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime]
 
 
-class Digest(Base):
+class Digest(Tenant, Base):
     """A weekly digest posted to the backbone channel: once per ISO week unless forced."""
 
     __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("week", "attempt"),)
+    __table_args__ = (UniqueConstraint("team_id", "week", "attempt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[str] = mapped_column(String(10))  # 2026-W47
@@ -289,13 +305,14 @@ class Digest(Base):
 # --- common agenda and community voice --------------------------------------------------
 
 
-class Commitment(Base):
+class Commitment(Tenant, Base):
     """What a partner commits to the common agenda. Re-committing keeps the history."""
 
     __tablename__ = "commitments"
     __table_args__ = (
-        Index("uq_commitments_current", "partner_id", unique=True,
+        Index("uq_commitments_current", "team_id", "partner_id", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        Index("ix_commitments_team_id_signed_at", "team_id", "signed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -305,25 +322,26 @@ class Commitment(Base):
     activities: Mapped[str] = mapped_column(Text, default="")
     signed_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_by: Mapped[str] = mapped_column(String(32))
-    signed_at: Mapped[datetime] = mapped_column(index=True)
+    signed_at: Mapped[datetime]
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     announced_at: Mapped[datetime | None]  # set once the announcement is posted
     lease_until: Mapped[datetime | None]  # a poster's claim on announcing it
 
 
-class Voice(Base):
+class Voice(Tenant, Base):
     """Anonymous community voice: the text and the time, nothing that identifies the sender."""
 
     __tablename__ = "voices"
+    __table_args__ = (Index("ix_voices_team_id_created_at", "team_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
     relayed_at: Mapped[datetime | None]  # set once it is posted to the backbone channel
     lease_until: Mapped[datetime | None]  # a poster's claim on relaying it
 
 
-# --- workspaces (multi-workspace mode; default schema only) ------------------------------
+# --- workspaces (multi-workspace mode; global, not tenant-scoped) ------------------------------
 
 
 class Workspace(Base):
@@ -342,16 +360,18 @@ class Workspace(Base):
     uninstalled_at: Mapped[datetime | None]
 
 
-class DeferredEvent(Base):
+class DeferredEvent(Tenant, Base):
     """An event that could not be handled because Slack was briefly unavailable (a 5xx,
     a rate limit, a timeout while reading the message): kept here and handled again by a
     scheduled tick, since Slack will not redeliver an event it saw acknowledged."""
 
     __tablename__ = "deferred_events"
+    __table_args__ = (Index("ix_deferred_events_team_id_next_attempt_at", "team_id",
+                            "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # reaction
     payload: Mapped[dict[str, Any]] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]

@@ -167,10 +167,6 @@ def _services(settings: Settings, *, at: str | None = None) -> Services:
 
     store = Store(settings.database_url)
     store.upgrade()
-    from storage.tenancy import current_team
-
-    if current_team.get() is not None:
-        store.provision(current_team.get() or "")
     clock: ManualClock | SystemClock
     if at is not None:
         try:
@@ -206,8 +202,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = _settings()
     store = Store(settings.database_url)
     store.upgrade()
-    if args.team:
-        store.provision(args.team)
     result = import_file(store, args.file, SystemClock().now())
     print(f"Imported {args.file}. {result.summary()}")
     return EXIT_OK

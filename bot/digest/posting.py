@@ -30,6 +30,7 @@ from bot.runtime.caller import INITIATIVE_ID, NO_INITIATIVE_CLI
 from bot.runtime.clock import Clock
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
+from storage.db import tenant_key
 from storage.models import Digest, Initiative
 
 __all__ = ["DigestData", "build_digest", "post_digest", "run_digest_command"]
@@ -70,7 +71,7 @@ class _Claim:
 # --- claiming (bot/exactly_once.py) ------------------------------------------------------
 
 DIGESTS = Ledger(Digest, Digest.id, Digest.lease_until, Digest.posted_at.is_(None),
-                 key=("week", "attempt"))
+                 key=("team_id", "week", "attempt"))
 
 
 def _claim(services: Services, week: str, attempt: int, now: datetime,
@@ -130,7 +131,7 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     tick after it comes back, within the same week.
     """
     with services.store.session() as session:
-        initiative = session.get(Initiative, INITIATIVE_ID)
+        initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
         if initiative is None:
             return PostOutcome("no_initiative")
         channel = initiative.backbone_channel

@@ -15,7 +15,7 @@ from bot.initiative.file import InitiativeSpec, load_initiative_file
 from bot.runtime.caller import INITIATIVE_ID
 from bot.runtime.errors import UserError
 from bot.tenancy.oauth import register_workspace, tenant_of
-from storage.db import Store
+from storage.db import Store, tenant_key
 from storage.models import Initiative, Measure, MeasurePartner, Member, Partner
 from storage.tenancy import current_team
 
@@ -80,7 +80,7 @@ def _assign(obj: Any, values: dict[str, Any], label: str, result: ImportResult) 
 
 def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> ImportResult:
     result = ImportResult()
-    initiative = session.get(Initiative, INITIATIVE_ID)
+    initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
     values: dict[str, Any] = {
         "name": spec.name,
         "agenda": spec.agenda,

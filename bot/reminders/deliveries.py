@@ -25,7 +25,7 @@ from storage.models import ReminderDelivery
 MAX_ATTEMPTS = 8
 
 DELIVERIES = Ledger(ReminderDelivery, ReminderDelivery.id, ReminderDelivery.lease_until,
-                    ReminderDelivery.sent_at.is_(None), key=("dedupe_key",))
+                    ReminderDelivery.sent_at.is_(None), key=("team_id", "dedupe_key"))
 
 
 @dataclass(frozen=True)

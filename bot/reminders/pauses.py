@@ -10,7 +10,7 @@ from bot.reminders.timezones import cached_zone
 from bot.runtime.caller import load_initiative
 from bot.runtime.clock import as_utc
 from bot.runtime.errors import UserError
-from storage.db import Store
+from storage.db import Store, tenant_key
 from storage.models import Pause
 
 MAX_PAUSE_DAYS = 365
@@ -47,7 +47,7 @@ def _zone(store: Store, user_id: str) -> ZoneInfo:
 def pause(store: Store, user_id: str, days: int, now: datetime) -> PauseAnswer:
     until = now + timedelta(days=days)
     with store.session() as session:
-        row = session.get(Pause, user_id, with_for_update=True)
+        row = session.get(Pause, tenant_key(session, user_id), with_for_update=True)
         if row is None:
             session.add(Pause(user_id=user_id, until=until, reason="pause", created_at=now))
         else:
@@ -58,7 +58,7 @@ def pause(store: Store, user_id: str, days: int, now: datetime) -> PauseAnswer:
 def resume(store: Store, user_id: str, now: datetime) -> tuple[bool, date]:
     """Lift a pause or snooze. (whether one was active, the local date reminders resume)."""
     with store.session() as session:
-        row = session.get(Pause, user_id, with_for_update=True)
+        row = session.get(Pause, tenant_key(session, user_id), with_for_update=True)
         was_active = row is not None and as_utc(row.until) > now
         if row is not None:
             session.delete(row)
@@ -72,7 +72,7 @@ def snooze(store: Store, user_id: str, now: datetime) -> tuple[bool, PauseAnswer
     """
     until = now + SNOOZE
     with store.session() as session:
-        row = session.get(Pause, user_id, with_for_update=True)
+        row = session.get(Pause, tenant_key(session, user_id), with_for_update=True)
         if row is not None and row.reason == "pause" and as_utc(row.until) > until:
             return False, PauseAnswer(as_utc(row.until), _zone(store, user_id))
         if row is None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.runtime.clock import as_utc
-from storage.db import Store
+from storage.db import Store, session_team, tenant_key
 from storage.models import SlackUser
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ def refresh_user(store: Store, client: WebClient, user_id: str,
     try:
         with store.session() as session:
             # merge = insert or update by primary key; two ticks writing one answer is fine.
+            row.team_id = session_team(session)
             session.merge(row)
     except IntegrityError:
         pass  # another process cached the same user at the same moment
@@ -91,5 +92,5 @@ def refresh_user(store: Store, client: WebClient, user_id: str,
 def cached_zone(store: Store, user_id: str, fallback: ZoneInfo) -> ZoneInfo:
     """The cached zone without asking Slack (for answers that only show a date)."""
     with store.session() as session:
-        row = session.get(SlackUser, user_id)
+        row = session.get(SlackUser, tenant_key(session, user_id))
         return (zone_or_none(row.tz) if row else None) or fallback

@@ -119,7 +119,6 @@ def _register_workspaces(app: App, services: Services) -> None:
             # Authorized by Slack but not (or no longer) installed here: touch nothing.
             log.warning("request from workspace %s, which has no installation", team_id)
             return BoltResponse(status=200, body="")
-        services.store.provision(tenant)
         # Bolt runs the listeners after every middleware has returned, so the tenant stays
         # set for the rest of this request: each HTTP request starts in a fresh context
         # (bot/runtime/web.py), and the executor hands this one on to the listeners it runs.

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.runtime.errors import UserError
+from storage.db import tenant_key
 from storage.models import Initiative, Member, Partner
 
 # The one initiative a database (or workspace tenant) holds.
@@ -42,7 +43,7 @@ class Caller:
 
 
 def load_initiative(session: Session) -> Initiative | None:
-    return session.get(Initiative, INITIATIVE_ID)
+    return session.get(Initiative, tenant_key(session, INITIATIVE_ID))
 
 
 def require_initiative(session: Session) -> Initiative:

@@ -56,7 +56,8 @@ class WorkspaceInstallationStore(SQLAlchemyInstallationStore):
 
 def register_workspace(store: Store, team_id: str, team_name: str | None, now: datetime,
                        tenant_team_id: str | None = None) -> str:
-    """Record an installed workspace and make sure its tenant exists. Returns the tenant."""
+    """Record an installed workspace (its tenant needs nothing more: the tables are shared).
+    Returns the tenant."""
     with store.global_session() as session:
         workspace = session.get(Workspace, team_id)
         if workspace is None:
@@ -68,9 +69,7 @@ def register_workspace(store: Store, team_id: str, team_name: str | None, now: d
             workspace.team_name = team_name or workspace.team_name
             if tenant_team_id:
                 workspace.tenant_team_id = tenant_team_id
-        tenant = workspace.tenant_team_id
-    store.provision(tenant)
-    return tenant
+        return workspace.tenant_team_id
 
 
 def tenant_of(store: Store, team_id: str | None) -> str | None:

@@ -26,9 +26,9 @@ RECENT = 10
 
 # An approved win is posted once; a pending win's author is asked once.
 POSTING = Ledger(Win, Win.id, Win.lease_until, Win.status == WinStatus.APPROVED,
-                 key=("channel_id", "message_ts"))
+                 key=("team_id", "channel_id", "message_ts"))
 ASKING = Ledger(Win, Win.id, Win.lease_until, Win.status == WinStatus.PENDING,
-                key=("channel_id", "message_ts"))
+                key=("team_id", "channel_id", "message_ts"))
 
 
 @dataclass(frozen=True)

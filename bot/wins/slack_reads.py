@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.runtime.services import Services
 from bot.runtime.slack_client import SlackUnavailable, is_transient
+from storage.db import tenant_key
 from storage.models import SlackUser
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def is_person(services: Services, client: WebClient, user_id: str,
     if user_id == bot_user_id:
         return False
     with services.store.session() as session:
-        cached = session.get(SlackUser, user_id)
+        cached = session.get(SlackUser, tenant_key(session, user_id))
         if cached is not None:
             return not cached.is_bot
     try:

@@ -28,6 +28,12 @@ def run_migrations_online() -> None:
         # A connection of its own, never returned to a pool with a changed search path.
         engine = create_engine(engine.url, poolclass=NullPool)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Rebuilding a table (batch mode) drops it: with foreign keys on, that would
+            # cascade into its children. The pragma only takes effect outside a transaction.
+            connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA foreign_keys=OFF")
         if postgres:
             # Processes starting together (web workers, the scheduler) migrate one at a
             # time; the lock goes with the connection.
@@ -47,6 +53,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA foreign_keys=ON")
     if postgres:
         engine.dispose()
 
