@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
-from storage.models import Report, Voice, Win
+from storage.models import Report, Voice, Win, Workspace
+from tests.support.tenants import tenant_models
 from storage.tenancy import tenant
 from tests.support.workspaces import TEAM_A, TEAM_B, driver_for, setup_both
 
@@ -21,17 +22,14 @@ def _count(sandbox: Sandbox, team: str, model: Any) -> int:
 
 
 def _tenant_exists(sandbox: Sandbox, team: str) -> bool:
-    schema = f"ws_{team.lower()}"
-    if sandbox.store.dialect == "sqlite":
-        from pathlib import Path
-
-        from sqlalchemy.engine import make_url
-
-        main = Path(make_url(sandbox.store.url).database or "")
-        return main.with_name(f"{main.stem}.{schema}{main.suffix}").exists()
+    """Whether anything of `team` was stored: a registry row, or a row in any shared table."""
     with sandbox.store.global_session() as session:
-        return bool(session.scalar(text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"),
-                                   {"s": schema}))
+        if session.get(Workspace, team) is not None:
+            return True
+        return any(session.connection().execute(
+            select(func.count()).select_from(model.__table__)
+            .where(model.__table__.c.team_id == team)).scalar()
+                   for model in tenant_models())
 
 
 def test_signed_requests_from_a_workspace_that_never_installed_the_app_touch_nothing(
