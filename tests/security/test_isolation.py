@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
 from storage.models import Report, Voice, Win, Workspace
-from tests.support.tenants import tenant_models
 from storage.tenancy import tenant
+from tests.support.tenants import tenant_models
 from tests.support.workspaces import TEAM_A, TEAM_B, driver_for, setup_both
 
 EVIL = "T0EVIL"

@@ -65,10 +65,10 @@ def _value(column: sa.Column[Any], n: int, parents: dict[str, int]) -> Any:
 def _values(model: Any, n: int, parents: dict[str, int]) -> dict[str, Any]:
     """Every column of a row of `model` but its generated id, foreign keys to `parents`."""
     return {c.key: _value(c, n, parents) for c in model.__table__.columns
-            if c.key != "team_id" and not (c.primary_key and c.autoincrement is True
-                                           or c is model.__table__.c.get("id")
+            if c.key != "team_id" and not ((c.primary_key and c.autoincrement is True)
+                                           or (c is model.__table__.c.get("id")
                                            and c.autoincrement == "auto"
-                                           and len(model.__table__.primary_key.columns) == 1)}
+                                           and len(model.__table__.primary_key.columns) == 1))}
 
 
 def _parents(store: Store, n: int) -> dict[str, int]:
