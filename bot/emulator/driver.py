@@ -113,7 +113,20 @@ class SlackDriver:
         return {"id": user, "username": name, "name": name, "team_id": self.team_id}
 
     def _team(self) -> dict[str, Any]:
-        return {"id": self.team_id, "domain": self.emu.team_domain}
+        team: dict[str, Any] = {"id": self.team_id, "domain": self.emu.team_domain}
+        if (grid := self._enterprise()) is not None:
+            team["enterprise_id"] = grid["id"]
+        return team
+
+    def _enterprise(self) -> dict[str, str] | None:
+        """The Enterprise Grid organisation of the driver's workspace (None outside one):
+        Slack names it in every request from such a workspace."""
+        grid = self.emu.oauth.enterprises.get(self.team_id)
+        return None if grid is None else {"id": grid[0], "name": grid[1]}
+
+    def _enterprise_id(self) -> str | None:
+        grid = self._enterprise()
+        return None if grid is None else grid["id"]
 
     def _channel_name(self, channel: str) -> str:
         ch = self.emu.channels.get(channel)
@@ -153,6 +166,8 @@ class SlackDriver:
             "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
+            **({"enterprise_id": grid["id"], "enterprise_name": grid["name"]}
+               if (grid := self._enterprise()) else {}),
             "response_url": self.emu.new_response_url(channel),
             "trigger_id": self._trigger(trigger_id),
         }
@@ -172,7 +187,8 @@ class SlackDriver:
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "context_team_id": self.team_id,
-            "context_enterprise_id": None,
+            "context_enterprise_id": self._enterprise_id(),
+            **({"enterprise_id": self._enterprise_id()} if self._enterprise() else {}),
             "api_app_id": self.api_app_id,
             "event": ev,
             "type": "event_callback",
@@ -180,7 +196,7 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self._enterprise_id(),
                     "team_id": self.team_id,
                     "user_id": self.emu.bot_user_id,
                     "is_bot": True,
@@ -284,7 +300,7 @@ class SlackDriver:
             "token": VERIFICATION_TOKEN,
             "trigger_id": self._trigger(),
             "team": self._team(),
-            "enterprise": None,
+            "enterprise": self._enterprise(),
             "is_enterprise_install": False,
             "actions": [action],
         }
@@ -339,7 +355,7 @@ class SlackDriver:
             "view": v,
             "response_urls": [],
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
         }
         return self._interactive(payload)
 
@@ -353,7 +369,7 @@ class SlackDriver:
             "view": copy.deepcopy(view),
             "is_cleared": False,
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
         }
         return self._interactive(payload)
 
@@ -367,7 +383,7 @@ class SlackDriver:
             "user": self._user_obj(user),
             "channel": {"id": channel, "name": self._channel_name(channel)},
             "is_enterprise_install": False,
-            "enterprise": None,
+            "enterprise": self._enterprise(),
             "callback_id": callback_id,
             "trigger_id": self._trigger(),
             "response_url": self.emu.new_response_url(channel),

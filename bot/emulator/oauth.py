@@ -63,7 +63,10 @@ def _grant(ws: Workspace, team_id: str, user_id: str, rotating: bool) -> dict[st
         "bot_user_id": ws.bot_user_id,
         "app_id": ws.app_id,
         "team": {"id": team_id, "name": state.teams.get(team_id, team_id)},
-        "enterprise": None,
+        # A workspace of an Enterprise Grid organisation is named with its organisation;
+        # a workspace-level install there is still not an enterprise install
+        # (https://docs.slack.dev/reference/methods/oauth.v2.access, "enterprise").
+        "enterprise": _enterprise(state, team_id),
         "authed_user": {"id": user_id},
         "is_enterprise_install": False,
     }
@@ -73,6 +76,11 @@ def _grant(ws: Workspace, team_id: str, user_id: str, rotating: bool) -> dict[st
         answer["refresh_token"] = refresh
         answer["expires_in"] = state.expires_in
     return answer
+
+
+def _enterprise(state: OAuthState, team_id: str) -> dict[str, str] | None:
+    grid = state.enterprises.get(team_id)
+    return None if grid is None else {"id": grid[0], "name": grid[1]}
 
 
 def revoke_team(state: OAuthState, team_id: str) -> None:

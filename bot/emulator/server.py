@@ -114,6 +114,11 @@ class SlackEmulator(Workspace, FaultInjection):
         with self._lock:
             return oauth.issue_code(self.oauth, team_id, user, rotating)
 
+    def join_enterprise(self, team_id: str, enterprise_id: str, name: str) -> None:
+        """Make `team_id` a workspace of an Enterprise Grid organisation."""
+        with self._lock:
+            self.oauth.enterprises[team_id] = (enterprise_id, name)
+
     def revoke_team_tokens(self, team_id: str) -> None:
         """The workspace uninstalled the app: its tokens stop working."""
         with self._lock:

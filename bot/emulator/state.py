@@ -74,6 +74,8 @@ class OAuthState:
     # code -> (team, user, rotating)
     codes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token -> team id
+    # Enterprise Grid: team id -> (enterprise id, enterprise name) of its organisation
+    enterprises: dict[str, tuple[str, str]] = field(default_factory=dict)
     expires_in: int = EXPIRES_IN
 
 

@@ -169,7 +169,10 @@ def bot_token(settings: Settings, store: Store, clock: Clock, team_id: str) -> s
     """The bot token for a workspace outside a Slack request (scheduled work), rotated
     first when it is about to expire."""
     installation_store = WorkspaceInstallationStore(settings, store, clock)
-    bot: Bot | None = installation_store.find_bot(enterprise_id=None, team_id=team_id)
+    # A workspace of an Enterprise Grid organisation is installed under its enterprise id:
+    # the look-up must name it, or it finds nothing.
+    bot: Bot | None = installation_store.find_bot(
+        enterprise_id=enterprise_of(installation_store, team_id), team_id=team_id)
     if bot is None:
         return None
     if bot.bot_refresh_token:
@@ -183,6 +186,17 @@ def bot_token(settings: Settings, store: Store, clock: Clock, team_id: str) -> s
             installation_store.save_bot(refreshed)
             bot = refreshed
     return bot.bot_token
+
+
+def enterprise_of(installation_store: SQLAlchemyInstallationStore, team_id: str) -> str | None:
+    """The enterprise id the workspace's latest bot install was saved under (None outside
+    Enterprise Grid)."""
+    bots = installation_store.bots
+    with installation_store.engine.connect() as connection:
+        return connection.execute(
+            select(bots.c.enterprise_id)
+            .where(bots.c.client_id == installation_store.client_id, bots.c.team_id == team_id)
+            .order_by(bots.c.installed_at.desc(), bots.c.id.desc()).limit(1)).scalar()
 
 
 def revoke(store: Store, settings: Settings, clock: Clock, event: dict[str, Any],
