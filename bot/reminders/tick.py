@@ -13,7 +13,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO, TypedDict
@@ -37,6 +36,7 @@ from bot.reminders.plan import PlannedDM, plan
 from bot.reminders.timezones import member_zones
 from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError
+from bot.runtime.executor import ContextExecutor
 from bot.runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -125,8 +125,9 @@ def _fan_out(sender: Sender, outbound: list[Outbound], workers: int,
              progress: Progress | None) -> list[Outcome]:
     total, done = len(outbound), 0
     outcomes: dict[str, Outcome] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, total)),
-                            thread_name_prefix="reminder") as pool:
+    # The workers claim and record in the current workspace's tenant: the pool carries it.
+    with ContextExecutor(max_workers=max(1, min(workers, total)),
+                         thread_name_prefix="reminder") as pool:
         for outcome in pool.map(sender.send_once, outbound):
             outcomes[outcome.key] = outcome
             done += 1
