@@ -14,6 +14,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_c
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.dml import Insert
 
+from storage.locks import provisioning
 from storage.tenancy import DEFAULT_TEAM, Tenant, current_scope
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,15 @@ class Store:
             return False
 
     def upgrade(self) -> None:
-        upgrade(self.engine)
+        """Bring the schema up to date, one process at a time (storage/locks.py)."""
+        with self.provisioning():
+            upgrade(self.engine)
+
+    @contextmanager
+    def provisioning(self) -> Iterator[None]:
+        """Hold the database-wide lock for schema and setup work (storage/locks.py)."""
+        with provisioning(self.engine):
+            yield
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -42,9 +42,12 @@ def import_file(store: Store, path: Path | str, now: datetime) -> ImportResult:
     if spec.workspaces and current_team.get() is None:
         raise UserError("initiative.workspaces needs multi-workspace mode: import with "
                         "--team HOME_TEAM_ID")
-    with store.session() as session:
-        result = apply_initiative(session, spec, now)
-    _share_with_workspaces(store, spec, now, result)
+    # Processes starting together each import the same file: one at a time, so the second
+    # finds the rows in place instead of racing to insert them (storage/locks.py).
+    with store.provisioning():
+        with store.session() as session:
+            result = apply_initiative(session, spec, now)
+        _share_with_workspaces(store, spec, now, result)
     return result
 
 

@@ -110,8 +110,13 @@ class _WithServices:
 def build(svc: Services, *, blocking: bool) -> BaseScheduler:
     """A scheduler that runs every job with `svc`."""
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
+    jobs = SQLAlchemyJobStore(engine=svc.store.engine, tablename=JOBS_TABLE)
+    # APScheduler creates its table when it starts, without a lock: two schedulers starting
+    # together would both try. Create it here, one process at a time.
+    with svc.store.provisioning():
+        jobs.jobs_t.create(svc.store.engine, checkfirst=True)
     scheduler = scheduler_cls(
-        jobstores={"default": SQLAlchemyJobStore(engine=svc.store.engine, tablename=JOBS_TABLE)},
+        jobstores={"default": jobs},
         executors={"default": _ServicesExecutor(svc, max_workers=2)},
         job_defaults={
             # A tick computes everything due from the database, so a late or merged run

@@ -116,8 +116,8 @@ def _add_team_id(table: str) -> None:
     with op.batch_alter_table(table) as batch:
         batch.alter_column("team_id", existing_type=sa.String(32), server_default=None)
     for _, _, new, columns, partial in indexes:
-        where = {"sqlite_where": sa.text("is_current"),
-                 "postgresql_where": sa.text("is_current")} if partial else {}
+        where: dict[str, Any] = ({"sqlite_where": sa.text("is_current"),
+                                  "postgresql_where": sa.text("is_current")} if partial else {})
         op.create_index(new, table, ["team_id", *columns], unique=new.startswith("uq_"),
                         **where)
 
