@@ -202,7 +202,7 @@ def test_digest_without_a_backbone_channel_explains_and_posts_nothing(
     from storage.models import Initiative
 
     with sandbox.store.session() as session:
-        initiative = session.get(Initiative, 1)
+        initiative = session.get(Initiative, ("", 1))
         assert initiative is not None
         initiative.backbone_channel = None
 

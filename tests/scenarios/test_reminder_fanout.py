@@ -27,7 +27,7 @@ def test_time_zone_comes_from_slack_once_then_from_the_cache_until_stale(
     assert refreshed == {"U0BBB": ZoneInfo("Europe/Berlin")}
     assert len(emu.calls_to("users.info")) == 3
     with sandbox.store.session() as session:
-        cached = session.get(SlackUser, "U0BBB")
+        cached = session.get(SlackUser, ("", "U0BBB"))
         assert cached is not None and cached.tz == "Europe/Berlin"
 
 
