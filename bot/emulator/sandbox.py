@@ -65,6 +65,9 @@ class TrackingExecutor(ContextExecutor):
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of connections beyond it is reset
+    # by the kernel before the app sees it. Production servers queue 2048 (gunicorn).
+    request_queue_size = 2048
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -33,6 +33,11 @@ METHODS: dict[str, Method] = {
 }
 
 
+class _Server(ThreadingHTTPServer):
+    # Slack takes bursts: the default listen backlog of 5 would reset connections instead.
+    request_queue_size = 2048
+
+
 class SlackEmulator(Workspace, FaultInjection):
     """A fake Slack workspace with a Web API over HTTP on 127.0.0.1."""
 
@@ -64,7 +69,7 @@ class SlackEmulator(Workspace, FaultInjection):
     def start(self) -> SlackEmulator:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
+        server = _Server(("127.0.0.1", 0), handler_for(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
