@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Enum,
@@ -355,3 +356,14 @@ class DeferredEvent(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime]
+
+
+class SignedRequest(Base):
+    """Signed requests already accepted, kept for Slack's 5-minute signature window, so an
+    identical request replayed within it (by anyone who captured it) is not acted on again.
+    Global: the check happens before the workspace is known."""
+
+    __tablename__ = "signed_requests"
+
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # X-Slack-Request-Timestamp
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)  # X-Slack-Signature
