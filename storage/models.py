@@ -365,5 +365,6 @@ class SignedRequest(Base):
 
     __tablename__ = "signed_requests"
 
-    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # X-Slack-Request-Timestamp
-    signature: Mapped[str] = mapped_column(String(80), primary_key=True)  # X-Slack-Signature
+    # X-Slack-Request-Timestamp and X-Slack-Signature
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
