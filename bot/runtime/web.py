@@ -68,11 +68,11 @@ def make_wsgi_app(app: App, store: Store, signing_secret: str | None = None) -> 
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             healthy = store.ping()
-            body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
+            answer = json.dumps({"ok": healthy, "database": "up" if healthy else "down"})
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"),
-                                    ("Content-Length", str(len(body)))])
-            return [body]
+                                    ("Content-Length", str(len(answer)))])
+            return [answer.encode()]
         if environ.get("REQUEST_METHOD") == "POST":
             body = _read_body(environ)
             if isinstance(body, str):
