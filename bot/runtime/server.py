@@ -132,7 +132,8 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
                 "bind": f"0.0.0.0:{settings.port}",
                 "workers": workers,
                 "threads": threads,
-                "worker_class": "gthread",
+                # gthread, with each request read whole before a thread takes it
+                "worker_class": "bot.runtime.worker.BufferingWorker",
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "keepalive": 5,

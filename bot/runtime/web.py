@@ -13,15 +13,13 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.runtime.replays import ReplayGuard
+from bot.runtime.settings import MAX_BODY_BYTES
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-# Slack's requests are small (a view submission with every block filled in is a few tens
-# of KiB); a body above this is refused with 413 before a byte of it is read.
-MAX_BODY_BYTES = 1024 * 1024
 
 
 def _plain(start_response: Callable[..., Any], status: str, text: str,

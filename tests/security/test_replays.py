@@ -15,7 +15,7 @@ from bot.emulator.driver import Reply
 from bot.emulator.sandbox import Sandbox
 from bot.runtime.manifest import SHORTCUT_CALLBACK
 from bot.runtime.replays import ReplayGuard
-from bot.runtime.web import MAX_BODY_BYTES
+from bot.runtime.settings import MAX_BODY_BYTES
 from tests.support.adversary import table_counts
 from tests.support.wins import react, say
 
