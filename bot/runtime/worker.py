@@ -62,7 +62,7 @@ def request_end(data: bytes | bytearray) -> int | None:
     return end if len(data) >= end else None
 
 
-class BufferingWorker(ThreadWorker):  # type: ignore[misc]
+class BufferingWorker(ThreadWorker):
     def init_process(self) -> None:
         self.reading: dict[TConn, _Reading] = {}
         self.buffered = 0
