@@ -69,6 +69,9 @@ class Initiative(Base):
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
+    # SHA-256 of the initiative.yml last imported: a start whose INITIATIVE_FILE is unchanged
+    # skips the import.
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Partner(Base):

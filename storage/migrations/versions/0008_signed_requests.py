@@ -1,4 +1,5 @@
-"""signed requests seen within Slack's signature window (replay refusal)
+"""signed requests seen within Slack's signature window (replay refusal); the digest of
+the initiative file last imported
 
 Revision ID: 0008
 Revises: 0004
@@ -26,7 +27,11 @@ def upgrade() -> None:
         sa.Column("signature", sa.String(length=80), nullable=False),
         sa.PrimaryKeyConstraint("timestamp", "signature", name=op.f("pk_signed_requests")),
     )
+    with op.batch_alter_table("initiative") as batch_op:
+        batch_op.add_column(sa.Column("file_sha256", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("initiative") as batch_op:
+        batch_op.drop_column("file_sha256")
     op.drop_table("signed_requests")
