@@ -5,6 +5,9 @@ reactions count, credited to the right people, and everyone has the initiative's
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,18 @@ from sqlalchemy import select
 from bot.cli.main import main
 from storage.db import Store
 from storage.models import Win
-from tests.scenarios.test_console import run_cli
 from tests.support.world import ROOT
 
 SCHOOL = ROOT / "tests" / "fixtures" / "school-initiative.yml"  # America/New_York
+
+
+def run_cli(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+           "PYTHONIOENCODING": "utf-8"}
+    env.pop("LOG_LEVEL", None)
+    return subprocess.run([sys.executable, "-m", "bot", "console", *args],
+                          input="".join(line + "\n" for line in lines), capture_output=True,
+                          text=True, encoding="utf-8", cwd=tmp_path, env=env, timeout=120)
 
 
 def test_every_session_on_a_reused_database_counts_its_reactions(
