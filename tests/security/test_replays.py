@@ -82,6 +82,7 @@ def _last(sent: Sent) -> Any:
 KINDS: dict[str, Callable[[Sandbox], Any]] = {
     "slash command (report)": lambda s: s.driver.command("U0AAA", "report prenatal-visits 99"),
     "slash command (voice)": lambda s: s.driver.command("U0BBB", "voice Evening hours please"),
+    "slash command (export)": lambda s: s.driver.command("U0BACKBONE1", "export"),
     "event (reaction)": _reaction,
     "block action": _report_button,
     "view submission": _report_form,
