@@ -103,7 +103,9 @@ class Router:
     def dispatch(self, ctx: CommandContext) -> None:
         sub = self.subcommands.get(ctx.name)
         if sub is None:
-            unknown = ctx.name if ctx.name and ctx.name != "help" else None
+            # Slack sends the typed text with &, < and > as entities; help_message escapes
+            # the name it echoes, so it gets the text as typed (escaped once, not twice).
+            unknown = _as_typed(ctx.name) if ctx.name and ctx.name != "help" else None
             ctx.reply_message(help_message(ctx.command, unknown=unknown))
             return
         try:
@@ -120,3 +122,8 @@ class Router:
         except Exception:
             log.exception("/impact %s failed", sub.name)
             ctx.reply(TRY_AGAIN)
+
+
+def _as_typed(text: str) -> str:
+    """Undo Slack's escaping of slash command text (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

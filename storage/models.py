@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Enum,
@@ -71,6 +72,9 @@ class Initiative(Tenant, Base):
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
+    # SHA-256 of the initiative.yml last imported: a start whose INITIATIVE_FILE is unchanged
+    # skips the import.
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Partner(Tenant, Base):
@@ -375,3 +379,15 @@ class DeferredEvent(Tenant, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class SignedRequest(Base):
+    """Signed requests already accepted, kept for Slack's 5-minute signature window, so an
+    identical request replayed within it (by anyone who captured it) is not acted on again.
+    Global: the check happens before the workspace is known."""
+
+    __tablename__ = "signed_requests"
+
+    # X-Slack-Request-Timestamp and X-Slack-Signature
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)

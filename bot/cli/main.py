@@ -87,12 +87,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
     try:
         with _workspace(getattr(args, "team", None)):
-            return _COMMANDS[args.command](args)
+            code = _COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at exit
+        return code
     except UserError as exc:
         print(f"impactbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILURE
+    except BrokenPipeError:
+        # `impactbot digest --preview | head`: the reader has all it wanted. Python's
+        # recipe (docs: signal, "Note on SIGPIPE"): point stdout at devnull so the flush
+        # at exit does not fail again, and end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:
         if debug:
             # The traceback, through the redacting log handler: an exception's message can
@@ -103,6 +112,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def check_public_url(url: str) -> None:
+    """Slack sends requests only to a public https URL (a Request URL must be https)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise UserError(f"--url must be the bot's public https address, like "
+                        f"https://impact.example.org (got {url!r})")
+
+
+# What a database error means, from words its driver uses (SQLite, psycopg/PostgreSQL).
+_DATABASE_PROBLEMS = (
+    (("database is locked", "lock timeout", "could not obtain lock", "deadlock detected"),
+     "the database is locked by another process; try again when it is done"),
+    (("no such table", "undefinedtable", "relation \"", "undefinedcolumn", "no such column"),
+     "the database has no tables for this version yet: run `impactbot db upgrade`, then "
+     "`impactbot import initiative.yml`"),
+    (("password authentication failed", "authentication failed", "no password supplied",
+      "role \""),
+     "the database refused the user name or password in DATABASE_URL"),
+    (("does not exist",), "the database named in DATABASE_URL does not exist"),
+    (("unable to open database file", "readonly database", "read-only"),
+     "the database file cannot be opened or written (check the path and its permissions)"),
+)
+
+
+def describe_database_error(exc: Exception) -> str:
+    """Say what happened to the database, not always "unreachable"."""
+    orig = getattr(exc, "orig", None)
+    reason = str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else ""
+    words = f"{type(orig).__name__} {orig or exc}".lower()
+    for needles, meaning in _DATABASE_PROBLEMS:
+        if any(needle in words for needle in needles):
+            return f"{meaning} ({reason})" if reason else meaning
+    return f"the database is unreachable: {reason or type(exc).__name__}"
+
+
 def _describe(exc: Exception) -> str:
     """One readable line for an unexpected failure, with no secret in it."""
     from sqlalchemy.exc import DBAPIError
@@ -110,9 +156,8 @@ def _describe(exc: Exception) -> str:
     from bot.runtime.logs import redact
 
     secrets = _env_secrets()
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated is not None:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        return redact(f"the database is unreachable: {reason}", secrets)
+    if isinstance(exc, DBAPIError):
+        return redact(describe_database_error(exc), secrets)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, secrets)
 
@@ -210,6 +255,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_manifest(args: argparse.Namespace) -> int:
     from bot.runtime.manifest import render_manifest
 
+    if args.url is not None:
+        check_public_url(args.url)
     print(render_manifest(args.url), end="")
     return EXIT_OK
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "close": ("", "close the open modal without submitting"),
     "home": ("", "open your App Home tab"),
     "who": ("", "the people in this workspace and their roles"),
+    "tz": ("ZONE", "set your time zone, as Slack's profile would (:tz Europe/Berlin)"),
     "quit": ("", "leave (Ctrl-D does too)"),
 }
 ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help"}

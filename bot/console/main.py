@@ -9,11 +9,13 @@ meaning is in `commands.py`, what it does in `session.py`, what the bot answered
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import sys
 import sysconfig
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.console import commands as cc
-from bot.console.session import Console
+from bot.console.session import Console, set_zone
 from bot.emulator.sandbox import Sandbox
 from bot.runtime.clock import SystemClock
 from bot.runtime.errors import UserError
@@ -89,11 +91,14 @@ def _seed_from_database(sandbox: Sandbox) -> tuple[str, str, str]:
         channels = ([(initiative.backbone_channel, "backbone"),
                      (initiative.wins_channel, "wins")] if initiative else [])
         name = initiative.name if initiative else ""
+        zone = initiative.timezone if initiative else "UTC"
     people = list(dict.fromkeys([*admins, *members]))
     for uid in people:
+        # Everyone in the initiative's zone (`:tz` changes one person's): a zone cached by
+        # an earlier session came from this emulator's default, not from anyone's profile.
         cached = known.get(uid)
-        emu.add_user(uid, name=uid.lower(), real_name=(cached.real_name if cached else None),
-                     tz=(cached.tz if cached and cached.tz else "America/Chicago"))
+        emu.add_user(uid, name=uid.lower(), real_name=(cached.real_name if cached else None))
+        set_zone(sandbox, uid, zone)
     emu.add_channel("C0GENERAL", name="general", members=people or [SOLO_USER[0]])
     for cid, cname in channels:
         if cid and cid not in emu.channels:
@@ -186,6 +191,11 @@ def run_console(demo: bool, database_url: str | None) -> int:
     try:
         with Sandbox(url, now=SystemClock().now().replace(second=0, microsecond=0)) as sandbox:
             sandbox.services.surface = "console"
+            # Slack's event ids are unique for good; the driver counts from 1 in every
+            # session, so on a reused database a new session's first events carried ids
+            # already recorded as handled and were dropped as redeliveries. Count on from
+            # a number no earlier session used (milliseconds since the epoch).
+            sandbox.driver._seq = itertools.count(time.time_ns() // 1_000_000)
             user, channel, status = (_seed_demo if demo else _seed_from_database)(sandbox)
             console = Console(sandbox, out, user, channel, ansi=out.isatty())
             console.say(BANNER)

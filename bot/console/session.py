@@ -196,6 +196,18 @@ class Console(Transcript):
                 self.say(f"  @{user['name']:<6} {uid:<12} {user['real_name']:<14} "
                          f"{user['tz']:<20} {role}{you}")
 
+    def cmd_tz(self, args: str) -> None:
+        zone = args.strip()
+        try:
+            if not zone:
+                raise ValueError
+            ZoneInfo(zone)
+        except (ValueError, KeyError):
+            raise cc.ConsoleInputError(f"No time zone {zone or '(none given)'}: use an IANA "
+                                       "name like Europe/Berlin or Asia/Tokyo.") from None
+        set_zone(self.sandbox, self.user, zone)
+        self.say(f"  Your time zone is now {zone}.")
+
     # ------------------------------------------------------------------ helpers
     def _find_user(self, text: str) -> str:
         wanted = text.strip().lstrip("@").lower()
@@ -249,3 +261,15 @@ class Console(Transcript):
     def _check(self, reply: Reply) -> None:
         if not reply.ok:
             self.say(f"  ⚠ the app answered HTTP {reply.status}")
+
+
+def set_zone(sandbox: Any, user_id: str, zone: str) -> None:
+    """Give a person a time zone in the emulated Slack profile, and drop what the app cached
+    from users.info, so the app asks again and sees it (as it would after a real change)."""
+    from sqlalchemy import delete
+
+    from storage.models import SlackUser
+
+    sandbox.emulator.users[user_id]["tz"] = zone
+    with sandbox.store.session() as session:
+        session.execute(delete(SlackUser).where(SlackUser.user_id == user_id))

@@ -261,7 +261,19 @@ def _upload_chart(client: WebClient, channel: str, ts: str, data: DigestData) ->
 
 def digest_tick(services: Services) -> None:
     """Post this week's digest once its weekday and time have passed (or on catching up)."""
-    outcome = post_digest(services, services.clock.now(), when_due=True)
+    from bot.runtime.slack_client import is_transient
+
+    try:
+        outcome = post_digest(services, services.clock.now(), when_due=True)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise  # the scheduler logs it with its traceback
+        # Slack was briefly unavailable; the claim was given back and the next tick
+        # retries (looking at the channel first): one line, not an ERROR traceback.
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+        log.warning("could not post the digest just now (%s); the next tick retries",
+                    error or type(exc).__name__)
+        return
     if outcome.posted:
         log.info("digest tick: posted %s", outcome.week)
     elif outcome.status == "no_channel":

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
 from bot.measures.periods import CADENCES, Cadence
 from bot.runtime.errors import UserError
 
@@ -73,25 +74,6 @@ class InitiativeSpec:
     workspaces: tuple[str, ...] = ()
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 class _Checker:
@@ -176,6 +158,10 @@ def load_initiative_file(path: Path | str) -> InitiativeSpec:
     path = Path(path)
     source = path.name
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InitiativeFileError(source, "", f"the file is {size} bytes; at most "
+                                                  f"{MAX_FILE_BYTES} are read")
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InitiativeFileError(source, "", f"cannot read the file ({exc.strerror})") from None
@@ -187,7 +173,7 @@ def load_initiative_file(path: Path | str) -> InitiativeSpec:
 def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeSpec:
     check = _Checker(source)
     try:
-        document = yaml.load(raw, Loader=_UniqueKeyLoader)
+        document = yaml.load(raw, Loader=StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}" if mark else ""

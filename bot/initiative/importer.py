@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.initiative.file import InitiativeSpec, load_initiative_file
+from bot.initiative.strict_yaml import MAX_FILE_BYTES
 from bot.runtime.caller import INITIATIVE_ID
 from bot.runtime.errors import UserError
 from bot.tenancy.oauth import register_workspace, tenant_of
@@ -34,8 +36,31 @@ class ImportResult:
         return f"{len(self.changes)} change(s): " + "; ".join(self.changes)
 
 
+def file_digest(path: Path | str) -> str | None:
+    """SHA-256 of the file's bytes (None when it cannot be read or is over the size cap:
+    the import then says why)."""
+    try:
+        if Path(path).stat().st_size > MAX_FILE_BYTES:
+            return None
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def unchanged_since_import(store: Store, path: Path | str) -> bool:
+    """True when the store's initiative came from exactly this file's bytes."""
+    digest = file_digest(path)
+    if digest is None:
+        return False
+    with store.session() as session:
+        stored = session.scalar(select(Initiative.file_sha256)
+                                .where(Initiative.id == INITIATIVE_ID))
+    return stored == digest
+
+
 def import_file(store: Store, path: Path | str, now: datetime) -> ImportResult:
     """Check the whole file, then apply it. Raises InitiativeFileError; writes nothing then."""
+    digest = file_digest(path)
     spec = load_initiative_file(path)
     from storage.tenancy import current_team
 
@@ -47,6 +72,9 @@ def import_file(store: Store, path: Path | str, now: datetime) -> ImportResult:
     with store.provisioning():
         with store.session() as session:
             result = apply_initiative(session, spec, now)
+            initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
+            if initiative is not None:
+                initiative.file_sha256 = digest
         _share_with_workspaces(store, spec, now, result)
     return result
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from bot.measures.periods import as_cadence, parse_period
-from bot.runtime.caller import identify
+from bot.measures.periods import Cadence, Period, as_cadence, parse_period, reporting_period
+from bot.runtime.caller import INITIATIVE_ID, identify
 from bot.runtime.errors import UserError
 from storage.db import Store
-from storage.models import Measure, MeasurePartner, Report, Skip
+from storage.models import Initiative, Measure, MeasurePartner, Report, Skip
 
 MAX_REASON = 500
+MAX_PERIODS_BACK = 12
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,25 @@ class Skipped:
 def measure_name(store: Store, measure_key: str) -> str | None:
     with store.session() as session:
         return session.scalar(select(Measure.name).where(Measure.key == measure_key))
+
+
+def skippable_period(session: Session, cadence: Cadence, text: str, now: datetime) -> Period:
+    """The period a skip may name: one that has ended (the period owed, as the reminder's
+    button says) or one of the MAX_PERIODS_BACK before it. The form carries the period,
+    and a forged form could name 2099 or 1900. ValueError says why not."""
+    period = parse_period(cadence, text)
+    initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
+    zone = ZoneInfo(initiative.timezone if initiative is not None else "UTC")
+    latest = reporting_period(cadence, now, zone)
+    earliest = latest
+    for _ in range(MAX_PERIODS_BACK):
+        earliest = earliest.prev()
+    if period.start > latest.start:
+        raise ValueError(f"{period.key} has not ended yet: a period can be skipped once it "
+                         f"is owed (the latest is {latest.key}).")
+    if period.start < earliest.start:
+        raise ValueError(f"{period.key} is too far back: skips reach back to {earliest.key}.")
+    return period
 
 
 def skip_period(store: Store, user_id: str, measure_key: str, period_text: str, reason: str,
@@ -50,7 +72,8 @@ def skip_period(store: Store, user_id: str, measure_key: str, period_text: str, 
             if measure is None or not assigned:
                 raise UserError(f"{caller.partner_name} does not report `{measure_key}`.")
             try:
-                period = parse_period(as_cadence(measure.cadence), period_text).key
+                period = skippable_period(session, as_cadence(measure.cadence), period_text,
+                                          now).key
             except ValueError as exc:
                 raise UserError(str(exc)) from None
             reported = session.scalar(select(Report.id).where(

@@ -34,20 +34,23 @@ def build_wsgi(settings: Settings) -> Any:
 
     store = Store(settings.database_url)
     services = Services(settings, store, SystemClock())
-    return make_wsgi_app(create_app(services), store)
+    return make_wsgi_app(create_app(services), store, settings.signing_secret)
 
 
 def prepare_database(settings: Settings) -> None:
     """Migrations and the INITIATIVE_FILE import, once, before any worker starts."""
-    from bot.initiative.importer import import_file
+    from bot.initiative.importer import import_file, unchanged_since_import
     from bot.runtime.clock import SystemClock
     from storage.db import Store
 
     store = Store(settings.database_url)
     store.upgrade()
-    if settings.initiative_file is not None:
-        result = import_file(store, settings.initiative_file, SystemClock().now())
-        log.info("initiative file %s: %s", settings.initiative_file.name, result.summary())
+    path = settings.initiative_file
+    if path is not None and unchanged_since_import(store, path):
+        log.info("initiative file %s: unchanged since its last import", path.name)
+    elif path is not None:
+        result = import_file(store, path, SystemClock().now())
+        log.info("initiative file %s: %s", path.name, result.summary())
     store.dispose()
 
 
@@ -132,7 +135,8 @@ def serve(settings: Settings, *, with_scheduler: bool) -> None:
                 "bind": f"0.0.0.0:{settings.port}",
                 "workers": workers,
                 "threads": threads,
-                "worker_class": "gthread",
+                # gthread, with each request read whole before a thread takes it
+                "worker_class": "bot.runtime.worker.BufferingWorker",
                 "timeout": 30,
                 "graceful_timeout": 10,
                 "keepalive": 5,

@@ -13,6 +13,9 @@ from bot.runtime.errors import ConfigError
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///impactbot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Slack's requests are small (a view submission with every block filled in is a few tens
+# of KiB); a body above this is refused with 413 before a byte of it is read.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)

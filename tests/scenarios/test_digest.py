@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -541,3 +542,20 @@ def test_takeover_that_cannot_check_for_an_earlier_post_waits_instead_of_guessin
 
     (post,) = digest_posts(sandbox)
     assert digest_rows(sandbox.store) == [(WEEK, 0, post["ts"])]
+
+
+def test_a_slack_5xx_is_one_warning_line_and_the_next_tick_posts(
+        sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    seed_week(sandbox.store)
+    sandbox.emulator.fail_next("chat.postMessage", status=503, error="service_unavailable")
+    caplog.set_level(logging.INFO)
+
+    _tick(sandbox, DUE)
+    _tick(sandbox, DUE + timedelta(minutes=5))
+
+    assert len(digest_posts(sandbox)) == 1
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    (warning,) = [r for r in caplog.records if r.name == "bot.digest.posting"
+                  and r.levelno == logging.WARNING]
+    assert warning.exc_info is None
+    assert warning.getMessage().endswith("; the next tick retries")

@@ -13,7 +13,7 @@ from storage.models import Base
 
 # Tables the app writes as a side effect of merely being asked something (bookkeeping, not
 # data): the event de-duplication log and the Slack user cache.
-BOOKKEEPING = {"slack_events", "slack_users"}
+BOOKKEEPING = {"slack_events", "slack_users", "signed_requests"}
 
 
 def table_counts(sandbox: Sandbox, *, ignore: set[str] = BOOKKEEPING) -> dict[str, int]:
