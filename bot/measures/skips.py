@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.measures.periods import Cadence, Period, as_cadence, parse_period, reporting_period
-from bot.runtime.caller import INITIATIVE_ID, identify
+from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from storage.db import Store
-from storage.models import Initiative, Measure, MeasurePartner, Report, Skip
+from storage.models import Measure, MeasurePartner, Report, Skip
 
 MAX_REASON = 500
 MAX_PERIODS_BACK = 12
@@ -38,7 +38,7 @@ def skippable_period(session: Session, cadence: Cadence, text: str, now: datetim
     button says) or one of the MAX_PERIODS_BACK before it. The form carries the period,
     and a forged form could name 2099 or 1900. ValueError says why not."""
     period = parse_period(cadence, text)
-    initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
+    initiative = load_initiative(session)
     zone = ZoneInfo(initiative.timezone if initiative is not None else "UTC")
     latest = reporting_period(cadence, now, zone)
     earliest = latest
