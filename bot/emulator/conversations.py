@@ -52,7 +52,7 @@ def channel_info(ws: Workspace, ch: Channel) -> dict[str, Any]:
         "is_mpim": False,
         "is_private": ch.is_private,
         "created": 1700000000,
-        "is_archived": False,
+        "is_archived": ch.is_archived,
         "is_general": ch.name == "general",
         "unlinked": 0,
         "name_normalized": ch.name,

@@ -61,6 +61,8 @@ class Channel:
     members: set[str] = field(default_factory=set)
     bot_is_member: bool = True
     user: str | None = None  # the other party of an IM
+    is_archived: bool = False
+    posting_restricted: bool = False  # only admins may post (chat.postMessage: restricted_action)
 
 
 @dataclass
@@ -126,7 +128,11 @@ class Workspace(ABC):
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> published home view
 
         self._response_urls: dict[str, str | None] = {}  # id -> channel
-        self._triggers: dict[str, bool] = {}  # trigger id -> used
+        self._response_url_uses: dict[str, tuple[float, int]] = {}  # id -> (issued at, uses)
+        self._triggers: dict[str, tuple[float, bool]] = {}  # trigger id -> (issued at, used)
+        # The emulator's own clock (seconds): triggers and response URLs expire by it. It
+        # stands still unless a test moves it (`advance`), so expiry tests never sleep.
+        self._clock = 0.0
         self._pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> info
 
         self.add_user(bot_user_id, name="impactbot", real_name="Impact Bot", is_bot=True)
@@ -204,6 +210,17 @@ class Workspace(ABC):
                 ch.members.add(self.bot_user_id)
             self.channels[channel_id] = ch
             self._messages.setdefault(channel_id, [])
+            self._cond.notify_all()
+
+    def now(self) -> float:
+        """The emulator's clock, in seconds (see `advance`)."""
+        with self._lock:
+            return self._clock
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock: triggers (3 s) and response URLs (30 min) expire by it."""
+        with self._cond:
+            self._clock += seconds
             self._cond.notify_all()
 
     def _next_ts(self) -> str:
