@@ -91,7 +91,7 @@ def _options(el: dict[str, Any], ptr: str, rep: _Report) -> list[dict[str, Any]]
             if value in values:
                 rep.add("duplicate option value", f"{optr}/value")
             values.add(value)
-        if el.get("type") in _SELECTS + ("overflow",):
+        if el.get("type") in (*_SELECTS, "overflow"):
             text = opt.get("text")
             if isinstance(text, dict) and text.get("type") != "plain_text":
                 rep.add("must be a plain_text object", f"{optr}/text")
@@ -130,7 +130,7 @@ def _element(el: Any, ptr: str, rep: _Report) -> None:
         rep.add(f"must be less than {MAX_ACTION_ID + 1} characters", f"{ptr}/action_id")
     if el.get("placeholder") is not None:
         rep.text_limit(el["placeholder"], MAX_PLACEHOLDER, f"{ptr}/placeholder")
-    if etype in _SELECTS + _CHOICES + ("overflow",):
+    if etype in (*_SELECTS, *_CHOICES, "overflow"):
         options = _options(el, ptr, rep)
         most = (MAX_CHOICE_OPTIONS if etype in _CHOICES
                 else MAX_OVERFLOW_OPTIONS if etype == "overflow" else MAX_SELECT_OPTIONS)

@@ -9,7 +9,6 @@ from bot.emulator.api import bot_message, truthy
 from bot.emulator.blockkit import problems
 from bot.emulator.state import ResponsePost, Workspace
 
-
 # A response_url takes up to 5 replies within 30 minutes of the interaction
 # (docs.slack.dev/interactivity/handling-user-interaction, "Message responses").
 MAX_USES = 5

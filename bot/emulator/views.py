@@ -11,7 +11,6 @@ from bot.emulator.api import ApiError, Method, refused_blocks, require_user
 from bot.emulator.blockkit import view_problems
 from bot.emulator.state import Workspace
 
-
 # A trigger_id lives 3 seconds and opens one view (docs.slack.dev/interactivity/
 # handling-user-interaction, "trigger_id"; views.open's errors `expired_trigger_id` "The
 # trigger_id provided has expired", `exchanged_trigger_id` "already been exchanged").
