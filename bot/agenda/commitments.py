@@ -193,7 +193,7 @@ def commitment_message(partner_name: str, commitment: Commitment, replaced: bool
     if lines:
         blocks.append(bk.section("\n".join(lines)))
     blocks.append(bk.context("See every partner's commitment with `/impact agenda`."))
-    fallback = f"{partner_name} {verb} the common agenda."
+    fallback = f"{bk.escape(partner_name)} {verb} the common agenda."
     return bk.message(fallback, blocks)
 
 
