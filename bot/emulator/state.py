@@ -133,6 +133,9 @@ class Workspace(ABC):
         # The emulator's own clock (seconds): triggers and response URLs expire by it. It
         # stands still unless a test moves it (`advance`), so expiry tests never sleep.
         self._clock = 0.0
+        # Most messages one conversations.history/replies page holds whatever `limit` asks;
+        # 15 is Slack's 2025 cap for distributed apps outside the Marketplace.
+        self.history_page_cap: int | None = None
         self._pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> info
 
         self.add_user(bot_user_id, name="impactbot", real_name="Impact Bot", is_bot=True)
