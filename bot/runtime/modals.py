@@ -29,14 +29,11 @@ class ModalNotOpened(UserError):
     """Slack refused to open the modal; the message says what the person can do."""
 
 
-def open_view(client: WebClient, trigger_id: str, view: dict[str, Any], *,
-              push: bool = False) -> None:
-    """`views.open` (or `views.push`) with the trigger, or raise `ModalNotOpened`."""
+def open_view(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    """`views.open` with the trigger, or raise `ModalNotOpened` (the app pushes no views;
+    a `views.push` would go through here the same way)."""
     try:
-        if push:
-            client.views_push(trigger_id=trigger_id, view=view)
-        else:
-            client.views_open(trigger_id=trigger_id, view=view)
+        client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
         log.warning("Slack did not open the %s modal: %s", view.get("callback_id") or "", error)
