@@ -37,8 +37,8 @@ def register(app: App, services: Services, router: Router) -> None:
         channel = str(event.get("channel") or "")
         try:
             # A reply in a thread (e.g. under a reminder) is answered in that thread.
-            client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts"),
-                                    **help_message(COMMAND))
+            answer: dict[str, Any] = dict(help_message(COMMAND))
+            client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts"), **answer)
         except SlackApiError as exc:
             log.warning("could not answer a message in the Messages tab: %s",
                         exc.response.get("error"))
