@@ -256,8 +256,10 @@ class Workspace(ABC):
         blocks: list[Any] | None = None,
         metadata: dict[str, Any] | None = None,
         files: list[dict[str, Any]] | None = None,
+        team: str | None = None,
     ) -> str:
-        """Put a message into a channel (as if a person or another app posted it)."""
+        """Put a message into a channel (as if a person or another app posted it); `team`
+        is the author's organisation when it is not this workspace (Slack Connect)."""
         with self._cond:
             if channel not in self.channels:
                 if channel.startswith("U") and channel in self.users:
@@ -282,7 +284,9 @@ class Workspace(ABC):
             if files:
                 msg["files"] = files
                 msg["upload"] = True
-            msg["team"] = self.team_id
+            msg["team"] = team or self.team_id
+            if team:
+                msg["user_team"] = msg["source_team"] = team
             self._store(channel, msg, thread_ts)
             self._cond.notify_all()
             return ts

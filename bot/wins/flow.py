@@ -199,7 +199,7 @@ def _handle_reaction(services: Services, client: WebClient, event: dict[str, Any
         step = nominate(session, channel_id=channel_id, message_ts=ts, author_id=author,
                         partner_id=identify(session, author).partner_id,
                         text=str(message.get("text") or ""), source="reaction",
-                        nominator=reactor, private=needs_consent(channel_id, info),
+                        nominator=reactor, private=needs_consent(channel_id, info, message),
                         threshold=threshold, now=services.clock.now())
     deliver(services, client, step)
     return step
@@ -228,7 +228,8 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
     # Someone sharing their own message is their consent.
     try:
         private = author != nominator and needs_consent(
-            channel_id, None if channel_id.startswith("D") else channel_info(client, channel_id))
+            channel_id, None if channel_id.startswith("D") else channel_info(client, channel_id),
+            message)
     except SlackUnavailable:  # the person is right there: they can simply try again
         return Shared("failed", wins_channel=wins_channel)
     with services.store.session() as session:
