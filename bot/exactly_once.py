@@ -132,15 +132,34 @@ def marker(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_marked(client: WebClient, channel: str, event_type: str, payload: dict[str, Any],
-                *, limit: int) -> str | None:
-    """The ts of a message among the channel's latest `limit` that carries exactly this
-    marker, if any. Slack errors propagate: the caller decides what "cannot tell" means."""
-    history = client.conversations_history(channel=channel, include_all_metadata=True,
-                                           limit=limit)
-    for message in history.get("messages") or []:
-        meta = message.get("metadata") or {}
-        if meta.get("event_type") == event_type and meta.get("event_payload") == payload:
-            return str(message.get("ts"))
+                *, limit: int, oldest: float | None = None) -> str | None:
+    """The ts of a message among the channel's latest `limit` (newer than `oldest`, a Unix
+    time, when given: the claim's time window) that carries exactly this marker, if any.
+
+    Pages through `has_more` and `response_metadata.next_cursor`: Slack may answer fewer
+    messages than asked (since 2025, `limit` is capped at 15 for non-Marketplace apps; see
+    docs.slack.dev/reference/methods/conversations.history, "Pagination" and "Rate limits"),
+    so one page is not the latest `limit`. Slack errors propagate: the caller decides what
+    "cannot tell" means."""
+    seen = 0
+    cursor: str | None = None
+    while seen < limit:
+        args: dict[str, Any] = {"channel": channel, "include_all_metadata": True,
+                                "limit": min(limit - seen, 200)}
+        if oldest is not None:
+            args["oldest"] = f"{oldest:.6f}"
+        if cursor:
+            args["cursor"] = cursor
+        history = client.conversations_history(**args)
+        messages = history.get("messages") or []
+        for message in messages:
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == event_type and meta.get("event_payload") == payload:
+                return str(message.get("ts"))
+        seen += len(messages)
+        cursor = str((history.get("response_metadata") or {}).get("next_cursor") or "")
+        if not history.get("has_more") or not cursor or not messages:
+            return None
     return None
 
 

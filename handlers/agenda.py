@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.agenda import commitments, voice
@@ -13,6 +13,8 @@ from bot.agenda.view import agenda_message, load_agenda, local_day
 from bot.rendering import blocks as bk
 from bot.runtime.caller import Caller, identify
 from bot.runtime.errors import UserError
+from bot.runtime.modals import ModalNotOpened, open_view
+from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.home import publish_home
 from handlers.router import CommandContext, Router
@@ -44,7 +46,7 @@ def open_commit(ctx: CommandContext) -> None:
     caller = ctx.caller()
     if not caller.is_member:
         raise UserError(NOT_A_MEMBER)
-    ctx.client.views_open(trigger_id=ctx.trigger_id, view=_modal_for(ctx.services, caller))
+    open_view(ctx.client, ctx.trigger_id, _modal_for(ctx.services, caller))
 
 
 def _notice_view(title: str, text: str) -> dict[str, Any]:
@@ -74,7 +76,8 @@ def register(app: App, services: Services, router: Router) -> None:
     router.add("voice", make_voice_command(limiter))
 
     @app.action("commit_open")
-    def on_commit_open(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_commit_open(ack: Ack, body: dict[str, Any], client: WebClient,
+                       respond: Respond) -> None:
         ack()
         user_id = str((body.get("user") or {}).get("id", ""))
         with services.store.session() as session:
@@ -83,7 +86,11 @@ def register(app: App, services: Services, router: Router) -> None:
             view = _modal_for(services, caller)
         else:
             view = _notice_view("Commit", NOT_A_MEMBER)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        try:
+            open_view(client, body["trigger_id"], view)
+        except ModalNotOpened as exc:
+            tell_privately(client, user_id, {"text": str(exc)},
+                           respond=respond if body.get("response_url") else None)
 
     @app.view(commitments.COMMIT_CALLBACK)
     def on_commit_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],

@@ -21,6 +21,7 @@ from bot.reminders.messages import (
     skipped_message,
 )
 from bot.runtime.errors import UserError
+from bot.runtime.modals import ModalNotOpened, open_view
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.router import CommandContext, Router
@@ -63,7 +64,8 @@ def register(app: App, services: Services, router: Router) -> None:
                        respond=respond if body.get("response_url") else None)
 
     @app.action(re.compile(rf"^{SKIP_ACTION}:.+$"))
-    def on_skip_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_skip_button(ack: Ack, body: dict[str, Any], client: WebClient,
+                       respond: Respond) -> None:
         ack()
         action = body["actions"][0]
         measure_key = action["action_id"].partition(":")[2]
@@ -72,7 +74,11 @@ def register(app: App, services: Services, router: Router) -> None:
         container = body.get("container") or {}
         meta = {"measure": measure_key, "period": period,
                 "channel": container.get("channel_id"), "ts": container.get("message_ts")}
-        client.views_open(trigger_id=body["trigger_id"], view=skip_modal(name, period, meta))
+        try:
+            open_view(client, body["trigger_id"], skip_modal(name, period, meta))
+        except ModalNotOpened as exc:
+            tell_privately(client, body["user"]["id"], {"text": str(exc)},
+                           respond=respond if body.get("response_url") else None)
 
     @app.view(SKIP_CALLBACK)
     def on_skip_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],

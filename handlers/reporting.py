@@ -30,6 +30,7 @@ from bot.measures.status_view import status_message
 from bot.measures.view import measure_statuses, measures_message
 from bot.runtime.caller import identify, partner_member_ids, require_initiative
 from bot.runtime.errors import UserError
+from bot.runtime.modals import open_view
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers.home import publish_home
@@ -112,7 +113,7 @@ def open_modal(services: Services, client: WebClient, user_id: str, trigger_id: 
         initiative = require_initiative(session)
         view = report_view(session, initiative, user_id, services.clock.now(),
                            measure_key=measure_key, period=period, channel_id=channel_id)
-    client.views_open(trigger_id=trigger_id, view=view)
+    open_view(client, trigger_id, view)
 
 
 # --- subcommands ---------------------------------------------------------------------------

@@ -156,12 +156,13 @@ def commit_modal(initiative_name: str, agenda_text: str, partner_id: int, partne
         # Required: Slack itself asks for the tick; the server checks again (a crafted
         # submission without it gets the inline error).
         "type": "input", "block_id": SIGN_BLOCK, "optional": False,
-        "label": _plain("Signature"),
+        # The partner's name goes in the label (plain text, up to 2000 characters): an
+        # option's description allows only 75, which long partner names overflowed.
+        "label": _plain(bk.truncate(f"Signature on behalf of {partner_name}", 2000)),
         "element": {"type": "checkboxes", "action_id": SIGN_BLOCK, "options": [{
             "text": {"type": "mrkdwn", "text": "*We sign the common agenda*"},
             "description": {"type": "mrkdwn",
-                            "text": f"On behalf of {bk.escape(partner_name)}; your name and "
-                                    "the time are recorded."},
+                            "text": "Your name and the time are recorded."},
             "value": SIGNED}]},
     })
     return {"type": "modal", "callback_id": COMMIT_CALLBACK,
@@ -192,7 +193,7 @@ def commitment_message(partner_name: str, commitment: Commitment, replaced: bool
     if lines:
         blocks.append(bk.section("\n".join(lines)))
     blocks.append(bk.context("See every partner's commitment with `/impact agenda`."))
-    fallback = f"{partner_name} {verb} the common agenda."
+    fallback = f"{bk.escape(partner_name)} {verb} the common agenda."
     return bk.message(fallback, blocks)
 
 

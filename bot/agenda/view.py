@@ -148,7 +148,8 @@ def agenda_message(agenda: Agenda, command: str = "/impact") -> dict[str, Any]:
     tail = bk.context(f"Partner members can commit (or update a commitment) with "
                       f"`{command} commit`.")
     blocks = [*cap_blocks(blocks, bk.MESSAGE_BLOCK_LIMIT - 1), tail]
-    text = (f"Common agenda of {agenda.initiative_name}: {agenda.text}\n"
+    text = (f"Common agenda of {bk.escape(agenda.initiative_name)}: "
+            f"{bk.safe_user_text(agenda.text)}\n"
             f"{agenda_summary(agenda)}")
     return bk.message(text, blocks)
 

@@ -22,8 +22,10 @@ from bot.rendering.blocks import (
     Block,
     context,
     divider,
+    escape,
     header,
     message,
+    neutralise_fallback,
     safe_user_text,
     section,
     truncate,
@@ -240,15 +242,15 @@ def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
 
 def fallback_text(data: DigestData) -> str:
     reported = sum(1 for p in data.partners if p.status != "missing")
-    missing = [p.name for p in data.missing_partners]
-    text = (f"Weekly digest for {data.initiative_name}, {data.week.key}: {reported} of "
+    missing = [escape(p.name) for p in data.missing_partners]
+    text = (f"Weekly digest for {escape(data.initiative_name)}, {data.week.key}: {reported} of "
             f"{len(data.partners)} partners up to date, {len(data.measures)} measures, "
             f"{len(data.wins)} win{'s' if len(data.wins) != 1 else ''}, "
             f"{len(data.commitments)} new commitment{'s' if len(data.commitments) != 1 else ''}"
             f", {data.voice_count} community voice message{'s' if data.voice_count != 1 else ''}.")
     if missing:
         text += " Not reported yet: " + ", ".join(missing) + "."
-    return truncate(text, SECTION_LIMIT)
+    return truncate(neutralise_fallback(text), SECTION_LIMIT)
 
 
 # --- the whole message -------------------------------------------------------------------

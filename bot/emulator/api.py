@@ -55,6 +55,16 @@ def resolve_channel(ws: Workspace, channel: Any, *, allow_user: bool) -> Channel
     return ch
 
 
+def refused_blocks(error: str, found: list[str]) -> ApiError:
+    """Slack's answer to invalid Block Kit: `error`, and each problem in
+    `response_metadata.messages` as `[ERROR] … [json-pointer:…]` lines. chat.* methods answer
+    `invalid_blocks` (docs.slack.dev/reference/methods/chat.postMessage, "Errors"); views.*
+    answer `invalid_arguments` (docs.slack.dev/reference/methods/views.open, "Errors"). `errors`
+    keeps the plain list the emulator's own tests read."""
+    messages = [p if p.startswith("[ERROR]") else f"[ERROR] {p}" for p in found]
+    return ApiError(error, errors=found, response_metadata={"messages": messages})
+
+
 def check_blocks(params: dict[str, Any]) -> None:
     blocks = params.get("blocks")
     if blocks is None:
@@ -62,7 +72,7 @@ def check_blocks(params: dict[str, Any]) -> None:
     text = params.get("text")
     found = problems(blocks, kind="message", text=text if isinstance(text, str) else None)
     if found:
-        raise ApiError("invalid_blocks", errors=found)
+        raise refused_blocks("invalid_blocks", found)
 
 
 def bot_message(ws: Workspace, params: dict[str, Any], ts: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.emulator.blockkit_strict import strict_problems
+
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
@@ -117,6 +119,7 @@ def problems(
     *,
     kind: Literal["message", "view"],
     text: str | None,
+    pointer: str | None = None,
 ) -> list[str]:
     """Everything Slack would reject in these blocks; an empty list means valid.
 
@@ -135,6 +138,8 @@ def problems(
         out.append("a message with blocks needs a non-empty fallback `text`")
     if kind == "message" and text is not None and len(str(text)) > MAX_MESSAGE_TEXT:
         out.append(f"text is {len(str(text))} characters (max {MAX_MESSAGE_TEXT})")
+    out.extend(strict_problems(blocks, kind=kind, pointer=pointer or (
+        "/blocks" if kind == "message" else "/view/blocks")))
     block_ids: set[str] = set()
     for i, raw in enumerate(blocks):
         if not isinstance(raw, dict):

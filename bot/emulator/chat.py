@@ -16,10 +16,23 @@ from bot.emulator.api import (
 from bot.emulator.state import Channel, Workspace
 
 
-def post_message(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
-    ch = resolve_channel(ws, params.get("channel"), allow_user=True)
+def _may_post(ch: Channel) -> None:
+    """chat.postMessage's refusals for a channel the bot cannot post in
+    (docs.slack.dev/reference/methods/chat.postMessage, "Errors"): `is_archived` "Channel has
+    been archived", `restricted_action` "A workspace preference prevents the authenticated
+    user from posting", `not_in_channel` "Cannot post user messages to a channel they are not
+    in"."""
+    if ch.is_archived:
+        raise ApiError("is_archived")
+    if ch.posting_restricted:
+        raise ApiError("restricted_action")
     if not ch.bot_is_member:
         raise ApiError("not_in_channel")
+
+
+def post_message(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
+    ch = resolve_channel(ws, params.get("channel"), allow_user=True)
+    _may_post(ch)
     text = params.get("text")
     if not text and params.get("blocks") is None and params.get("attachments") is None:
         raise ApiError("no_text")
@@ -73,6 +86,8 @@ def update(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
     ch, ts, msg = _stored(ws, params, "ts")
     if msg.get("bot_id") != ws.bot_id:
         raise ApiError("cant_update_message")
+    if ch.is_archived:
+        raise ApiError("is_archived")
     if "blocks" in params:
         check_blocks(params)
     if "text" in params and params["text"] is not None:

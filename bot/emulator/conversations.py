@@ -52,7 +52,7 @@ def channel_info(ws: Workspace, ch: Channel) -> dict[str, Any]:
         "is_mpim": False,
         "is_private": ch.is_private,
         "created": 1700000000,
-        "is_archived": False,
+        "is_archived": ch.is_archived,
         "is_general": ch.name == "general",
         "unlinked": 0,
         "name_normalized": ch.name,
@@ -104,13 +104,16 @@ def _window(msgs: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str
     return out
 
 
-def _page(items: list[Any], params: dict[str, Any], default: int) -> tuple[list[Any], str]:
-    """One page by `limit` and `cursor` (an offset), and the next cursor ("" at the end)."""
+def _page(items: list[Any], params: dict[str, Any], default: int,
+          cap: int | None = None) -> tuple[list[Any], str]:
+    """One page by `limit` and `cursor` (an offset), and the next cursor ("" at the end).
+    `cap` is the most Slack answers whatever `limit` asks (15 for history and replies of
+    non-Marketplace apps since 2025-05-29; docs.slack.dev/changelog/2025/05/29)."""
     try:
         limit = int(params.get("limit") or default)
     except (TypeError, ValueError):
         limit = default
-    limit = max(1, min(limit, 1000))
+    limit = max(1, min(limit, 1000, cap or 1000))
     cursor = params.get("cursor")
     start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
     page = items[start : start + limit]
@@ -146,7 +149,7 @@ def history(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
         == "thread_broadcast"
     ]
     window = list(reversed(_window(top, params)))
-    page, nxt = _page(window, params, 100)
+    page, nxt = _page(window, params, 100, ws.history_page_cap)
     return {
         "messages": _public(page, params),
         "has_more": bool(nxt),
@@ -170,7 +173,7 @@ def replies(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
         if m["ts"] == root or m.get("thread_ts") == root
     ]
     window = _window(thread, params)
-    page, nxt = _page(window, params, 1000)
+    page, nxt = _page(window, params, 1000, ws.history_page_cap)
     return {
         "messages": _public(page, params),
         "has_more": bool(nxt),

@@ -273,6 +273,7 @@ class SlackDriver:
         channel: str | None = None,
         view: dict[str, Any] | None = None,
         selected_option: dict[str, Any] | None = None,
+        trigger_id: str | None = None,
     ) -> Reply:
         source = view.get("blocks") if view is not None else (message or {}).get("blocks")
         found_block, element = self._find_element(source, action_id)
@@ -298,7 +299,7 @@ class SlackDriver:
             "user": self._user_obj(user),
             "api_app_id": self.api_app_id,
             "token": VERIFICATION_TOKEN,
-            "trigger_id": self._trigger(),
+            "trigger_id": self._trigger(trigger_id),
             "team": self._team(),
             "enterprise": self._enterprise(),
             "is_enterprise_install": False,

@@ -9,10 +9,16 @@ from bot.emulator.api import bot_message, truthy
 from bot.emulator.blockkit import problems
 from bot.emulator.state import ResponsePost, Workspace
 
+# A response_url takes up to 5 replies within 30 minutes of the interaction
+# (docs.slack.dev/interactivity/handling-user-interaction, "Message responses").
+MAX_USES = 5
+LIFETIME = 30 * 60.0
+
 
 def new_response_url(ws: Workspace, channel: str | None) -> str:
     rid = f"R{next(ws._ids):08d}"
     ws._response_urls[rid] = channel
+    ws._response_url_uses[rid] = (ws._clock, 0)
     return f"{ws.base_url}/response/{rid}"
 
 
@@ -21,6 +27,11 @@ def handle_post(ws: Workspace, rid: str, url: str, payload: Any) -> tuple[int, d
     with ws._cond:
         try:
             if rid not in ws._response_urls:
+                return 404, {"ok": False, "error": "expired_url"}
+            issued, uses = ws._response_url_uses.get(rid, (ws._clock, 0))
+            if uses >= MAX_USES:
+                return 404, {"ok": False, "error": "used_url"}
+            if ws._clock - issued > LIFETIME:
                 return 404, {"ok": False, "error": "expired_url"}
             if not isinstance(payload, dict):
                 return 400, {"ok": False, "error": "invalid_payload"}
@@ -35,6 +46,7 @@ def handle_post(ws: Workspace, rid: str, url: str, payload: Any) -> tuple[int, d
                     return 400, {"ok": False, "error": "invalid_blocks", "errors": found}
             elif not payload.get("text") and not truthy(payload.get("delete_original")):
                 return 400, {"ok": False, "error": "no_text"}
+            ws._response_url_uses[rid] = (issued, uses + 1)
             ws.response_posts.append(ResponsePost(url=url, payload=copy.deepcopy(payload)))
             channel = ws._response_urls[rid]
             if (

@@ -129,6 +129,22 @@ class SlackEmulator(Workspace, FaultInjection):
         with self._lock:
             oauth.revoke_team(self.oauth, team_id)
 
+    def set_channel(self, channel_id: str, *, archived: bool | None = None,
+                    restricted: bool | None = None, bot_member: bool | None = None) -> None:
+        """Archive (or unarchive) a channel, restrict posting in it to admins, or remove the
+        bot from it (or add it back): chat.postMessage then answers `is_archived`,
+        `restricted_action` or `not_in_channel` as Slack does."""
+        with self._cond:
+            ch = self.channels[channel_id]
+            if archived is not None:
+                ch.is_archived = archived
+            if restricted is not None:
+                ch.posting_restricted = restricted
+            if bot_member is not None:
+                ch.bot_is_member = bot_member
+                (ch.members.add if bot_member else ch.members.discard)(self.bot_user_id)
+            self._cond.notify_all()
+
     def new_response_url(self, channel: str | None = None) -> str:
         with self._lock:
             return response_urls.new_response_url(self, channel)
@@ -139,7 +155,7 @@ class SlackEmulator(Workspace, FaultInjection):
 
     def register_trigger_id(self, trigger_id: str) -> None:
         with self._lock:
-            self._triggers.setdefault(trigger_id, False)
+            self._triggers.setdefault(trigger_id, (self._clock, False))
 
     # ------------------------------------------------------------------ requests (http)
     def _handle_api(self, method: str, params: dict[str, Any], token: str | None) -> Answer:
@@ -196,7 +212,7 @@ class SlackEmulator(Workspace, FaultInjection):
             if after is not None:
                 return after
         except ApiError as f:
-            if f.error == "invalid_blocks":
+            if "errors" in f.extra:  # invalid Block Kit (invalid_blocks / invalid_arguments)
                 self.invalid_payloads.append((method, "; ".join(f.extra.get("errors", []))))
             return 200, {"ok": False, "error": f.error, **f.extra}, {}
         return 200, {"ok": True, **body}, {}

@@ -61,6 +61,8 @@ class Channel:
     members: set[str] = field(default_factory=set)
     bot_is_member: bool = True
     user: str | None = None  # the other party of an IM
+    is_archived: bool = False
+    posting_restricted: bool = False  # only admins may post (chat.postMessage: restricted_action)
 
 
 @dataclass
@@ -128,7 +130,14 @@ class Workspace(ABC):
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> published home view
 
         self._response_urls: dict[str, str | None] = {}  # id -> channel
-        self._triggers: dict[str, bool] = {}  # trigger id -> used
+        self._response_url_uses: dict[str, tuple[float, int]] = {}  # id -> (issued at, uses)
+        self._triggers: dict[str, tuple[float, bool]] = {}  # trigger id -> (issued at, used)
+        # The emulator's own clock (seconds): triggers and response URLs expire by it. It
+        # stands still unless a test moves it (`advance`), so expiry tests never sleep.
+        self._clock = 0.0
+        # Most messages one conversations.history/replies page holds whatever `limit` asks;
+        # 15 is Slack's 2025 cap for distributed apps outside the Marketplace.
+        self.history_page_cap: int | None = None
         self._pending_uploads: dict[str, dict[str, Any]] = {}  # file id -> info
 
         self.add_user(bot_user_id, name="impactbot", real_name="Impact Bot", is_bot=True)
@@ -208,6 +217,17 @@ class Workspace(ABC):
             self._messages.setdefault(channel_id, [])
             self._cond.notify_all()
 
+    def now(self) -> float:
+        """The emulator's clock, in seconds (see `advance`)."""
+        with self._lock:
+            return self._clock
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock: triggers (3 s) and response URLs (30 min) expire by it."""
+        with self._cond:
+            self._clock += seconds
+            self._cond.notify_all()
+
     def _next_ts(self) -> str:
         if self._ts_base is None:
             now_us = int(time.time() * 1_000_000)
@@ -238,8 +258,10 @@ class Workspace(ABC):
         blocks: list[Any] | None = None,
         metadata: dict[str, Any] | None = None,
         files: list[dict[str, Any]] | None = None,
+        team: str | None = None,
     ) -> str:
-        """Put a message into a channel (as if a person or another app posted it)."""
+        """Put a message into a channel (as if a person or another app posted it); `team`
+        is the author's organisation when it is not this workspace (Slack Connect)."""
         with self._cond:
             if channel not in self.channels:
                 if channel.startswith("U") and channel in self.users:
@@ -264,7 +286,9 @@ class Workspace(ABC):
             if files:
                 msg["files"] = files
                 msg["upload"] = True
-            msg["team"] = self.team_id
+            msg["team"] = team or self.team_id
+            if team:
+                msg["user_team"] = msg["source_team"] = team
             self._store(channel, msg, thread_ts)
             self._cond.notify_all()
             return ts

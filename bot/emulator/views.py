@@ -7,15 +7,20 @@ import hashlib
 import time
 from typing import Any
 
-from bot.emulator.api import ApiError, Method, require_user
+from bot.emulator.api import ApiError, Method, refused_blocks, require_user
 from bot.emulator.blockkit import view_problems
 from bot.emulator.state import Workspace
+
+# A trigger_id lives 3 seconds and opens one view (docs.slack.dev/interactivity/
+# handling-user-interaction, "trigger_id"; views.open's errors `expired_trigger_id` "The
+# trigger_id provided has expired", `exchanged_trigger_id` "already been exchanged").
+TRIGGER_LIFETIME = 3.0
 
 
 def new_trigger_id(ws: Workspace) -> str:
     n = next(ws._ids)
     tid = f"{n}.{int(time.time())}.{hashlib.sha1(str(n).encode()).hexdigest()[:24]}"
-    ws._triggers[tid] = False
+    ws._triggers[tid] = (ws._clock, False)
     return tid
 
 
@@ -24,7 +29,7 @@ def _check_view(view: Any) -> dict[str, Any]:
         raise ApiError("invalid_arguments")
     found = view_problems(view)
     if found:
-        raise ApiError("invalid_blocks", errors=found)
+        raise refused_blocks("invalid_arguments", found)
     assert isinstance(view, dict)
     return view
 
@@ -32,12 +37,15 @@ def _check_view(view: Any) -> dict[str, Any]:
 def _use_trigger(ws: Workspace, trigger_id: Any) -> None:
     if not isinstance(trigger_id, str) or not trigger_id:
         raise ApiError("invalid_arguments")
-    used = ws._triggers.get(trigger_id)
-    if used is None:
+    known = ws._triggers.get(trigger_id)
+    if known is None:
         raise ApiError("invalid_trigger_id")
+    issued, used = known
     if used:
-        raise ApiError("trigger_exchanged")
-    ws._triggers[trigger_id] = True
+        raise ApiError("exchanged_trigger_id")
+    if ws._clock - issued > TRIGGER_LIFETIME:
+        raise ApiError("expired_trigger_id")
+    ws._triggers[trigger_id] = (issued, True)
 
 
 def _record(ws: Workspace, view: dict[str, Any], *, view_id: str | None = None) -> dict[str, Any]:

@@ -40,11 +40,12 @@ def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
     partner = bk.escape(partner_name)
     if nudge == 0:
         intro = f"Hi! *{partner}* has {what} to report for our shared measures."
-        text = f"Reminder: {partner_name} has {what} to report."
+        text = f"Reminder: {partner} has {what} to report."
     else:
         intro = f"A friendly nudge: *{partner}* still has {what} to report."
-        text = f"Nudge: {partner_name} still has {what} to report."
-    listing = "; ".join(f"{i.measure_name} ({i.period}, due {_day(i.due)})" for i in items)
+        text = f"Nudge: {partner} still has {what} to report."
+    listing = "; ".join(f"{bk.escape(i.measure_name)} ({i.period}, due {_day(i.due)})"
+                        for i in items)
     blocks: list[bk.Block] = [bk.section(intro)]
     for item in items[:MAX_LISTED]:
         blocks.append(bk.section(

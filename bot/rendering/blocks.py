@@ -33,6 +33,16 @@ def neutralise_mentions(text: str) -> str:
     return _AT_BROADCAST.sub(lambda m: f"@\u200b{m.group(1)}", text)
 
 
+_SPECIAL = re.compile(r"<!(channel|here|everyone|subteam\^[^>|]*)(\|[^>]*)?>", re.IGNORECASE)
+
+
+def neutralise_fallback(text: str) -> str:
+    """A message's fallback `text` (what notifications show) with any broadcast or user-group
+    mention defused: names are escaped where they are put in, this is the last guard (the
+    app itself never broadcasts; `<!date^…>` stays)."""
+    return _SPECIAL.sub(lambda m: "&lt;!" + m.group(0)[2:-1] + "&gt;", text)
+
+
 def safe_user_text(text: str) -> str:
     """User text as it will be reposted by the bot: no broadcast mentions, escaped."""
     return escape(neutralise_mentions(text))
@@ -89,7 +99,7 @@ def actions(*elements: Block, block_id: str | None = None) -> Block:
 
 def message(text: str, blocks: list[Block] | None = None) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage / respond(): fallback text plus blocks."""
-    payload: dict[str, Any] = {"text": truncate(text, 3000)}
+    payload: dict[str, Any] = {"text": truncate(neutralise_fallback(text), 3000)}
     if blocks:
         if len(blocks) > MESSAGE_BLOCK_LIMIT:
             raise ValueError(f"{len(blocks)} blocks; Slack allows {MESSAGE_BLOCK_LIMIT}")

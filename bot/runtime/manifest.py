@@ -11,7 +11,8 @@ BOT_SCOPES: dict[str, str] = {
     "commands": "the /impact slash command and the Share as a win shortcut",
     "chat:write": "reminders, wins, digests and answers",
     "im:write": "open a DM to recover an interrupted reminder send",
-    "im:history": "check a reminder DM was not already delivered before re-sending",
+    "im:history": "answer messages sent to the app's Messages tab (message.im); check a "
+                  "reminder DM was not already delivered before re-sending",
     "channels:history": "read the message people reacted to (public channels)",
     "groups:history": "read the message people reacted to (private channels)",
     "channels:read": "tell public from private channels before sharing a win",
@@ -20,7 +21,8 @@ BOT_SCOPES: dict[str, str] = {
     "users:read": "people's time zones, so reminders arrive in their morning",
     "files:write": "upload the weekly digest chart",
 }
-BOT_EVENTS = ("reaction_added", "app_home_opened", "app_uninstalled", "tokens_revoked")
+BOT_EVENTS = ("reaction_added", "app_home_opened", "app_uninstalled", "tokens_revoked",
+              "message.im")
 SHORTCUT_CALLBACK = "share_as_win"
 
 

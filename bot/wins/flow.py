@@ -22,7 +22,7 @@ from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.runtime.slack_client import SlackUnavailable
-from bot.wins import deferred, queries
+from bot.wins import deferred, parking, queries
 from bot.wins import messages as wm
 from bot.wins.queries import LEASE, NOTHING, Step, claim_unfinished, nominate, recent
 from bot.wins.slack_reads import channel_info, fetch_message, is_person, permalink
@@ -97,6 +97,9 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
         posted = post_marked(client, wins_channel, WIN_EVENT, {"win_id": win_id},
                              wm.win_post(view), look=retry, limit=RECOVERY_HISTORY)
     except SlackApiError as exc:
+        if exc.response.get("error") in parking.CANNOT_POST:
+            _park(services, client, wins_channel, str(exc.response.get("error")))
+            return False
         unsure = exc.response.status_code >= 500
         log.warning("posting win %s failed: %s%s", win_id, exc.response.get("error"),
                     " (Slack may have posted it; the retry checks first)" if unsure else "")
@@ -109,6 +112,17 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
                               channel=posted.channel, ts=posted.ts, permalink=link)
     log.info("win %s posted to %s", win_id, posted.channel)
     return True
+
+
+def _park(services: Services, client: WebClient, wins_channel: str, error: str) -> None:
+    """The wins channel refuses the bot: park every waiting win, tell the backbone once."""
+    with services.store.session() as session:
+        waiting = parking.park_waiting(session, services.clock.now())
+        initiative = load_initiative(session)
+        backbone = initiative.backbone_channel if initiative else None
+    log.warning("wins channel %s refuses posts (%s): %d win(s) parked", wins_channel, error,
+                waiting)
+    parking.tell_backbone_once(client, backbone, wins_channel, error, waiting)
 
 
 def _release(services: Services, win_id: int, *, unsure: bool = False) -> None:
@@ -199,7 +213,7 @@ def _handle_reaction(services: Services, client: WebClient, event: dict[str, Any
         step = nominate(session, channel_id=channel_id, message_ts=ts, author_id=author,
                         partner_id=identify(session, author).partner_id,
                         text=str(message.get("text") or ""), source="reaction",
-                        nominator=reactor, private=needs_consent(channel_id, info),
+                        nominator=reactor, private=needs_consent(channel_id, info, message),
                         threshold=threshold, now=services.clock.now())
     deliver(services, client, step)
     return step
@@ -228,7 +242,8 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
     # Someone sharing their own message is their consent.
     try:
         private = author != nominator and needs_consent(
-            channel_id, None if channel_id.startswith("D") else channel_info(client, channel_id))
+            channel_id, None if channel_id.startswith("D") else channel_info(client, channel_id),
+            message)
     except SlackUnavailable:  # the person is right there: they can simply try again
         return Shared("failed", wins_channel=wins_channel)
     with services.store.session() as session:

@@ -75,11 +75,25 @@ def is_bot_message(message: dict[str, Any]) -> bool:
         or not message.get("user")
 
 
-def needs_consent(channel_id: str, info: dict[str, Any] | None) -> bool:
-    """DMs, group DMs and private channels are shared only when the author agrees."""
+def is_external(message: dict[str, Any] | None, info: dict[str, Any] | None) -> bool:
+    """A message by a person of another organisation (Slack Connect): its author's team
+    (`user_team`, else `team`) is not the team the app sees the channel from
+    (`context_team_id` in conversations.info; docs.slack.dev/apis/slack-connect)."""
+    if not message or not info:
+        return False
+    home = info.get("context_team_id")
+    author_team = message.get("user_team") or message.get("team")
+    return bool(home and author_team and author_team != home)
+
+
+def needs_consent(channel_id: str, info: dict[str, Any] | None,
+                  message: dict[str, Any] | None = None) -> bool:
+    """DMs, group DMs, private channels, and messages by people of another organisation in a
+    shared channel are shared only when the author agrees."""
     if channel_id.startswith("D") or info is None:
         return True
-    return bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+    return bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim")
+                or is_external(message, info))
 
 
 def counted(reactors: Sequence[str], author_id: str, nominator: str | None) -> tuple[str, ...]:

@@ -302,7 +302,7 @@ def test_views(emu: SlackEmulator, client: WebClient) -> None:
     bad = dict(modal, title={"type": "plain_text", "text": "t" * 30})
     with pytest.raises(SlackApiError) as err:
         client.views_open(trigger_id=emu.new_trigger_id(), view=bad)
-    assert err.value.response["error"] == "invalid_blocks"
+    assert err.value.response["error"] == "invalid_arguments"
     assert emu.invalid_payloads[-1][0] == "views.open"
 
 
