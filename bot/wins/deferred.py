@@ -67,6 +67,15 @@ def claim_one(services: Services, row_id: int) -> Replay | None:
         return Replay(row.id, dict(row.payload), row.attempts)
 
 
+def postpone(services: Services, replay: Replay) -> None:
+    """A kept event whose first handling found Slack unavailable: due again after the
+    first backoff, as if it had been deferred (bot/runtime/events.py)."""
+    with services.store.session() as session:
+        session.execute(update(DeferredEvent).where(DeferredEvent.id == replay.id).values(
+            next_attempt_at=services.clock.now() + BACKOFF[0]))
+    log.info("Slack was unavailable; a kept event will be handled again in %s", BACKOFF[0])
+
+
 def handled(services: Services, replay: Replay) -> None:
     with services.store.session() as session:
         session.execute(delete(DeferredEvent).where(DeferredEvent.id == replay.id))

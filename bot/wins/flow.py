@@ -166,8 +166,15 @@ def handle_kept_reaction(services: Services, client: WebClient, kept_id: int) ->
     it now. If this fails midway (the database drops), the kept event stays and the wins
     tick handles it again once its lease runs out; counting a reactor twice is a no-op."""
     replay = deferred.claim_one(services, kept_id)
-    if replay is not None:
-        _replay(services, client, replay)
+    if replay is None:
+        return
+    try:
+        _handle_reaction(services, client, replay.payload["event"],
+                         replay.payload.get("bot_user_id"))
+    except SlackUnavailable:  # first try: kept, and replayed like any deferred event
+        deferred.postpone(services, replay)
+    else:
+        deferred.handled(services, replay)
 
 
 def _replay(services: Services, client: WebClient, replay: deferred.Replay) -> None:
