@@ -113,3 +113,26 @@ def test_a_stored_report_is_confirmed_and_nothing_false_follows_when_a_later_ste
         rows = session.execute(select(Report.value, Report.is_current)).all()
     assert [tuple(r) for r in rows] == [(70.0, True)]
     survived({"database failed after a report was stored": len(dropped)})
+
+
+def test_tier1_history_limits_keep_reactions_for_later_instead_of_holding_a_worker(
+        sandbox: Sandbox) -> None:
+    emu, driver = sandbox.emulator, sandbox.driver
+    first = say(sandbox, "U0AAA", "Forty families enrolled")
+    second = say(sandbox, "U0AAA", "New clinic hours start Monday")
+    emu.tier1_history()  # 1 call a minute: the second reaction's read gets Retry-After 60
+
+    driver.reaction("U0BBB", "C0GENERAL", first)
+    driver.reaction("U0BBB", "C0GENERAL", second)
+    driver.command("U0CCC", "help")
+    sandbox.settle()  # nothing sleeps out the minute in a listener thread
+
+    assert len(wins_posts(emu)) == 1
+    assert told(sandbox)  # the help was answered
+    with sandbox.store.session() as session:
+        assert len(session.scalars(select(DeferredEvent.id)).all()) == 1  # kept, not lost
+    emu.clear_faults()
+    sandbox.clock.advance(timedelta(minutes=2))
+    wins.wins_tick(sandbox.services)
+    assert len(wins_posts(emu)) == 2
+    survived({"Tier-1 history 429": 1})
