@@ -89,6 +89,7 @@ class Recorded:
     replaced: Superseded | None  # the value this corrects
     previous_period: str
     previous_value: float | None
+    already: bool = False  # this exact value was recorded before: no new history row
 
 
 def parse_report_args(args: str) -> ReportRequest:
@@ -299,6 +300,11 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
            Report.period == r.period.key)
     prior = session.scalar(select(Report).where(*key, Report.is_current.is_(True))
                            .with_for_update())
+    if (prior is not None and prior.value == r.value and prior.note == r.note
+            and prior.reported_by == user_id and prior.source == source):
+        # The same person sending the same value again (a retry after a lost answer, a
+        # double submit): it is stored already, and the history gets no duplicate row.
+        return _recorded(session, r, prior, None, already=True)
     replaced = None
     if prior is not None:
         replaced = Superseded(prior.value, prior.reported_by, prior.reported_at, prior.source)
@@ -310,6 +316,11 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
                     source=source, is_current=True)
     session.add(report)
     session.flush()
+    return _recorded(session, r, report, replaced)
+
+
+def _recorded(session: Session, r: _Resolved, report: Report, replaced: Superseded | None,
+              *, already: bool = False) -> Recorded:
     previous = r.period.prev()
     previous_value = session.scalar(select(Report.value).where(
         Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
@@ -317,9 +328,9 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
     return Recorded(
         report_id=report.id, measure_key=r.measure.key, measure_name=r.measure.name,
         unit=r.measure.unit, partner_key=r.partner.key, partner_name=r.partner.name,
-        period=r.period.key, value=r.value, note=r.note, reported_by=user_id, source=source,
-        on_behalf=r.on_behalf, replaced=replaced, previous_period=previous.key,
-        previous_value=previous_value,
+        period=r.period.key, value=r.value, note=r.note, reported_by=report.reported_by,
+        source=report.source, on_behalf=r.on_behalf, replaced=replaced,
+        previous_period=previous.key, previous_value=previous_value, already=already,
     )
 
 
@@ -344,6 +355,8 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
         lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
                      f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
                      "that value stays in the history.")
+    if rec.already:
+        lines.append("You had already sent this value, so the history is unchanged.")
     if rec.on_behalf:
         lines.append(f"Reported on behalf of {bk.escape(rec.partner_name)}.")
     blocks = [bk.section("\n".join(lines))]

@@ -136,3 +136,19 @@ def test_tier1_history_limits_keep_reactions_for_later_instead_of_holding_a_work
     wins.wins_tick(sandbox.services)
     assert len(wins_posts(emu)) == 2
     survived({"Tier-1 history 429": 1})
+
+
+def test_sending_the_same_report_again_adds_no_duplicate_history_row(
+        sandbox: Sandbox) -> None:
+    driver = sandbox.driver
+    # A person whose answer was lost (or who was once told to try again) sends it again.
+    driver.command("U0CCC", "report prenatal-visits 70 from the EHR")
+    driver.command("U0CCC", "report prenatal-visits 70 from the EHR")
+    sandbox.settle()
+
+    first, second = told(sandbox)
+    assert first.startswith("Recorded 70%") and second.startswith("Recorded 70%")
+    assert "already sent this value, so the history is unchanged" in second
+    with sandbox.store.session() as session:
+        rows = session.execute(select(Report.value, Report.is_current)).all()
+    assert [tuple(r) for r in rows] == [(70.0, True)]
