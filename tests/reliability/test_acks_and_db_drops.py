@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
@@ -19,6 +20,7 @@ from handlers.router import DB_BUSY
 from storage.models import DeferredEvent, Report
 from tests.reliability.conftest import survived
 from tests.support.adversary import told
+from tests.support.fault_run import fault_run
 from tests.support.wins import say, win_rows, wins_posts
 
 
@@ -152,3 +154,17 @@ def test_sending_the_same_report_again_adds_no_duplicate_history_row(
     with sandbox.store.session() as session:
         rows = session.execute(select(Report.value, Report.is_current)).all()
     assert [tuple(r) for r in rows] == [(70.0, True)]
+
+
+def test_fault_run_connections_killed_every_fifth_of_a_second_lose_nothing(
+        sandbox: Sandbox) -> None:
+    if sandbox.store.dialect != "postgresql":
+        pytest.skip("killing PostgreSQL connections")
+    # The suite's short version; bench/faults.py runs 60 s with 120 reactions, 300 reports.
+    figures = fault_run(sandbox, seconds=6, reactions=12, reports=30)
+
+    assert figures.kills > 0
+    assert (figures.wins_lost, figures.reports_lost, figures.reports_duplicated,
+            figures.told_false) == (0, 0, 0, 0), figures.lines()
+    assert figures.wins_posted == 12
+    survived({"PostgreSQL connections killed (fault run)": figures.kills})
