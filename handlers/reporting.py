@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 RECORDED = "recorded_report"  # Bolt context key: the modal's stored report, for after the ack
 HOME_ATTEMPTS = 3
+DROP_RETRIES = 2  # a slash report runs after the ack: a dropped connection is retried
 REPORT_OPEN = re.compile(r"^report_open(:.+)?$")
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
 
@@ -139,7 +140,8 @@ def report(ctx: CommandContext) -> None:
     request = parse_report_args(slack_unescape(ctx.args))
     recorded = record_report(services.store, request, user_id=ctx.user_id,
                              now=services.clock.now(),
-                             source=report_source(services, "slash"))
+                             source=report_source(services, "slash"),
+                             drop_retries=DROP_RETRIES)
     # From here on the report is stored: the person is told so, and nothing that fails
     # later (Slack, the database for the Home refresh) may tell them otherwise.
     try:

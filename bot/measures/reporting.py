@@ -16,13 +16,14 @@ people report at the same instant; the loser of such a race retries as a correct
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.measures.periods import Period, parse_period, reporting_period
@@ -38,6 +39,7 @@ from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 SOURCES: tuple[ReportSource, ...] = get_args(ReportSource)
 NOTE_LIMIT = 1000
 RACE_RETRIES = 3
+DROP_BACKOFF = 0.05  # seconds before the first retry after a dropped connection
 
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
 _KEYISH = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
@@ -274,10 +276,29 @@ def _without_unit(note: str, unit: str) -> str:
 
 
 def record_report(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
-                  source: ReportSource) -> Recorded:
-    """Check and store one report (or correction) in one transaction; ReportError if bad."""
+                  source: ReportSource, drop_retries: int = 0) -> Recorded:
+    """Check and store one report (or correction) in one transaction; ReportError if bad.
+
+    `drop_retries`: how often to run the transaction again after the database connection
+    failed (for work after the ack; a modal's ack must not wait). That is safe even when
+    the failure hid a commit: the same person's same value is not stored twice."""
     if source not in SOURCES:
         raise ValueError(f"unknown report source {source!r}")
+    for drop in range(drop_retries + 1):
+        try:
+            recorded = _record_racing(store, request, user_id=user_id, now=now, source=source)
+            # After a drop, "already there" is most likely our own commit whose answer was
+            # lost: the person sent it once, so the confirmation says nothing of a repeat.
+            return replace(recorded, already=False) if drop else recorded
+        except OperationalError:
+            if drop == drop_retries:
+                raise
+            time.sleep(DROP_BACKOFF * 2**drop)
+    raise AssertionError("unreachable")
+
+
+def _record_racing(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
+                   source: ReportSource) -> Recorded:
     for attempt in range(RACE_RETRIES):
         try:
             with store.session() as session:
