@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.agenda import commitments, voice
@@ -16,8 +16,11 @@ from bot.runtime.errors import UserError
 from bot.runtime.modals import ModalNotOpened, open_view
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
+from handlers._acks import ack_first
 from handlers.home import publish_home
 from handlers.router import CommandContext, Router
+
+COMMITTED = "committed"  # Bolt context key: the stored commitment, for after the ack
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +78,7 @@ def register(app: App, services: Services, router: Router) -> None:
     router.add("commit", open_commit)
     router.add("voice", make_voice_command(limiter))
 
-    @app.action("commit_open")
-    def on_commit_open(ack: Ack, body: dict[str, Any], client: WebClient,
-                       respond: Respond) -> None:
-        ack()
+    def on_commit_open(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
         with services.store.session() as session:
             caller = identify(session, user_id)
@@ -92,9 +92,11 @@ def register(app: App, services: Services, router: Router) -> None:
             tell_privately(client, user_id, {"text": str(exc)},
                            respond=respond if body.get("response_url") else None)
 
-    @app.view(commitments.COMMIT_CALLBACK)
+    ack_first(app.action("commit_open"), on_commit_open)
+
     def on_commit_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                         client: WebClient) -> None:
+                         context: BoltContext) -> None:
+        # Stored before the ack (the modal shows the outcome); Slack is told after.
         user_id = str((body.get("user") or {}).get("id", ""))
         entry = commitments.parse_submission((view.get("state") or {}).get("values") or {})
         now = services.clock.now()
@@ -111,6 +113,14 @@ def register(app: App, services: Services, router: Router) -> None:
             + ("updated its commitment" if done.replaced else "is now committed")
             + " to the common agenda. The backbone team has been told, and it will be in "
               "the next digest."))
+        context[COMMITTED] = (done, now)
+
+    def after_commit(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        committed = context.get(COMMITTED)
+        if committed is None:
+            return
+        done, now = committed
+        user_id = str((body.get("user") or {}).get("id", ""))
         commitments.announce(services.store, client, done.backbone_channel,
                              done.commitment_id, done.partner_name, done.replaced, now)
         # The signer first; then the rest of the partner, whose Commit button is now stale.
@@ -118,3 +128,5 @@ def register(app: App, services: Services, router: Router) -> None:
         for member in done.members:
             if member != user_id:
                 publish_home(services, client, member)
+
+    ack_first(app.view(commitments.COMMIT_CALLBACK), after_commit, acknowledge=on_commit_submit)

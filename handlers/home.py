@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.home.view import home_view
 from bot.runtime.services import Services
+from handlers._acks import ack_first
 from handlers.router import Router
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,11 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> bool:
 
 
 def register(app: App, services: Services, router: Router) -> None:
-    @app.event("app_home_opened")
     def on_app_home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab: nothing to publish
         user_id = event.get("user")
         if user_id:
             publish_home(services, client, str(user_id))
+
+    ack_first(app.event("app_home_opened"), on_app_home_opened)

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rendering.help import help_message
 from bot.runtime.services import Services
+from handlers._acks import ack_first
 from handlers.router import COMMAND, Router
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ def is_person_writing_to_the_app(event: dict[str, Any], bot_user_id: str | None)
 
 
 def register(app: App, services: Services, router: Router) -> None:
-    @app.event("message")
     def on_direct_message(event: dict[str, Any], client: WebClient,
                           context: dict[str, Any]) -> None:
         if not is_person_writing_to_the_app(event, context.get("bot_user_id")):
@@ -42,3 +42,6 @@ def register(app: App, services: Services, router: Router) -> None:
         except SlackApiError as exc:
             log.warning("could not answer a message in the Messages tab: %s",
                         exc.response.get("error"))
+
+    # Answered after the ack, like every listener (handlers/_acks.py).
+    ack_first(app.event("message"), on_direct_message)

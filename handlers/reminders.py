@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.measures.skips import measure_name, skip_period
@@ -24,7 +24,10 @@ from bot.runtime.errors import UserError
 from bot.runtime.modals import ModalNotOpened, open_view
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
+from handlers._acks import ack_first
 from handlers.router import CommandContext, Router
+
+SKIPPED = "skipped"  # Bolt context key: the stored skip, for after the ack
 
 
 def register(app: App, services: Services, router: Router) -> None:
@@ -47,10 +50,7 @@ def register(app: App, services: Services, router: Router) -> None:
     router.add("pause", pause_command)
     router.add("resume", resume_command)
 
-    @app.action(SNOOZE_ACTION)
-    def on_snooze(ack: Ack, body: dict[str, Any], respond: Respond,
-                  client: WebClient) -> None:
-        ack()
+    def on_snooze(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         user_id = body["user"]["id"]
         snoozed, answer = pauses.snooze(services.store, user_id, services.clock.now())
         local = answer.local_until
@@ -63,10 +63,9 @@ def register(app: App, services: Services, router: Router) -> None:
         tell_privately(client, user_id, {"text": text},
                        respond=respond if body.get("response_url") else None)
 
-    @app.action(re.compile(rf"^{SKIP_ACTION}:.+$"))
-    def on_skip_button(ack: Ack, body: dict[str, Any], client: WebClient,
-                       respond: Respond) -> None:
-        ack()
+    ack_first(app.action(SNOOZE_ACTION), on_snooze)
+
+    def on_skip_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         action = body["actions"][0]
         measure_key = action["action_id"].partition(":")[2]
         period = str(action.get("value") or "")
@@ -80,9 +79,11 @@ def register(app: App, services: Services, router: Router) -> None:
             tell_privately(client, body["user"]["id"], {"text": str(exc)},
                            respond=respond if body.get("response_url") else None)
 
-    @app.view(SKIP_CALLBACK)
+    ack_first(app.action(re.compile(rf"^{SKIP_ACTION}:.+$")), on_skip_button)
+
     def on_skip_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                       client: WebClient) -> None:
+                       context: BoltContext) -> None:
+        # Stored before the ack (the modal shows a refusal); the DM is sent after.
         user_id = body["user"]["id"]
         meta = _metadata(view.get("private_metadata"))
         value = (view.get("state", {}).get("values", {}).get(REASON_BLOCK, {})
@@ -94,8 +95,16 @@ def register(app: App, services: Services, router: Router) -> None:
             ack(response_action="errors", errors={REASON_BLOCK: str(exc)})
             return
         ack()
-        client.chat_postMessage(channel=user_id, **skipped_message(
+        context[SKIPPED] = skipped
+
+    def after_skip(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        skipped = context.get(SKIPPED)
+        if skipped is None:
+            return
+        client.chat_postMessage(channel=body["user"]["id"], **skipped_message(
             skipped.measure_name, skipped.period, skipped.reason))
+
+    ack_first(app.view(SKIP_CALLBACK), after_skip, acknowledge=on_skip_submit)
 
 
 def _metadata(raw: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
@@ -33,12 +33,16 @@ from bot.runtime.errors import UserError
 from bot.runtime.modals import open_view
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
+from handlers._acks import ack_first
 from handlers.home import publish_home
 from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
 from storage.kinds import ReportSource
 
 log = logging.getLogger(__name__)
 
+RECORDED = "recorded_report"  # Bolt context key: the modal's stored report, for after the ack
+HOME_ATTEMPTS = 3
+DROP_RETRIES = 2  # a slash report runs after the ack: a dropped connection is retried
 REPORT_OPEN = re.compile(r"^report_open(:.+)?$")
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
 
@@ -49,10 +53,8 @@ def register(app: App, services: Services, router: Router) -> None:
     router.add("status", status)
     router.add("export", export, admin_only=True)
 
-    @app.action(REPORT_OPEN)
-    def open_report_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+    def open_report_modal(body: dict[str, Any], action: dict[str, Any],
                           client: WebClient, respond: Respond) -> None:
-        ack()
         user_id = body["user"]["id"]
         measure_key = action.get("action_id", "").partition(":")[2] or None
         value = action.get("value") or ""
@@ -65,9 +67,12 @@ def register(app: App, services: Services, router: Router) -> None:
             tell_privately(client, user_id, {"text": str(exc)},
                            respond=respond if body.get("response_url") else None)
 
-    @app.view(CALLBACK_ID)
+    ack_first(app.action(REPORT_OPEN), open_report_modal)
+
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                      client: WebClient) -> None:
+                      context: BoltContext) -> None:
+        # The modal's answer must say whether the report was stored, so it is recorded
+        # before the ack (one short transaction); Slack is called after (`confirm_report`).
         user_id = body["user"]["id"]
         try:
             request = request_from_view(view)
@@ -87,12 +92,21 @@ def register(app: App, services: Services, router: Router) -> None:
             ack(response_action="errors", errors={VALUE: TRY_AGAIN})
             return
         ack()
-        refresh_homes(services, client, recorded)
+        context[RECORDED] = recorded
+
+    def confirm_report(body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                       context: BoltContext) -> None:
+        recorded = context.get(RECORDED)
+        if not isinstance(recorded, Recorded):
+            return  # refused or not stored: the modal said so
         # A DM, else where the modal was opened. If Slack is down the report is still saved
         # and shows in the App Home and `/impact status`.
-        if not tell_privately(client, user_id, confirmation(recorded),
+        if not tell_privately(client, body["user"]["id"], confirmation(recorded),
                               channel=channel_of(view)):
             log.warning("could not confirm report %s", recorded.report_id)
+        refresh_homes_quietly(services, client, recorded)
+
+    ack_first(app.view(CALLBACK_ID), confirm_report, acknowledge=submit_report)
 
 
 def slack_unescape(text: str) -> str:
@@ -127,9 +141,29 @@ def report(ctx: CommandContext) -> None:
     request = parse_report_args(slack_unescape(ctx.args))
     recorded = record_report(services.store, request, user_id=ctx.user_id,
                              now=services.clock.now(),
-                             source=report_source(services, "slash"))
-    ctx.reply_message(confirmation(recorded))
-    refresh_homes(services, ctx.client, recorded)
+                             source=report_source(services, "slash"),
+                             drop_retries=DROP_RETRIES)
+    # From here on the report is stored: the person is told so, and nothing that fails
+    # later (Slack, the database for the Home refresh) may tell them otherwise.
+    try:
+        ctx.reply_message(confirmation(recorded))
+    except Exception:
+        log.warning("could not confirm report %s", recorded.report_id, exc_info=True)
+    refresh_homes_quietly(services, ctx.client, recorded)
+
+
+def refresh_homes_quietly(services: Services, client: WebClient, recorded: Recorded) -> None:
+    """Refresh the Home tabs after a stored report, retrying a failure a few times; never
+    raises (the report is stored, and each Home is rebuilt whenever it is opened)."""
+    for attempt in range(1, HOME_ATTEMPTS + 1):
+        try:
+            refresh_homes(services, client, recorded)
+            return
+        except Exception:
+            if attempt == HOME_ATTEMPTS:
+                log.warning("Home refresh after report %s failed %d times; each Home is "
+                            "rebuilt when it is next opened", recorded.report_id, attempt,
+                            exc_info=True)
 
 
 def refresh_homes(services: Services, client: WebClient, recorded: Recorded) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
@@ -15,6 +15,7 @@ from bot.rendering.help import help_message
 from bot.runtime.caller import Caller, identify
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
+from handlers._acks import ack_first
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,10 @@ class Router:
             self.subcommands[key] = Subcommand(name, handler, admin_only)
 
     def register(self, app: App) -> None:
-        app.command(COMMAND)(self.on_command)
+        # The ack answers at once; the subcommand runs after it (handlers/_acks.py).
+        ack_first(app.command(COMMAND), self.on_command)
 
-    def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond,
-                   client: WebClient) -> None:
-        ack()
+    def on_command(self, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         text = (body.get("text") or "").strip()
         name, _, args = text.partition(" ")
         ctx = CommandContext(

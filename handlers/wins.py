@@ -6,16 +6,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.rendering import blocks as bk
+from bot.runtime.events import KEPT, keep_event
 from bot.runtime.manifest import SHORTCUT_CALLBACK
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from bot.wins import flow as wins
 from bot.wins import messages as wm
+from handlers._acks import ack_first
 from handlers.router import CommandContext, Router
 
 log = logging.getLogger(__name__)
@@ -24,14 +26,20 @@ ONLY_THE_AUTHOR = "Only the author of this message can answer."
 
 
 def register(app: App, services: Services, router: Router) -> None:
-    @app.event("reaction_added")
-    def on_reaction(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        wins.handle_reaction(services, client, event, context.bot_user_id)
+    # A win reaction is stored with its event id before Slack gets its 200, and counted
+    # after (bot/runtime/events.py): a database failure in between loses nothing.
+    keep_event("reaction_added", wins.REACTION)
 
-    @app.shortcut(SHORTCUT_CALLBACK)
-    def on_share(ack: Ack, shortcut: dict[str, Any], client: WebClient,
-                 respond: Respond) -> None:
-        ack()
+    def on_reaction(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        kept = context.get(KEPT)
+        if isinstance(kept, int):
+            wins.handle_kept_reaction(services, client, kept)
+        else:  # not kept (the id was claimed without it): handle it directly
+            wins.handle_reaction(services, client, event, context.bot_user_id)
+
+    ack_first(app.event("reaction_added"), on_reaction)
+
+    def on_share(shortcut: dict[str, Any], client: WebClient, respond: Respond) -> None:
         channel = (shortcut.get("channel") or {}).get("id") or ""
         user = (shortcut.get("user") or {}).get("id") or ""
         shared = wins.share_message(services, client, channel_id=channel,
@@ -39,10 +47,10 @@ def register(app: App, services: Services, router: Router) -> None:
         respond(response_type="ephemeral", replace_original=False,
                 **bk.message(_shared_text(shared)))
 
+    ack_first(app.shortcut(SHORTCUT_CALLBACK), on_share)
+
     def on_consent(approve: bool) -> Any:
-        def answer(ack: Ack, body: dict[str, Any], client: WebClient,
-                   respond: Respond) -> None:
-            ack()
+        def answer(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
             action = (body.get("actions") or [{}])[0]
             try:
                 win_id = int(action.get("value") or "")
@@ -61,8 +69,8 @@ def register(app: App, services: Services, router: Router) -> None:
                                                          result.posted))
         return answer
 
-    app.action(wm.APPROVE_ACTION)(on_consent(True))
-    app.action(wm.DECLINE_ACTION)(on_consent(False))
+    ack_first(app.action(wm.APPROVE_ACTION), on_consent(True))
+    ack_first(app.action(wm.DECLINE_ACTION), on_consent(False))
 
     router.add("win", lambda ctx: share_win(services, ctx))
     router.add("wins", lambda ctx: ctx.reply_message(wins.recent_wins(services, ctx.client)))

@@ -16,6 +16,25 @@ from typing import Any
 
 from bot.emulator.api import Answer
 
+# Slack's rate-limit tiers, per method and workspace, as calls per minute ("Rate limits",
+# https://docs.slack.dev/apis/web-api/rate-limits: Tier 1 1+/min, Tier 2 20+/min, Tier 3
+# 50+/min, Tier 4 100+/min; chat.postMessage is "special": about 1 message per second per
+# channel, with short bursts allowed). Each method's tier is on its reference page.
+TIERS: dict[int, float] = {1: 1, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS: dict[str, int] = {
+    "conversations.history": 3, "conversations.replies": 3, "conversations.info": 3,
+    "conversations.open": 3, "conversations.members": 4, "users.info": 4, "users.list": 2,
+    "chat.getPermalink": 4, "chat.update": 3, "chat.postEphemeral": 4, "views.open": 4,
+    "views.publish": 4, "views.update": 4, "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4, "auth.test": 4,
+}
+# Since May 29, 2025, commercially distributed apps not approved for the Marketplace get
+# conversations.history and conversations.replies at 1 request per minute, with `limit`
+# capped at 15 messages (more pages through `has_more`) — same page, "App types and rate
+# limits", and the changelog "Rate limit changes for non-Marketplace apps" (2025-05-29).
+TIER1_HISTORY_METHODS = ("conversations.history", "conversations.replies")
+TIER1_HISTORY_LIMIT = 15
+
 
 @dataclass
 class Bucket:
@@ -86,8 +105,23 @@ class Faults:
     limits: dict[str, RateLimit] = field(default_factory=dict)
     bursts: dict[str, float] = field(default_factory=dict)  # method -> monotonic end of 429s
     holds: dict[str, Hold] = field(default_factory=dict)
+    latency: float = 0.0  # seconds every Web API call takes (slow Slack)
+    page_caps: dict[str, int] = field(default_factory=dict)  # method -> most messages a call
+
+    def cap_limit(self, method: str, params: dict[str, Any]) -> None:
+        """Lower a call's `limit` to the method's cap (the Tier-1 history profile)."""
+        cap = self.page_caps.get(method)
+        if cap is None:
+            return
+        try:
+            asked = int(params.get("limit") or cap)
+        except (TypeError, ValueError):
+            asked = cap
+        params["limit"] = min(max(asked, 1), cap)
 
     def clear(self) -> None:
+        self.latency = 0.0
+        self.page_caps.clear()
         self.queued.clear()
         self.after_effect.clear()
         self.rates.clear()
@@ -201,6 +235,25 @@ class FaultInjection:
             hold = Hold(method, nth, timeout)
             self._faults.holds[method] = hold
             return hold
+
+    def set_latency(self, seconds: float) -> None:
+        """Every Web API call takes `seconds` more (outside the emulator's lock, so calls
+        still overlap as they do against real Slack)."""
+        with self._lock:
+            self._faults.latency = max(0.0, seconds)
+
+    def use_tiers(self, tiers: dict[str, int] | None = None, *, burst: int = 1) -> None:
+        """Rate-limit methods per workspace by Slack's tiers (default: METHOD_TIERS)."""
+        for method, tier in (tiers or METHOD_TIERS).items():
+            self.set_rate_limit(method, per_second=TIERS[tier] / 60, burst=burst)
+
+    def tier1_history(self, *, per_minute: float = 1.0, burst: int = 1) -> None:
+        """The 2025 profile for distributed non-Marketplace apps: conversations.history and
+        conversations.replies answer 1 call a minute, at most 15 messages a call."""
+        for method in TIER1_HISTORY_METHODS:
+            self.set_rate_limit(method, per_second=per_minute / 60, burst=burst)
+            with self._lock:
+                self._faults.page_caps[method] = TIER1_HISTORY_LIMIT
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -166,6 +167,8 @@ class SlackEmulator(Workspace, FaultInjection):
             assert hold is not None
             hold.released.wait(hold.timeout)
             return 503, {"ok": False, "error": "service_unavailable"}, {}
+        if self._faults.latency:  # slow Slack (faults.set_latency), outside the lock
+            time.sleep(self._faults.latency)
         with self._cond:
             status, resp, headers = self._dispatch(method, params, token)
             self.calls.append(
@@ -206,6 +209,7 @@ class SlackEmulator(Workspace, FaultInjection):
         fault = self._faults.before(method, params)
         if fault is not None:
             return fault
+        self._faults.cap_limit(method, params)
         try:
             body = impl(self, params)
             after = self._faults.after(method)

@@ -16,13 +16,14 @@ people report at the same instant; the loser of such a race retries as a correct
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.measures.periods import Period, parse_period, reporting_period
@@ -38,6 +39,7 @@ from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 SOURCES: tuple[ReportSource, ...] = get_args(ReportSource)
 NOTE_LIMIT = 1000
 RACE_RETRIES = 3
+DROP_BACKOFF = 0.05  # seconds before the first retry after a dropped connection
 
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
 _KEYISH = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
@@ -89,6 +91,7 @@ class Recorded:
     replaced: Superseded | None  # the value this corrects
     previous_period: str
     previous_value: float | None
+    already: bool = False  # this exact value was recorded before: no new history row
 
 
 def parse_report_args(args: str) -> ReportRequest:
@@ -273,10 +276,29 @@ def _without_unit(note: str, unit: str) -> str:
 
 
 def record_report(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
-                  source: ReportSource) -> Recorded:
-    """Check and store one report (or correction) in one transaction; ReportError if bad."""
+                  source: ReportSource, drop_retries: int = 0) -> Recorded:
+    """Check and store one report (or correction) in one transaction; ReportError if bad.
+
+    `drop_retries`: how often to run the transaction again after the database connection
+    failed (for work after the ack; a modal's ack must not wait). That is safe even when
+    the failure hid a commit: the same person's same value is not stored twice."""
     if source not in SOURCES:
         raise ValueError(f"unknown report source {source!r}")
+    for drop in range(drop_retries + 1):
+        try:
+            recorded = _record_racing(store, request, user_id=user_id, now=now, source=source)
+            # After a drop, "already there" is most likely our own commit whose answer was
+            # lost: the person sent it once, so the confirmation says nothing of a repeat.
+            return replace(recorded, already=False) if drop else recorded
+        except OperationalError:
+            if drop == drop_retries:
+                raise
+            time.sleep(DROP_BACKOFF * 2**drop)
+    raise AssertionError("unreachable")
+
+
+def _record_racing(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
+                   source: ReportSource) -> Recorded:
     for attempt in range(RACE_RETRIES):
         try:
             with store.session() as session:
@@ -299,6 +321,11 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
            Report.period == r.period.key)
     prior = session.scalar(select(Report).where(*key, Report.is_current.is_(True))
                            .with_for_update())
+    if (prior is not None and prior.value == r.value and prior.note == r.note
+            and prior.reported_by == user_id and prior.source == source):
+        # The same person sending the same value again (a retry after a lost answer, a
+        # double submit): it is stored already, and the history gets no duplicate row.
+        return _recorded(session, r, prior, None, already=True)
     replaced = None
     if prior is not None:
         replaced = Superseded(prior.value, prior.reported_by, prior.reported_at, prior.source)
@@ -310,6 +337,11 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
                     source=source, is_current=True)
     session.add(report)
     session.flush()
+    return _recorded(session, r, report, replaced)
+
+
+def _recorded(session: Session, r: _Resolved, report: Report, replaced: Superseded | None,
+              *, already: bool = False) -> Recorded:
     previous = r.period.prev()
     previous_value = session.scalar(select(Report.value).where(
         Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
@@ -317,9 +349,9 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
     return Recorded(
         report_id=report.id, measure_key=r.measure.key, measure_name=r.measure.name,
         unit=r.measure.unit, partner_key=r.partner.key, partner_name=r.partner.name,
-        period=r.period.key, value=r.value, note=r.note, reported_by=user_id, source=source,
-        on_behalf=r.on_behalf, replaced=replaced, previous_period=previous.key,
-        previous_value=previous_value,
+        period=r.period.key, value=r.value, note=r.note, reported_by=report.reported_by,
+        source=report.source, on_behalf=r.on_behalf, replaced=replaced,
+        previous_period=previous.key, previous_value=previous_value, already=already,
     )
 
 
@@ -344,6 +376,8 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
         lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
                      f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
                      "that value stays in the history.")
+    if rec.already:
+        lines.append("You had already sent this value, so the history is unchanged.")
     if rec.on_behalf:
         lines.append(f"Reported on behalf of {bk.escape(rec.partner_name)}.")
     blocks = [bk.section("\n".join(lines))]

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 
-from bot.runtime.events import claim_event
+from bot.runtime.events import KEPT, KEPT_EVENTS, claim_event
 from bot.runtime.executor import ContextExecutor
 from bot.runtime.services import Services
 from bot.runtime.slack_client import make_client
@@ -39,8 +39,10 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
         # Single-workspace: the bot token. Multi-workspace: no token here; Bolt's
         # authorize picks each request's workspace token from the installation store.
         "client": make_client(settings, None if settings.oauth else settings.bot_token),
-        # Answer Slack first, work after: listeners run in the executor once ack() returns.
-        "process_before_response": False,
+        # Answer Slack first, work after: each listener's ack function answers in the
+        # request thread, and its Web API work runs afterwards as a lazy listener in the
+        # executor (handlers/_acks.py), so acks never wait behind Web API calls.
+        "process_before_response": True,
         # auth.test runs lazily on the first request, not at import time.
         "token_verification_enabled": False,
         "raise_error_for_unhandled_request": True,
@@ -70,12 +72,22 @@ def create_app(services: Services, *, listener_executor: Executor | None = None)
         return next()
 
     @app.middleware
-    def drop_redelivered_events(body: dict[str, Any], next: Any) -> Any:
+    def drop_redelivered_events(body: dict[str, Any], context: Any, next: Any) -> Any:
         # Slack redelivers events it thinks we missed; Bolt does not de-duplicate them.
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not claim_event(services, str(event_id)):
+        if not event_id:
+            return next()
+        event = body.get("event")
+        event = event if isinstance(event, dict) else {}
+        kind = KEPT_EVENTS.get(str(event.get("type")))
+        keep = None if kind is None else (
+            kind, {"event": event, "bot_user_id": context.bot_user_id})
+        claimed = claim_event(services, str(event_id), keep)
+        if claimed is False:
             log.info("event %s already handled; ignoring the redelivery", event_id)
             return BoltResponse(status=200, body="")
+        if claimed is not True:
+            context[KEPT] = claimed
         return next()
 
     @app.error

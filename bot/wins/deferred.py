@@ -52,6 +52,30 @@ def claim_due(services: Services, kind: str) -> list[Replay]:
         return [Replay(row.id, dict(row.payload), row.attempts) for row in rows]
 
 
+def claim_one(services: Services, row_id: int) -> Replay | None:
+    """The kept event `row_id`, claimed for this worker, if it is still due (a tick may have
+    taken it, or it may be handled already)."""
+    now = services.clock.now()
+    with services.store.session() as session:
+        row = session.scalar(
+            select(DeferredEvent).where(DeferredEvent.id == row_id,
+                                        DeferredEvent.next_attempt_at <= now)
+            .with_for_update(skip_locked=True))
+        if row is None:
+            return None
+        row.next_attempt_at = now + REPLAY_LEASE
+        return Replay(row.id, dict(row.payload), row.attempts)
+
+
+def postpone(services: Services, replay: Replay) -> None:
+    """A kept event whose first handling found Slack unavailable: due again after the
+    first backoff, as if it had been deferred (bot/runtime/events.py)."""
+    with services.store.session() as session:
+        session.execute(update(DeferredEvent).where(DeferredEvent.id == replay.id).values(
+            next_attempt_at=services.clock.now() + BACKOFF[0]))
+    log.info("Slack was unavailable; a kept event will be handled again in %s", BACKOFF[0])
+
+
 def handled(services: Services, replay: Replay) -> None:
     with services.store.session() as session:
         session.execute(delete(DeferredEvent).where(DeferredEvent.id == replay.id))

@@ -43,6 +43,7 @@ __all__ = [
     "Step",
     "answer_consent",
     "claim_unfinished",
+    "handle_kept_reaction",
     "handle_reaction",
     "needs_consent",
     "nominate",
@@ -172,6 +173,32 @@ def handle_reaction(services: Services, client: WebClient, event: dict[str, Any]
     except SlackUnavailable:
         deferred.defer(services, REACTION, {"event": event, "bot_user_id": bot_user_id})
         return NOTHING
+
+
+def handle_kept_reaction(services: Services, client: WebClient, kept_id: int) -> None:
+    """A `reaction_added` event kept when its id was claimed (bot/runtime/events.py): handle
+    it now. If this fails midway (the database drops), the kept event stays and the wins
+    tick handles it again once its lease runs out; counting a reactor twice is a no-op."""
+    replay = deferred.claim_one(services, kept_id)
+    if replay is None:
+        return
+    try:
+        _handle_reaction(services, client, replay.payload["event"],
+                         replay.payload.get("bot_user_id"))
+    except SlackUnavailable:  # first try: kept, and replayed like any deferred event
+        deferred.postpone(services, replay)
+    else:
+        deferred.handled(services, replay)
+
+
+def _replay(services: Services, client: WebClient, replay: deferred.Replay) -> None:
+    try:
+        _handle_reaction(services, client, replay.payload["event"],
+                         replay.payload.get("bot_user_id"))
+    except SlackUnavailable:
+        deferred.still_unavailable(services, replay)
+    else:
+        deferred.handled(services, replay)
 
 
 def _handle_reaction(services: Services, client: WebClient, event: dict[str, Any],
@@ -343,12 +370,9 @@ def replay_deferred(services: Services, client: WebClient) -> int:
     replays = deferred.claim_due(services, REACTION)
     for replay in replays:
         try:
-            _handle_reaction(services, client, replay.payload["event"],
-                             replay.payload.get("bot_user_id"))
-        except SlackUnavailable:
-            deferred.still_unavailable(services, replay)
-        else:
-            deferred.handled(services, replay)
+            _replay(services, client, replay)
+        except Exception:  # the database again: the lease runs out, the next tick retries
+            log.warning("a kept reaction failed again; it will be retried", exc_info=True)
     return len(replays)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.runtime.services import Services
 from bot.runtime.slack_client import SlackUnavailable, is_transient
@@ -31,8 +33,41 @@ def channel_info(client: WebClient, channel_id: str) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+class _ShortRateLimitWaits(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 rule, but only for a short Retry-After (a brief burst)."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None,
+                   ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        waits = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
+        try:
+            return int(waits[0][0]) <= SHORT_WAIT
+        except (IndexError, TypeError, ValueError):
+            return False
+
+
+SHORT_WAIT = 2  # seconds of Retry-After a read may sleep out in a listener thread
+
+
+def without_long_waits(client: WebClient) -> WebClient:
+    """The same client, but a 429 with a long Retry-After answers at once.
+
+    Under Slack's 2025 Tier-1 profile `conversations.history` allows 1 call a minute; a
+    worker sleeping that out (5 times over) would hold a listener thread for minutes while
+    other people's answers wait. Such a read raises `SlackUnavailable`, and the reaction is
+    kept and replayed by the wins tick instead."""
+    handlers = [_ShortRateLimitWaits(max_retry_count=h.max_retry_count)
+                if isinstance(h, RateLimitErrorRetryHandler) else h
+                for h in client.retry_handlers]
+    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                     retry_handlers=handlers)
+
+
 def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
     """The message at `ts`, top-level or a thread reply; None when the bot cannot read it."""
+    client = without_long_waits(client)
     try:
         history = client.conversations_history(channel=channel_id, latest=ts, inclusive=True,
                                                limit=1)
