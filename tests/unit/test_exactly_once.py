@@ -17,7 +17,7 @@ from storage.models import Base, Digest
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
 DIGESTS = Ledger(Digest, Digest.id, Digest.lease_until, Digest.posted_at.is_(None),
-                 key=("week", "attempt"))
+                 key=("team_id", "week", "attempt"))
 WEEK = Digest.week == "2026-W45"
 
 
