@@ -113,20 +113,15 @@ class SlackDriver:
         return {"id": user, "username": name, "name": name, "team_id": self.team_id}
 
     def _team(self) -> dict[str, Any]:
-        team: dict[str, Any] = {"id": self.team_id, "domain": self.emu.team_domain}
-        if (grid := self._enterprise()) is not None:
-            team["enterprise_id"] = grid["id"]
-        return team
+        grid = self._enterprise()
+        return {"id": self.team_id, "domain": self.emu.team_domain,
+                **({"enterprise_id": grid["id"]} if grid else {})}
 
     def _enterprise(self) -> dict[str, str] | None:
         """The Enterprise Grid organisation of the driver's workspace (None outside one):
         Slack names it in every request from such a workspace."""
         grid = self.emu.oauth.enterprises.get(self.team_id)
         return None if grid is None else {"id": grid[0], "name": grid[1]}
-
-    def _enterprise_id(self) -> str | None:
-        grid = self._enterprise()
-        return None if grid is None else grid["id"]
 
     def _channel_name(self, channel: str) -> str:
         ch = self.emu.channels.get(channel)
@@ -187,8 +182,8 @@ class SlackDriver:
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "context_team_id": self.team_id,
-            "context_enterprise_id": self._enterprise_id(),
-            **({"enterprise_id": self._enterprise_id()} if self._enterprise() else {}),
+            "context_enterprise_id": (grid := self._enterprise()) and grid["id"],
+            **({"enterprise_id": grid["id"]} if grid else {}),
             "api_app_id": self.api_app_id,
             "event": ev,
             "type": "event_callback",
@@ -196,7 +191,7 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": self._enterprise_id(),
+                    "enterprise_id": grid and grid["id"],
                     "team_id": self.team_id,
                     "user_id": self.emu.bot_user_id,
                     "is_bot": True,

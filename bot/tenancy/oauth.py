@@ -1,8 +1,8 @@
 """Multi-workspace mode: OAuth installs, per-workspace tokens (with rotation), uninstalls.
 
 Enabled by SLACK_CLIENT_ID and SLACK_CLIENT_SECRET. Installations and OAuth state live in
-slack_sdk's SQLAlchemy stores on our database; each installed workspace gets its own tenant
-(see storage/tenancy.py), created when it installs.
+slack_sdk's SQLAlchemy stores on our database; installing registers the workspace, whose
+rows then carry its team id in the shared tables (see storage/tenancy.py).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ TENANT_TTL_SECONDS = 60.0
 
 
 class WorkspaceInstallationStore(SQLAlchemyInstallationStore):
-    """slack_sdk's store, which also registers the workspace and creates its tenant."""
+    """slack_sdk's store, which also registers the workspace."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
         assert settings.client_id is not None

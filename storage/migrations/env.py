@@ -1,8 +1,9 @@
 """Alembic environment: the engine is handed in by storage.db.upgrade().
 
-With a tenant schema (PostgreSQL multi-workspace mode) the migrations run with that schema
-first on the search path, and Alembic keeps its version table there too, so each
-workspace's tables are migrated on their own.
+With a schema (`upgrade(..., schema=...)`) the migrations run with that schema first on
+the search path and keep Alembic's version table there. The app no longer does this (since
+0005 every workspace shares the default schema's tables); the tests use it to lay out a
+database the way releases before 0005 did, per workspace, and check 0005 moves it in.
 """
 
 from __future__ import annotations
