@@ -70,12 +70,12 @@ def test_a_start_with_an_unchanged_file_skips_the_import(
 
         prepare_database(settings)
         with store.session() as session:
-            assert session.get_one(Initiative, 1).name == "marked"
+            assert session.get_one(Initiative, ("", 1)).name == "marked"
         assert "initiative.yml: unchanged since its last import" in caplog.text
 
         mine.write_bytes(EXAMPLE.read_bytes() + b"\n# edited\n")
         prepare_database(settings)
         with store.session() as session:
-            assert session.get_one(Initiative, 1).name != "marked"
+            assert session.get_one(Initiative, ("", 1)).name != "marked"
     finally:
         store.dispose()
