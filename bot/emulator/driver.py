@@ -1,7 +1,7 @@
 """`SlackDriver` sends signed requests INTO the app exactly as Slack does.
 
-Slash commands and interactivity are form-encoded (interactivity as one `payload=` JSON
-field); events are JSON envelopes.  Every request is signed with the v0 HMAC-SHA256 scheme.
+Slash commands and interactivity are form-encoded (interactivity: one `payload=` JSON field),
+events are JSON envelopes; each request is signed with the v0 HMAC-SHA256 scheme.
 """
 
 from __future__ import annotations
