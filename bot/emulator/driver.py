@@ -1,7 +1,6 @@
 """`SlackDriver` sends signed requests INTO the app exactly as Slack does.
 
-Slash commands and interactivity are form-encoded (interactivity: one `payload=` JSON field),
-events are JSON envelopes; each request is signed with the v0 HMAC-SHA256 scheme.
+Slash commands and interactivity are form-encoded, events are JSON; all are v0-signed.
 """
 
 from __future__ import annotations
