@@ -5,13 +5,11 @@ take turns; none fails, and the data is there once."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bot.initiative.importer import import_file
@@ -21,7 +19,7 @@ from bot.runtime.services import Services
 from bot.runtime.settings import Settings
 from storage.db import Store
 from storage.models import Partner
-from tests.support.databases import IN_CI, PG_URL, postgres_problem
+from tests.support.databases import empty_database_url
 from tests.support.world import EXAMPLE, NOW
 
 STARTERS = 6
@@ -29,25 +27,8 @@ STARTERS = 6
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'impactbot.db'}"
-        return
-    problem = postgres_problem()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL unreachable ({problem})")
-    scratch = f"{sa.engine.make_url(PG_URL).database}_prov_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
-    try:
-        yield sa.engine.make_url(PG_URL).set(database=scratch).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_database_url(request.param, tmp_path, "prov") as url:
+        yield url
 
 
 def test_processes_starting_together_provision_one_at_a_time(empty_database: str) -> None:

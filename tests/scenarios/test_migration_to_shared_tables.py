@@ -4,7 +4,6 @@ by the old migrations, each lands in its own workspace with its relations intact
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from storage.db import Store, make_engine, upgrade
 from storage.models import Commitment, Member, Partner, ReminderDelivery, Report, Win
 from storage.tenancy import schema_name, tenant
-from tests.support.databases import IN_CI, PG_URL, postgres_problem
+from tests.support.databases import empty_database_url
 
 TEAMS = ["T0HEALTH", "T0SCHOOL", "T0PARKS"]
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -25,25 +24,8 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_layout(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database URL; PostgreSQL: a scratch database of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'impactbot.db'}"
-        return
-    problem = postgres_problem()
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL unreachable ({problem})")
-    scratch = f"{sa.engine.make_url(PG_URL).database}_m5_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
-    try:
-        yield sa.engine.make_url(PG_URL).set(database=scratch).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_database_url(request.param, tmp_path, "m5") as url:
+        yield url
 
 
 def _old_tenant(url: str, team: str) -> sa.Engine:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from storage.models import Base
 
@@ -40,3 +46,27 @@ def truncate_postgres(url: str) -> None:
         for schema in tenants:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+@contextmanager
+def empty_database_url(backend: str, tmp_path: Path, tag: str) -> Iterator[str]:
+    """The URL of an empty database of its own: a SQLite file in `tmp_path`, or a scratch
+    PostgreSQL database (named after the suite's, with `tag`) dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'impactbot.db'}"
+        return
+    problem = postgres_problem()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL unreachable in CI: {problem}")
+        pytest.skip(f"PostgreSQL unreachable ({problem})")
+    scratch = f"{make_url(PG_URL).database}_{tag}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+    try:
+        yield make_url(PG_URL).set(database=scratch).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
+        admin.dispose()
