@@ -101,3 +101,13 @@ def multi(database_url: str) -> Iterator[Sandbox]:
         yield sandbox
         sandbox.settle()
         assert sandbox.emulator.invalid_payloads == []
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> str:
+    """The CLI, called in-process, on this test's database: no stray .env, token or file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "INITIATIVE_FILE", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    return database_url

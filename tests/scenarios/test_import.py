@@ -23,15 +23,6 @@ def _snapshot(store: Store) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> str:
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "INITIATIVE_FILE", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    return database_url
-
-
 def test_importing_the_example_twice_changes_nothing_the_second_time(
         cli_env: str, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", str(EXAMPLE)]) == 0

@@ -23,15 +23,6 @@ LAUGHS = ("initiative:\n  name: x\n" + "a0: &a0 [lol, lol, lol, lol, lol, lol, l
           + "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10)))
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> str:
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "INITIATIVE_FILE", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    return database_url
-
-
 @pytest.mark.parametrize(("content", "problem"), [
     (LAUGHS, "expands to more than 100000 values (through aliases)"),
     ("initiative:\n  name: x\nmeasures: " + "[" * 5000 + "]" * 5000 + "\n",
