@@ -9,13 +9,11 @@ meaning is in `commands.py`, what it does in `session.py`, what the bot answered
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import sys
 import sysconfig
 import tempfile
-import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -191,11 +189,6 @@ def run_console(demo: bool, database_url: str | None) -> int:
     try:
         with Sandbox(url, now=SystemClock().now().replace(second=0, microsecond=0)) as sandbox:
             sandbox.services.surface = "console"
-            # Slack's event ids are unique for good; the driver counts from 1 in every
-            # session, so on a reused database a new session's first events carried ids
-            # already recorded as handled and were dropped as redeliveries. Count on from
-            # a number no earlier session used (milliseconds since the epoch).
-            sandbox.driver._seq = itertools.count(time.time_ns() // 1_000_000)
             user, channel, status = (_seed_demo if demo else _seed_from_database)(sandbox)
             console = Console(sandbox, out, user, channel, ansi=out.isatty())
             console.say(BANNER)

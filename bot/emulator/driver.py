@@ -65,7 +65,7 @@ class SlackDriver:
         self.team_id = team_id
         self.api_app_id = api_app_id
         self.timeout = timeout
-        self._seq = itertools.count(1)
+        self._seq = itertools.count(time.time_ns() // 1_000_000)  # unique for good, as Slack's are
 
     # ------------------------------------------------------------------ transport
     def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
