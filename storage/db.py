@@ -14,6 +14,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_c
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.dml import Insert
 
+from storage import due
 from storage.locks import provisioning
 from storage.tenancy import DEFAULT_TEAM, Tenant, current_scope
 
@@ -144,6 +145,10 @@ def _confine(state: ORMExecuteState) -> None:
     """Every ORM statement of the session: SELECT/UPDATE/DELETE see only the session's
     tenant; INSERT writes it (whatever team_id the caller gave)."""
     team_id = session_team(state.session)
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if table is not None:
+            due.note_write(state.session.info, table.name)
     if state.is_insert:
         statement = state.statement
         if isinstance(statement, Insert) and "team_id" in statement.table.c:
@@ -164,6 +169,31 @@ def _stamp(session: Session, _context: Any, _instances: Any) -> None:
     for instance in session.dirty:
         if isinstance(instance, Tenant) and instance.team_id != team_id:
             raise RuntimeError("a row cannot move to another workspace")
+
+
+@event.listens_for(TenantSession, "after_flush")
+def _note_flushed(session: Session, _context: Any) -> None:
+    """Which tables this flush wrote (for the due-work marks made at commit)."""
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(instance, "__tablename__", None)
+        if table is not None:
+            due.note_write(session.info, table)
+
+
+@event.listens_for(TenantSession, "before_commit")
+def _mark_due(session: Session) -> None:
+    """Make the jobs that watch what this transaction wrote due now (storage/due.py),
+    in the same transaction: the write and its mark commit together or not at all."""
+    session.flush()
+    jobs = due.take_marks(session.info)
+    if jobs:
+        due.mark_due(session.connection(), session_team(session), jobs)
+
+
+@event.listens_for(TenantSession, "after_transaction_end")
+def _forget_marks(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        due.take_marks(session.info)
 
 
 def alembic_config(engine: Engine | None = None, schema: str | None = None) -> Any:

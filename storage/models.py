@@ -391,3 +391,25 @@ class SignedRequest(Base):
     # X-Slack-Request-Timestamp and X-Slack-Signature
     timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     signature: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class DueWork(Base):
+    """When each workspace next needs each scheduled job (bot/runtime/due_work.py).
+
+    Global: a tick asks once, across all workspaces, what is due now (the index on
+    `due_at`), instead of visiting every workspace. A write to a table a job watches
+    (storage/due.py) makes that job due at once (`due_at` = the epoch) and bumps `gen`;
+    a scheduler claims a due row for `lease_until` (real time), runs the job in the row's
+    workspace, and sets the job's next due time, unless `gen` moved meanwhile.
+    """
+
+    __tablename__ = "due_work"
+    __table_args__ = (UniqueConstraint("team_id", "job"),
+                      Index("ix_due_work_due_at", "due_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))  # the tenant ('' = single workspace)
+    job: Mapped[str] = mapped_column(String(40))  # a JobSpec id
+    due_at: Mapped[datetime | None]  # None: nothing due until a write says otherwise
+    gen: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_until: Mapped[datetime | None]

@@ -154,3 +154,30 @@ def plan(facts: Facts, now: datetime,
                 member, initiative, resolved.get(member.user_id, fallback), now)
     due = [dm for m in active if (dm := decided[m.user_id]) is not None]
     return due, paused
+
+
+def change_points(member: MemberFacts, initiative: Initiative, tz: ZoneInfo,
+                  now: datetime) -> list[datetime]:
+    """Every instant after `now` at which `plan_member`'s answer for this member (in zone
+    `tz`) can change without a write: a period's reminder time, a nudge's time, the end of
+    a snooze or pause. A superset is fine (a tick that finds nothing sends nothing); a
+    missing instant would be a late DM. Writes (a report, a skip, a new pause) mark the
+    reminder job due at once (storage/due.py), so they need no instant here."""
+    at = time.fromisoformat(initiative.reminder_time)
+    every = timedelta(days=max(initiative.nudge_after_days, 1))
+    points: list[datetime] = []
+    due_at: list[datetime] = []
+    for ob in member.obligations:
+        when = reminder_due_local(ob.period, initiative.reminder_day, at, tz)
+        (due_at if when <= now else points).append(when)
+        points.append(reminder_due_local(ob.period.next(), initiative.reminder_day, at, tz))
+    for history in member.sent.values():
+        if not history:
+            continue
+        last = max(history, key=lambda s: s.nudge)
+        points.append(last.sent_at + every)
+        if due_at:
+            points.append(max(due_at) + (last.nudge + 1) * every)
+    if member.pause is not None:
+        points.append(as_utc(member.pause.until))
+    return [as_utc(p) for p in points if p > now]

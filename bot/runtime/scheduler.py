@@ -1,9 +1,13 @@
-"""The scheduler: APScheduler 3.x with its SQLAlchemy job store, one process at a time.
+"""The scheduler: APScheduler 3.x with its SQLAlchemy job store; any number of processes.
 
 The jobs are a fixed table (`JOBS`): each names a tick, a function that receives the
-services. Every tick works out what is due from the database "as of now"; a tick that runs
-twice, late, or in two processes at once does each side effect once, because each side
-effect claims a unique key in our tables before it acts.
+services. A per-workspace job also names its `next_due` function: the scheduler does not
+visit workspaces, it runs the one `due-work` tick, which asks `due_work` for the
+(workspace, job) pairs due now across all workspaces and runs just those
+(bot/runtime/due_work.py); global jobs run once per interval. Every tick works out what is
+due from the database "as of now"; a tick that runs twice, late, or in two processes at
+once does each side effect once, because each side effect claims a unique key in our
+tables before it acts.
 
 The job store persists a job as a text reference to `run_job` plus the tick's id, never the
 services (a connection or a client cannot be pickled). The services reach `run_job` through
@@ -17,6 +21,7 @@ import importlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -26,16 +31,25 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.runtime import due_work
 from bot.runtime.services import Services
-from bot.tenancy.oauth import active_tenants
-from storage.tenancy import tenant
 
 log = logging.getLogger(__name__)
 
-TICK_MINUTES = 5
+# How often the scheduler asks what is due (an idle ask is one indexed query).
+TICK_MINUTES = 1
 JOBS_TABLE = "apscheduler_jobs"
+DUE_WORK = "due-work"
 
 Tick = Callable[[Services], None]
+NextDue = Callable[[Services, datetime], "datetime | None"]
+
+
+def _load(target: str | Callable[..., Any]) -> Any:
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -46,22 +60,36 @@ class JobSpec:
     # "module:function" (imported when the scheduler needs it, so that the runtime does not
     # import every capability), or the function itself.
     target: str | Tick
+    # Per-workspace jobs: when the workspace next needs the job, asked after each run
+    # (None: not until a write marks it due, storage/due.py). Global jobs have none and
+    # run every `minutes`.
+    next_due: str | NextDue | None = None
     minutes: int = TICK_MINUTES
 
     def load(self) -> Tick:
-        if not isinstance(self.target, str):
-            return self.target
-        module, _, name = self.target.partition(":")
-        func: Tick = getattr(importlib.import_module(module), name)
+        func: Tick = _load(self.target)
         return func
+
+    def load_next_due(self) -> NextDue:
+        assert self.next_due is not None
+        func: NextDue = _load(self.next_due)
+        return func
+
+    @property
+    def per_workspace(self) -> bool:
+        return self.next_due is not None
 
 
 # Every scheduled job, in one place (DEVELOPERS.md's map lists them with their capability).
+# The per-workspace ids are storage/due.py's WATCHES keys (a test checks they agree).
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("reminder-tick", "bot.reminders.tick:reminder_tick"),
-    JobSpec("digest-tick", "bot.digest.posting:digest_tick"),
-    JobSpec("wins", "bot.wins.flow:wins_tick"),
-    JobSpec("backbone-relay", "bot.agenda.relay:relay_tick"),
+    JobSpec("reminder-tick", "bot.reminders.tick:reminder_tick",
+            "bot.reminders.next_due:reminders_next_due"),
+    JobSpec("digest-tick", "bot.digest.posting:digest_tick",
+            "bot.digest.next_due:digest_next_due"),
+    JobSpec("wins", "bot.wins.flow:wins_tick", "bot.wins.next_due:wins_next_due"),
+    JobSpec("backbone-relay", "bot.agenda.relay:relay_tick",
+            "bot.agenda.relay_due:relay_next_due"),
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),
 )
 
@@ -107,22 +135,35 @@ class _WithServices:
         return str(self._job)
 
 
+def scheduled_ticks() -> list[tuple[str, int]]:
+    """What APScheduler runs: the due-work tick, and each global job, with its interval."""
+    jobs = registered_jobs()
+    ticks = [(DUE_WORK, TICK_MINUTES)] if any(spec.per_workspace for spec in jobs) else []
+    return ticks + [(spec.id, spec.minutes) for spec in jobs if not spec.per_workspace]
+
+
 def build(svc: Services, *, blocking: bool) -> BaseScheduler:
     """A scheduler that runs every job with `svc`."""
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
     jobs = SQLAlchemyJobStore(engine=svc.store.engine, tablename=JOBS_TABLE)
+    ticks = scheduled_ticks()
     # APScheduler creates its table when it starts, without a lock: two schedulers starting
-    # together would both try. Create it here, one process at a time.
+    # together would both try. Create it here, one process at a time, and drop the stored
+    # jobs of earlier versions (each workspace job used to be a tick of its own).
     with svc.store.provisioning():
         jobs.jobs_t.create(svc.store.engine, checkfirst=True)
+        with svc.store.engine.begin() as connection:
+            connection.execute(jobs.jobs_t.delete().where(
+                jobs.jobs_t.c.id.not_in([tick for tick, _ in ticks])))
     scheduler = scheduler_cls(
         jobstores={"default": jobs},
         executors={"default": _ServicesExecutor(svc, max_workers=2)},
         job_defaults={
             # A tick computes everything due from the database, so a late or merged run
             # loses nothing: run missed ticks once (coalesce), however late (no grace
-            # limit). One at a time per process; across processes our claims keep side
-            # effects single (docs/reminders.md).
+            # limit). One at a time per process; across processes the due-work claims
+            # spread the work and our own claims keep side effects single
+            # (docs/reminders.md).
             "coalesce": True,
             "max_instances": 1,
             "misfire_grace_time": None,
@@ -130,48 +171,53 @@ def build(svc: Services, *, blocking: bool) -> BaseScheduler:
         timezone="UTC",
     )
     started = svc.clock.now()
-    for spec in registered_jobs():
+    for tick, minutes in ticks:
         # Each tick runs once at start, then every few minutes: whatever fell due while
         # the bot was down (a reminder round, this week's digest) goes out straight away.
-        scheduler.add_job(run_job, IntervalTrigger(minutes=spec.minutes), args=[spec.id],
-                          id=spec.id, name=spec.id, replace_existing=True,
-                          next_run_time=started)
+        scheduler.add_job(run_job, IntervalTrigger(minutes=minutes), args=[tick],
+                          id=tick, name=tick, replace_existing=True, next_run_time=started)
     return scheduler
 
 
 def run_job(job_id: str, services: Services | None = None) -> None:
-    """A tick, once in every workspace tenant.
+    """A tick: the due-work tick (every per-workspace job due now, in its workspace), or a
+    global job.
 
-    What the job store persists, with the tick's id only (the same reference and arguments
-    as before jobs received the services, so stored jobs keep working); the scheduler's
-    executor passes the services when it runs one."""
+    What the job store persists, with the tick's id only; the scheduler's executor passes
+    the services when it runs one."""
     if services is None:
         raise RuntimeError(f"job {job_id} needs the services: run it through scheduler.build "
                            "or run_due_now")
-    svc = services
-    spec = next((s for s in registered_jobs() if s.id == job_id), None)
+    specs = {spec.id: spec for spec in registered_jobs()}
+    if job_id == DUE_WORK:
+        run_workspace_jobs(services, [s for s in specs.values() if s.per_workspace])
+        return
+    spec = specs.get(job_id)
     if spec is None:
         log.warning("no job %s in this version; ignoring it", job_id)
         return
-    func = spec.load()
-    for team_id in tenants(svc):
-        try:
-            with tenant(team_id):
-                func(svc)
-        except Exception:
-            log.exception("job %s failed%s", job_id, f" for workspace {team_id}" if team_id else "")
+    if spec.per_workspace:  # a job stored by an earlier version: its workspaces' due work
+        run_workspace_jobs(services, [spec])
+        return
+    try:
+        spec.load()(services)
+    except Exception:
+        log.exception("job %s failed", job_id)
 
 
-def tenants(svc: Services) -> list[str | None]:
-    """Where scheduled work runs: the default schema, or each installed workspace's tenant."""
-    if not svc.settings.oauth:
-        return [None]
-    return list(active_tenants(svc.store))
+def run_workspace_jobs(services: Services, specs: Collection[JobSpec]) -> int:
+    """Each of `specs` in every workspace where it is due now; answers how many runs."""
+    if not specs:
+        return 0
+    return due_work.run_due(services, {spec.id: (spec.load(), spec.load_next_due())
+                                       for spec in specs})
 
 
 def run_due_now(svc: Services, only: Collection[str] | None = None) -> None:
-    """Run every tick (or those named) once, as of the services' clock (the console's
-    clock advance, tests)."""
-    for spec in registered_jobs():
-        if only is None or spec.id in only:
+    """Run what is due now (all jobs, or those named) once, as of the services' clock
+    (the console's clock advance, tests)."""
+    specs = [spec for spec in registered_jobs() if only is None or spec.id in only]
+    run_workspace_jobs(svc, [spec for spec in specs if spec.per_workspace])
+    for spec in specs:
+        if not spec.per_workspace:
             run_job(spec.id, services=svc)

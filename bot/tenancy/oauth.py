@@ -126,6 +126,14 @@ def active_tenants(store: Store) -> list[str]:
             select(Workspace.tenant_team_id).where(Workspace.uninstalled_at.is_(None)))))
 
 
+def is_active_tenant(store: Store, team_id: str) -> bool:
+    """Whether some installed workspace uses `team_id`'s tenant."""
+    with store.global_session() as session:
+        return session.scalar(select(Workspace.team_id).where(
+            Workspace.tenant_team_id == team_id, Workspace.uninstalled_at.is_(None)
+        ).limit(1)) is not None
+
+
 def mark_uninstalled(store: Store, team_id: str, now: datetime) -> None:
     """The workspace removed the app: forget its tokens; keep its data (a reinstall finds
     it again), and stop scheduling work for it."""

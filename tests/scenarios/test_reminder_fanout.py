@@ -41,11 +41,14 @@ def test_scheduler_runs_the_reminder_tick_as_a_persistent_job(sandbox: Sandbox) 
     from bot.runtime import scheduler
 
     sched = scheduler.build(sandbox.services, blocking=False)
-    job = next(j for j in sched.get_jobs() if j.id == "reminder-tick")
+    jobs = {j.id: j for j in sched.get_jobs()}
     scheduler.run_due_now(sandbox.services)
 
-    assert (job.func_ref, job.args) == ("bot.runtime.scheduler:run_job", ("reminder-tick",))
-    assert job.trigger.interval == timedelta(minutes=5)
+    # One persistent tick asks what is due in every workspace; global jobs have their own.
+    assert sorted(jobs) == ["due-work", "forget-old-events"]
+    job = jobs["due-work"]
+    assert (job.func_ref, job.args) == ("bot.runtime.scheduler:run_job", ("due-work",))
+    assert job.trigger.interval == timedelta(minutes=1)
     assert len(sandbox.emulator.calls_to("chat.postMessage")) == 5
 
 

@@ -11,6 +11,8 @@ from storage.tenancy import Tenant
 GLOBAL_TABLES = {
     "workspaces": "the registry that maps each installed workspace to its tenant: read "
                   "before any tenant is known (bot/tenancy/oauth.py)",
+    "due_work": "when each workspace next needs each scheduled job: asked once across all "
+                "workspaces by the scheduler's tick (bot/runtime/due_work.py)",
     "signed_requests": "signatures already accepted within Slack's signature window: checked "
                        "before the request's workspace is known (bot/runtime/web.py)",
 }
