@@ -174,7 +174,8 @@ def _stamp(session: Session, _context: Any, _instances: Any) -> None:
 @event.listens_for(TenantSession, "after_flush")
 def _note_flushed(session: Session, _context: Any) -> None:
     """Which tables this flush wrote (for the due-work marks made at commit)."""
-    for instance in (*session.new, *session.dirty, *session.deleted):
+    changed = [i for i in session.dirty if session.is_modified(i, include_collections=False)]
+    for instance in (*session.new, *changed, *session.deleted):
         table = getattr(instance, "__tablename__", None)
         if table is not None:
             due.note_write(session.info, table)
