@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="connect to Slack (Socket Mode or HTTP) with the scheduler")
     sub.add_parser("serve", help="HTTP only, no scheduler (run many behind a load balancer)")
-    sub.add_parser("scheduler", help="the scheduler alone (run exactly one)")
+    sub.add_parser("scheduler", help="the scheduler alone (one or several: they share the work)")
 
     console = sub.add_parser("console", help="the real bot in your terminal, no Slack needed")
     console.add_argument("--demo", action="store_true",
@@ -318,7 +318,12 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from bot.reminders.tick import run_remind_command
 
     settings = _settings()
-    return run_remind_command(_services(settings, at=args.at), args)
+    services = _services(settings, at=args.at)
+    if settings.oauth and getattr(args, "team", None) is None and not args.dry_run:
+        from bot.reminders.remind_all import remind_every_workspace
+
+        return remind_every_workspace(services)
+    return run_remind_command(services, args)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

@@ -11,13 +11,14 @@ from bot.measures.obligations import obligations
 from bot.measures.periods import reminder_due_local
 from bot.reminders.facts import load_facts
 from bot.reminders.plan import EARLIEST_ZONE, change_points, is_paused, plan_member
+from bot.reminders.tick import DEFAULT_LEASE, tick_options
 from bot.reminders.timezones import zone_or_none
 from bot.runtime.caller import load_initiative
 from bot.runtime.services import Services
 from storage.models import Member, SlackUser
 
 # A DM that is due but was not delivered (Slack failed, another sender holds it) is tried
-# again this much later.
+# again this much later, or when the other sender's claim on it runs out if sooner.
 RETRY = timedelta(minutes=5)
 
 
@@ -50,7 +51,7 @@ def reminders_next_due(services: Services, now: datetime) -> datetime | None:
         zone = zones.get(member.user_id)
         if not is_paused(member, now) and plan_member(member, initiative, zone or fallback,
                                                       now) is not None:
-            return now + RETRY
+            return now + min(RETRY, tick_options().get("lease", DEFAULT_LEASE))
         for tz in ([zone] if zone else [EARLIEST_ZONE, fallback]):
             points.extend(change_points(member, initiative, tz, now))
     return min(points, default=None)

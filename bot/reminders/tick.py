@@ -11,7 +11,6 @@ import argparse
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.executor import ContextExecutor
 from bot.runtime.services import Services
-from storage.tenancy import current_team
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +216,6 @@ NO_TOKEN = ("SLACK_BOT_TOKEN is not set: posting needs the bot token (in multi-w
 def run_remind_command(services: Services, args: argparse.Namespace) -> int:
     now = services.clock.now()
     dry_run = bool(getattr(args, "dry_run", False))
-    if services.settings.oauth and current_team.get() is None and not dry_run:
-        return _remind_every_workspace(services)
     client = services.client() if services.can_post() else None
     if client is None and not dry_run:
         raise UserError(NO_TOKEN + " (or use --dry-run)")
@@ -243,27 +239,6 @@ def run_remind_command(services: Services, args: argparse.Namespace) -> int:
         print(f"{user_id}\tpaused: skipped", file=out)
     print(result.summary(), file=out)
     return 1 if result.failed else 0
-
-
-def _remind_every_workspace(services: Services) -> int:
-    """`impactbot remind` in multi-workspace mode without --team: the reminders due now in
-    every workspace, claimed like a scheduler claims them (so it can run beside them)."""
-    from bot.reminders.next_due import reminders_next_due
-    from bot.runtime.due_work import run_due
-
-    totals = {"sent": 0, "failed": 0}
-    lock = threading.Lock()
-
-    def one_workspace(svc: Services) -> None:
-        result = run_tick(svc, svc.client(), svc.clock.now(), **tick_options())
-        with lock:
-            totals["sent"] += result.sent
-            totals["failed"] += result.failed
-
-    runs = run_due(services, {"reminder-tick": (one_workspace, reminders_next_due)})
-    print(f"Reminders in {runs} workspace(s) where they were due: {totals['sent']} sent, "
-          f"{totals['failed']} not delivered (retried by the scheduler).", file=sys.stdout)
-    return 1 if totals["failed"] else 0
 
 
 class _ProgressLine:

@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 
 LEASE_ENV = "IMPACTBOT_DUE_LEASE_SECONDS"
 DEFAULT_LEASE = timedelta(seconds=120)
-BATCH = 32  # rows claimed at a time
 WORKERS = 8  # workspaces worked on at once by one scheduler
+# Rows claimed at a time: no more than the workers can start on, so that rows one
+# scheduler cannot work on yet stay free for the others.
+BATCH = WORKERS
 # A run whose job answers "due again now" is not taken again in the same tick.
 MIN_GAP = timedelta(minutes=1)
 RETRY = timedelta(minutes=5)  # after a run that raised

@@ -25,20 +25,24 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """`python -m bot ARGS…` with its stderr read line by line in the background."""
+    """`python -m bot ARGS…` with its stderr (and with `with_stdout`, its stdout too) read
+    line by line in the background."""
 
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path | str, *,
-                 own_group: bool = False) -> None:
+                 own_group: bool = False, with_stdout: bool = False) -> None:
         self.own_group = own_group
+        streams = ({"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if with_stdout
+                   else {"stderr": subprocess.PIPE})
         self.process = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=cwd, env=env,
-                                        stderr=subprocess.PIPE, text=True,
-                                        start_new_session=own_group)
+                                        text=True, start_new_session=own_group, **streams)
         self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumping = threading.Thread(target=self._pump, daemon=True)
+        self._pumping.start()
 
     def _pump(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
+        stream = self.process.stderr or self.process.stdout
+        assert stream is not None
+        for line in stream:
             self.lines.put(line)
 
     @property
@@ -53,6 +57,15 @@ class BotProcess:
             seen.append(line)
             if needle in line:
                 return seen
+
+    def all_lines(self) -> list[str]:
+        """Every line not yet read, once the process has ended (up to its last line)."""
+        self.process.wait(timeout=30)
+        self._pumping.join(timeout=30)
+        left = []
+        while not self.lines.empty():
+            left.append(self.lines.get_nowait())
+        return left
 
     def stop(self) -> None:
         if self.process.poll() is None:
