@@ -27,13 +27,9 @@ from storage.kinds import AggregateRule, Cadence, Direction, PauseReason, Report
 from storage.tenancy import Tenant, current_scope
 from storage.types import UTCDateTime
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s", "pk": "pk_%(table_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
 
 
 class Base(DeclarativeBase):
@@ -183,7 +179,7 @@ class Skip(Tenant, Base):
 
 
 class SlackUser(Tenant, Base):
-    """Cache of what users.info told us (time zone above all), refreshed now and then."""
+    """What Slack told us of a person (time zone above all): users.info or user_change."""
 
     __tablename__ = "slack_users"
 
@@ -193,7 +189,21 @@ class SlackUser(Tenant, Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     real_name: Mapped[str | None] = mapped_column(String(200))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
-    fetched_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]  # last asked (a failed look-up too) or told (user_change)
+    lookup_error: Mapped[str | None] = mapped_column(String(64))  # the last look-up's error
+
+
+class HomeViewer(Tenant, Base):
+    """Who opened the App Home: the only Homes refreshed after a change (home/refresh.py)."""
+
+    __tablename__ = "home_viewers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[str | None] = mapped_column(String(32))  # its bot token publishes
+    opened_at: Mapped[datetime]
+    stale_since: Mapped[datetime | None] = mapped_column(index=True)  # until refreshed
 
 
 class Pause(Tenant, Base):
@@ -349,11 +359,9 @@ class Voice(Tenant, Base):
 
 
 class Workspace(Base):
-    """A Slack workspace the app is installed in, and whose initiative data it uses.
-
-    `tenant_team_id` is the workspace whose tenant holds the initiative: itself, or for a
-    partner's workspace in a Slack Connect network, the initiative's home workspace.
-    """
+    """A Slack workspace the app is installed in; `tenant_team_id` is the workspace whose
+    tenant holds its initiative: itself, or for a partner's workspace in a Slack Connect
+    network, the initiative's home workspace."""
 
     __tablename__ = "workspaces"
 
@@ -384,10 +392,9 @@ class DeferredEvent(Tenant, Base):
 class SignedRequest(Base):
     """Signed requests already accepted, kept for Slack's 5-minute signature window, so an
     identical request replayed within it (by anyone who captured it) is not acted on again.
-    Global: the check happens before the workspace is known."""
+    Keyed by X-Slack-Request-Timestamp and X-Slack-Signature; global: the check happens
+    before the workspace is known."""
 
     __tablename__ = "signed_requests"
-
-    # X-Slack-Request-Timestamp and X-Slack-Signature
     timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     signature: Mapped[str] = mapped_column(String(80), primary_key=True)

@@ -62,6 +62,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("digest-tick", "bot.digest.posting:digest_tick"),
     JobSpec("wins", "bot.wins.flow:wins_tick"),
     JobSpec("backbone-relay", "bot.agenda.relay:relay_tick"),
+    JobSpec("home-refresh", "bot.home.refresh:home_refresh_tick"),
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),
 )
 
