@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
+from bot.home.refresh import mark_partner_stale, request_refresh
 from bot.measures.export import csv_bytes
 from bot.measures.report_modal import (
     CALLBACK_ID,
@@ -28,13 +29,12 @@ from bot.measures.reporting import (
 )
 from bot.measures.status_view import status_message
 from bot.measures.view import measure_statuses, measures_message
-from bot.runtime.caller import identify, partner_member_ids, require_initiative
+from bot.runtime.caller import identify, require_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.modals import open_view
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from handlers._acks import ack_first
-from handlers.home import publish_home
 from handlers.router import DB_BUSY, TRY_AGAIN, CommandContext, Router
 from storage.kinds import ReportSource
 
@@ -104,7 +104,7 @@ def register(app: App, services: Services, router: Router) -> None:
         if not tell_privately(client, body["user"]["id"], confirmation(recorded),
                               channel=channel_of(view)):
             log.warning("could not confirm report %s", recorded.report_id)
-        refresh_homes_quietly(services, client, recorded)
+        refresh_homes_later(services, recorded)
 
     ack_first(app.view(CALLBACK_ID), confirm_report, acknowledge=submit_report)
 
@@ -149,29 +149,26 @@ def report(ctx: CommandContext) -> None:
         ctx.reply_message(confirmation(recorded))
     except Exception:
         log.warning("could not confirm report %s", recorded.report_id, exc_info=True)
-    refresh_homes_quietly(services, ctx.client, recorded)
+    refresh_homes_later(services, recorded)
 
 
-def refresh_homes_quietly(services: Services, client: WebClient, recorded: Recorded) -> None:
-    """Refresh the Home tabs after a stored report, retrying a failure a few times; never
-    raises (the report is stored, and each Home is rebuilt whenever it is opened)."""
+def refresh_homes_later(services: Services, recorded: Recorded) -> None:
+    """What the partner owes just changed: the opened Homes of its members are marked out
+    of date (one statement) and refreshed by the background worker, never on this thread
+    (bot/home/refresh.py). Never raises: the report is stored, and each Home is rebuilt
+    whenever it is opened."""
     for attempt in range(1, HOME_ATTEMPTS + 1):
         try:
-            refresh_homes(services, client, recorded)
-            return
+            mark_partner_stale(services.store, recorded.partner_key, recorded.reported_by,
+                               services.clock.now())
+            break
         except Exception:
             if attempt == HOME_ATTEMPTS:
-                log.warning("Home refresh after report %s failed %d times; each Home is "
-                            "rebuilt when it is next opened", recorded.report_id, attempt,
+                log.warning("could not mark the Homes out of date after report %s; each "
+                            "Home is rebuilt when it is next opened", recorded.report_id,
                             exc_info=True)
-
-
-def refresh_homes(services: Services, client: WebClient, recorded: Recorded) -> None:
-    """What the partner owes just changed: bring its members' App Home up to date."""
-    with services.store.session() as session:
-        members = partner_member_ids(session, recorded.partner_key)
-    for member in dict.fromkeys([recorded.reported_by, *members]):
-        publish_home(services, client, member)
+                return
+    request_refresh(services)
 
 
 def measures(ctx: CommandContext) -> None:

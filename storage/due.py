@@ -38,6 +38,7 @@ WATCHES: dict[str, frozenset[str]] = {
     "digest-tick": frozenset({"initiative", "digests"}),
     "wins": frozenset({"wins", "deferred_events"}),
     "backbone-relay": frozenset({"initiative", "voices", "commitments"}),
+    "home-refresh": frozenset({"home_viewers"}),
 }
 
 _JOBS_OF_TABLE: dict[str, tuple[str, ...]] = {}

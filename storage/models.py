@@ -7,44 +7,22 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
     Boolean,
     Date,
     Enum,
     Float,
     ForeignKey,
     Index,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.base import Base
 from storage.kinds import AggregateRule, Cadence, Direction, PauseReason, ReportSource
 from storage.tenancy import Tenant, current_scope
-from storage.types import UTCDateTime
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON,
-        list[str]: JSON,
-        list[dict[str, Any]]: JSON,
-    }
-
 
 # --- the initiative as configured by the backbone (initiative.yml) ---------------------
 
@@ -183,7 +161,7 @@ class Skip(Tenant, Base):
 
 
 class SlackUser(Tenant, Base):
-    """Cache of what users.info told us (time zone above all), refreshed now and then."""
+    """What Slack told us of a person (time zone above all): users.info or user_change."""
 
     __tablename__ = "slack_users"
 
@@ -193,7 +171,21 @@ class SlackUser(Tenant, Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     real_name: Mapped[str | None] = mapped_column(String(200))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
-    fetched_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]  # last asked (a failed look-up too) or told (user_change)
+    lookup_error: Mapped[str | None] = mapped_column(String(64))  # the last look-up's error
+
+
+class HomeViewer(Tenant, Base):
+    """Who opened the App Home: the only Homes refreshed after a change (home/refresh.py)."""
+
+    __tablename__ = "home_viewers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[str | None] = mapped_column(String(32))  # its bot token publishes
+    opened_at: Mapped[datetime]
+    stale_since: Mapped[datetime | None] = mapped_column(index=True)  # until refreshed
 
 
 class Pause(Tenant, Base):
@@ -345,25 +337,6 @@ class Voice(Tenant, Base):
     lease_until: Mapped[datetime | None]  # a poster's claim on relaying it
 
 
-# --- workspaces (multi-workspace mode; global, not tenant-scoped) ------------------------------
-
-
-class Workspace(Base):
-    """A Slack workspace the app is installed in, and whose initiative data it uses.
-
-    `tenant_team_id` is the workspace whose tenant holds the initiative: itself, or for a
-    partner's workspace in a Slack Connect network, the initiative's home workspace.
-    """
-
-    __tablename__ = "workspaces"
-
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tenant_team_id: Mapped[str] = mapped_column(String(32), index=True)
-    team_name: Mapped[str | None] = mapped_column(String(200))
-    installed_at: Mapped[datetime]
-    uninstalled_at: Mapped[datetime | None]
-
-
 class DeferredEvent(Tenant, Base):
     """An event that could not be handled because Slack was briefly unavailable (a 5xx,
     a rate limit, a timeout while reading the message): kept here and handled again by a
@@ -381,35 +354,7 @@ class DeferredEvent(Tenant, Base):
     created_at: Mapped[datetime]
 
 
-class SignedRequest(Base):
-    """Signed requests already accepted, kept for Slack's 5-minute signature window, so an
-    identical request replayed within it (by anyone who captured it) is not acted on again.
-    Global: the check happens before the workspace is known."""
+# The global tables (no workspace column) live in storage/global_models.py.
+from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402
 
-    __tablename__ = "signed_requests"
-
-    # X-Slack-Request-Timestamp and X-Slack-Signature
-    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
-
-
-class DueWork(Base):
-    """When each workspace next needs each scheduled job (bot/runtime/due_work.py).
-
-    Global: a tick asks once, across all workspaces, what is due now (the index on
-    `due_at`), instead of visiting every workspace. A write to a table a job watches
-    (storage/due.py) makes that job due at once (`due_at` = the epoch) and bumps `gen`;
-    a scheduler claims a due row for `lease_until` (real time), runs the job in the row's
-    workspace, and sets the job's next due time, unless `gen` moved meanwhile.
-    """
-
-    __tablename__ = "due_work"
-    __table_args__ = (UniqueConstraint("team_id", "job"),
-                      Index("ix_due_work_due_at", "due_at"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))  # the tenant ('' = single workspace)
-    job: Mapped[str] = mapped_column(String(40))  # a JobSpec id
-    due_at: Mapped[datetime | None]  # None: nothing due until a write says otherwise
-    gen: Mapped[int] = mapped_column(BigInteger, default=0)
-    lease_until: Mapped[datetime | None]
+__all__ = ["DueWork", "SignedRequest", "Workspace"]

@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from bot.emulator import users
 from bot.emulator.server import SlackEmulator
 
 VERIFICATION_TOKEN = "emulator-verification-token"
@@ -138,15 +139,8 @@ class SlackDriver:
         return f"{time.time():.6f}"
 
     # ------------------------------------------------------------------ requests
-    def command(
-        self,
-        user: str,
-        text: str = "",
-        *,
-        command: str = "/impact",
-        channel: str = "C0GENERAL",
-        trigger_id: str | None = None,
-    ) -> Reply:
+    def command(self, user: str, text: str = "", *, command: str = "/impact",
+                channel: str = "C0GENERAL", trigger_id: str | None = None) -> Reply:
         fields = {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
@@ -240,6 +234,10 @@ class SlackDriver:
         if home is not None:
             ev["view"] = copy.deepcopy(home)
         return self.event(ev)
+
+    def user_change(self, user: str, **changes: Any) -> Reply:
+        """`user` edits their profile (`tz="Europe/Berlin"`): Slack sends user_change."""
+        return self.event(users.user_change(self.emu, user, **changes))
 
     @staticmethod
     def _find_element(blocks: Any, action_id: str) -> tuple[str | None, dict[str, Any] | None]:

@@ -22,6 +22,7 @@ from slack_bolt import App
 
 from bot.emulator import SlackDriver, SlackEmulator
 from bot.runtime.app import create_app
+from bot.runtime.background import Background
 from bot.runtime.clock import ManualClock
 from bot.runtime.executor import ContextExecutor
 from bot.runtime.services import Services
@@ -30,6 +31,10 @@ from bot.runtime.web import make_wsgi_app
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+
+# Background work (the App Home refresh after a report) waits this long for more requests
+# to merge with, or until `settle()` runs it: tests decide when it happens, not timing.
+BACKGROUND_QUIET = 60.0
 
 
 class TrackingExecutor(ContextExecutor):
@@ -111,7 +116,8 @@ class Sandbox:
         self.store = Store(settings.database_url)
         if self._upgrade:
             self.store.upgrade()
-        self.services = Services(settings, self.store, self.clock)
+        self.services = Services(settings, self.store, self.clock,
+                                 background=Background(quiet=BACKGROUND_QUIET))
         self.app = create_app(self.services, listener_executor=self.executor)
         wsgi = make_wsgi_app(self.app, self.store)
         self._server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer,
@@ -133,14 +139,17 @@ class Sandbox:
         return f"http://{host!s}:{port}"
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until all work Slack requests started has finished (no sleeping)."""
+        """Wait until all work Slack requests started has finished (no sleeping): the
+        listeners after each ack, then the background work they asked for."""
         self.executor.wait_idle(timeout)
+        self.services.background.wait_idle(timeout)
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
         self.executor.shutdown(wait=True)
+        self.services.background.stop()
         self.store.dispose()
         if self._own_emulator:
             self.emulator.stop()

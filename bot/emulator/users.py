@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,19 @@ def users_info(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
         user["tz_offset"] = 0
         user["tz_label"] = user["tz"]
     return {"user": user}
+
+
+def user_change(ws: Workspace, user_id: str, **changes: Any) -> dict[str, Any]:
+    """Change a person as Slack does when they edit their profile (`tz="Europe/Berlin"`),
+    and return the `user_change` event Slack then sends: the whole user object as
+    users.info shows it, `cache_ts` and the type. Slack's reference
+    (https://docs.slack.dev/reference/events/user_change/): sent to every app in the
+    workspace with users:read when a member changes their profile or data, not for custom
+    profile fields, and not when only the daylight-saving offset moves."""
+    with ws._cond:
+        require_user(ws, user_id).update(copy.deepcopy(changes))
+    user = users_info(ws, {"user": user_id})["user"]
+    return {"type": "user_change", "user": user, "cache_ts": int(time.time())}
 
 
 METHODS: dict[str, Method] = {

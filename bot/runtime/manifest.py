@@ -18,11 +18,12 @@ BOT_SCOPES: dict[str, str] = {
     "channels:read": "tell public from private channels before sharing a win",
     "groups:read": "tell public from private channels before sharing a win",
     "reactions:read": "receive reaction_added events",
-    "users:read": "people's time zones, so reminders arrive in their morning",
+    "users:read": "people's time zones, so reminders arrive in their morning (users.info, "
+                  "and the user_change event when someone changes theirs)",
     "files:write": "upload the weekly digest chart",
 }
 BOT_EVENTS = ("reaction_added", "app_home_opened", "app_uninstalled", "tokens_revoked",
-              "message.im")
+              "message.im", "user_change")
 SHORTCUT_CALLBACK = "share_as_win"
 
 

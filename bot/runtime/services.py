@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
+from bot.runtime.background import Background
 from bot.runtime.clock import Clock
 from bot.runtime.settings import Settings
 from bot.runtime.slack_client import make_client
@@ -23,6 +24,9 @@ class Services:
     # Where requests come from: "slack", or "console" for the offline console (reports
     # made there are recorded with source "console").
     surface: Surface = "slack"
+    # This process's worker for work that follows a request off its threads (the App
+    # Home refresh after a report): bot/runtime/background.py.
+    background: Background = field(default_factory=Background)
 
     def can_post(self) -> bool:
         """Whether there is a bot token to post with outside a Slack request."""

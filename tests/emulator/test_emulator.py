@@ -103,6 +103,21 @@ def test_users_info_shape(client: WebClient) -> None:
     assert info["name"] == "general" and info["is_member"] is True
 
 
+def test_user_change_changes_the_user_and_carries_the_whole_user_object(
+        emu: SlackEmulator, client: WebClient) -> None:
+    from bot.emulator.api import ApiError
+    from bot.emulator.users import user_change
+
+    event = user_change(emu, "U0AAA", tz="Europe/Berlin")
+
+    # Slack's payload: the event type, `cache_ts`, and the user as users.info shows it.
+    assert event["type"] == "user_change" and isinstance(event["cache_ts"], int)
+    assert event["user"] == client.users_info(user="U0AAA")["user"]
+    assert event["user"]["tz"] == "Europe/Berlin" and "tz_offset" in event["user"]
+    with pytest.raises(ApiError, match="user_not_found"):
+        user_change(emu, "U0NOBODY", tz="UTC")
+
+
 def test_history_and_replies(emu: SlackEmulator, client: WebClient) -> None:
     t1 = emu.add_message("C0GENERAL", user="U0AAA", text="one")
     t2 = emu.add_message("C0GENERAL", user="U0BBB", text="two")

@@ -40,6 +40,8 @@ def test_reports_made_while_slack_is_down_are_saved_and_confirmed(
         sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     driver = sandbox.driver
     driver.command("U0AAA", "report")
+    for viewer in ("U0AAA", "U0CCC"):  # their Homes are refreshed after reports
+        driver.app_home_opened(viewer)
     sandbox.settle()
     form = driver.last_view()
     slack_down(sandbox)
@@ -54,8 +56,13 @@ def test_reports_made_while_slack_is_down_are_saved_and_confirmed(
     slack_up(sandbox)
     driver.command("U0AAA", "status")
     sandbox.settle()
+    stale_home = str(sandbox.emulator.home_views["U0CCC"])
+    scheduler.run_due_now(sandbox.services, only={"home-refresh"})  # Slack is back
 
     assert modal.status == 200 and not modal.json  # the form closed: the report is in
+    # U0CCC's Home, out of date through the outage, is brought up to date once Slack is back.
+    assert "report_open:prenatal-visits" in stale_home
+    assert "report_open:prenatal-visits" not in str(sandbox.emulator.home_views["U0CCC"])
     with sandbox.store.session() as session:
         saved = sorted(session.execute(select(Report.reported_by, Report.value)).all())
     assert saved == [("U0AAA", 71.0), ("U0CCC", 70.0)]

@@ -212,13 +212,17 @@ def test_home_follows_the_clock_into_the_next_period(sandbox: Sandbox) -> None:
     assert "for 2026-11 — due 2026-12-08" in shown(home)
 
 
-def test_reporting_refreshes_the_partners_home_tabs(sandbox: Sandbox) -> None:
+def test_reporting_refreshes_the_partners_opened_home_tabs(sandbox: Sandbox) -> None:
+    open_home(sandbox, "U0AAA")
+    open_home(sandbox, "U0BBB")
+    sandbox.emulator.clear_calls()
+
     sandbox.driver.command("U0AAA", "report prenatal-visits 72")
     sandbox.settle()
 
     published = {call.params["user_id"]: call.params["view"]
                  for call in sandbox.emulator.calls_to("views.publish")}
-    assert set(published) >= {"U0AAA", "U0BBB"}  # the reporter and their partner colleague
+    assert set(published) == {"U0AAA", "U0BBB"}  # the reporter and their partner colleague
     for view in (published["U0AAA"], published["U0BBB"]):
         actions = json.dumps(view)
         assert "report_open:home-visits" in actions  # still owed

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Threads that may start without the current workspace, and why.
 CONTEXT_FREE_THREADS = {
     "bot/runtime/executor.py": "the pool that carries the context (ContextExecutor)",
+    "bot/runtime/background.py": "each job runs in a copy of its requester's context",
     "bot/runtime/scheduler.py": "APScheduler's pool: run_job enters each workspace itself",
     "bot/runtime/server.py": "the health check server: no database work per workspace",
 }

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
-from storage.models import Report, Voice, Win, Workspace
+from storage.models import HomeViewer, Report, Voice, Win, Workspace
 from storage.tenancy import tenant
 from tests.support.tenants import tenant_models
 from tests.support.workspaces import TEAM_A, TEAM_B, driver_for, setup_both
@@ -103,3 +103,24 @@ def test_one_workspaces_wins_voices_and_numbers_never_reach_the_other(multi: San
         assert session.scalar(select(Win.status)) == "posted"
     for model in (Report, Voice, Win):
         assert _count(multi, TEAM_B, model) == 0
+
+
+def test_a_report_refreshes_only_its_own_workspaces_opened_homes_with_its_own_token(
+        multi: Sandbox) -> None:
+    health, school = setup_both(multi)
+    health.app_home_opened("U0AAA")
+    school.app_home_opened("U0BLIB")
+    multi.settle()
+    tokens = {c.response["team"]["id"]: c.response["access_token"]
+              for c in multi.emulator.calls_to("oauth.v2.access")}
+    multi.emulator.clear_calls()
+
+    school.command("U0BLIB", "report storytime 55")
+    multi.settle()
+
+    publishes = multi.emulator.calls_to("views.publish")
+    assert [(c.params["user_id"], c.token) for c in publishes] == [("U0BLIB", tokens[TEAM_B])]
+    assert "Lake County" not in str(multi.emulator.home_views["U0BLIB"])
+    for team, viewer in ((TEAM_A, "U0AAA"), (TEAM_B, "U0BLIB")):
+        with tenant(team), multi.store.session() as session:
+            assert session.scalars(select(HomeViewer.user_id)).all() == [viewer]

@@ -12,8 +12,8 @@ from bot.emulator.sandbox import Sandbox
 from storage.models import Base
 
 # Tables the app writes as a side effect of merely being asked something (bookkeeping, not
-# data): the event de-duplication log and the Slack user cache.
-BOOKKEEPING = {"slack_events", "slack_users", "signed_requests"}
+# data): the event de-duplication log, the Slack user cache, who has opened their App Home.
+BOOKKEEPING = {"slack_events", "slack_users", "signed_requests", "home_viewers"}
 
 
 def table_counts(sandbox: Sandbox, *, ignore: set[str] = BOOKKEEPING) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """due_work: when each workspace next needs each scheduled job
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-29
 
 Every workspace that has an initiative gets its jobs due at once: the first tick after the
@@ -18,11 +18,11 @@ from alembic import op
 import storage.types
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-JOBS = ("backbone-relay", "digest-tick", "reminder-tick", "wins")
+JOBS = ("backbone-relay", "digest-tick", "home-refresh", "reminder-tick", "wins")
 
 
 def upgrade() -> None:
