@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, Exists, Select, case, exists, literal, select
 from sqlalchemy.orm import Session
 
-from bot.measures.periods import Period, as_cadence, due_date, reporting_period
-from storage.kinds import ObligationStatus
+from bot.measures.periods import CADENCES, Period, as_cadence, due_date, reporting_period
+from storage.kinds import Cadence, ObligationStatus
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report, Skip
 
 
@@ -39,53 +39,81 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
                 partner_ids: Iterable[int] | None = None) -> list[Obligation]:
     """Every (partner, measure) assignment with its reporting period at `now` and status.
 
-    A fixed number of queries whatever the size of the initiative.
+    One query whose SQL has the same shape whatever the size of the initiative: each
+    assignment's period is chosen by its measure's cadence in SQL (one CASE branch per
+    cadence the code knows), and "reported" / "skipped" are correlated EXISTS on the
+    unique keys of `reports` and `skips` — no list of keys that grows with the data.
     """
-    tz = ZoneInfo(initiative.timezone)
+    periods = _periods(initiative, now)
+    reported, skipped = _settled(periods)
     query = (
-        select(MeasurePartner.partner_id, Partner.key, Measure)
+        select(MeasurePartner.partner_id, Partner.key.label("partner_key"),
+               MeasurePartner.measure_id, Measure.key.label("measure_key"),
+               Measure.name.label("measure_name"), Measure.unit, Measure.cadence,
+               reported.label("reported"), skipped.label("skipped"))
         .join(Measure, Measure.id == MeasurePartner.measure_id)
         .join(Partner, Partner.id == MeasurePartner.partner_id)
         .where(Measure.active.is_(True), Partner.active.is_(True))
-        .order_by(Partner.position, Measure.position)
+        .order_by(Partner.position, Partner.id, Measure.position, Measure.id)
     )
     if partner_ids is not None:
+        # The caller's own partner (one id), never a list built from the data.
         query = query.where(MeasurePartner.partner_id.in_(list(partner_ids)))
-    rows = session.execute(query).all()
-    if not rows:
-        return []
 
-    periods: dict[str, Period] = {}
-    for cadence in {m.cadence for _, _, m in rows}:
-        periods[cadence] = reporting_period(as_cadence(cadence), now, tz)
-    keys = [(m.id, partner_id, periods[m.cadence].key) for partner_id, _, m in rows]
-
-    reported = set(session.execute(
-        select(Report.measure_id, Report.partner_id, Report.period).where(
-            Report.is_current.is_(True),
-            tuple_(Report.measure_id, Report.partner_id, Report.period).in_(keys),
-        )).all())
-    skipped = set(session.execute(
-        select(Skip.measure_id, Skip.partner_id, Skip.period).where(
-            tuple_(Skip.measure_id, Skip.partner_id, Skip.period).in_(keys),
-        )).all())
-
+    dues = {cadence: due_date(p, initiative.reminder_day) for cadence, p in periods.items()}
     out = []
-    for partner_id, partner_key, measure in rows:
-        period = periods[measure.cadence]
-        key = (measure.id, partner_id, period.key)
-        status: ObligationStatus = ("reported" if key in reported else
-                                    "skipped" if key in skipped else "owed")
+    for row in session.execute(query):
+        cadence = as_cadence(row.cadence)
+        status: ObligationStatus = ("reported" if row.reported else
+                                    "skipped" if row.skipped else "owed")
         out.append(Obligation(
-            partner_id=partner_id,
-            partner_key=partner_key,
-            measure_id=measure.id,
-            measure_key=measure.key,
-            measure_name=measure.name,
-            unit=measure.unit,
-            period=period,
-            due=due_date(period, initiative.reminder_day),
+            partner_id=row.partner_id,
+            partner_key=row.partner_key,
+            measure_id=row.measure_id,
+            measure_key=row.measure_key,
+            measure_name=row.measure_name,
+            unit=row.unit,
+            period=periods[cadence],
+            due=dues[cadence],
             status=status,
         ))
     return out
 
+
+def owing_partners(initiative: Initiative, now: datetime) -> Select[int]:
+    """The ids of active partners that owe at least one report at `now`, as a subquery
+    (`Member.partner_id.in_(owing_partners(...))`): the same rule as `obligations`."""
+    reported, skipped = _settled(_periods(initiative, now))
+    return (
+        select(MeasurePartner.partner_id)
+        .join(Measure, Measure.id == MeasurePartner.measure_id)
+        .join(Partner, Partner.id == MeasurePartner.partner_id)
+        .where(Measure.active.is_(True), Partner.active.is_(True), ~reported, ~skipped)
+    )
+
+
+def _periods(initiative: Initiative, now: datetime) -> dict[Cadence, Period]:
+    tz = ZoneInfo(initiative.timezone)
+    return {cadence: reporting_period(cadence, now, tz) for cadence in CADENCES}
+
+
+def _settled(periods: dict[Cadence, Period]) -> tuple[Exists, Exists]:
+    """Correlated EXISTS for "a current report" and "a skip" of the outer query's
+    assignment (`measure_partners` joined to `measures`) for its reporting period."""
+    period_key = _period_of(periods)
+    reported = exists().where(
+        Report.measure_id == MeasurePartner.measure_id,
+        Report.partner_id == MeasurePartner.partner_id,
+        Report.period == period_key,
+        Report.is_current.is_(True))
+    skipped = exists().where(
+        Skip.measure_id == MeasurePartner.measure_id,
+        Skip.partner_id == MeasurePartner.partner_id,
+        Skip.period == period_key)
+    return reported, skipped
+
+
+def _period_of(periods: dict[Cadence, Period]) -> ColumnElement[str]:
+    """SQL for the reporting period key of the assignment's measure, by its cadence."""
+    return case(*((Measure.cadence == cadence, literal(p.key)) for cadence, p in
+                  periods.items()), else_=literal(None))
