@@ -28,7 +28,7 @@ def load_facts(session: Session, initiative: Initiative, now: datetime) -> Facts
         by_partner[ob.partner_id].append(ob)
     if not any(o.owed for obs in by_partner.values() for o in obs):
         return facts
-    owing = owing_partners(initiative, now)
+    owing = owing_partners(session, initiative, now)
     members = session.execute(
         select(Member.user_id, Member.partner_id, Partner.name, Pause)
         .join(Partner, Partner.id == Member.partner_id)
