@@ -1,12 +1,14 @@
-"""What the handlers and jobs share: settings, the store, the clock, a Slack client factory."""
+"""What the handlers and jobs share: settings, the store, the clock, a Slack client factory,
+the per-workspace send pacing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
 from bot.runtime.clock import Clock
+from bot.runtime.pacing import Pacers
 from bot.runtime.settings import Settings
 from bot.runtime.slack_client import make_client
 from bot.tenancy.oauth import bot_token
@@ -23,6 +25,9 @@ class Services:
     # Where requests come from: "slack", or "console" for the offline console (reports
     # made there are recorded with source "console").
     surface: Surface = "slack"
+    # Send slots at Slack's chat.postMessage pace, one budget per workspace, shared by every
+    # thread of this process (bot/runtime/pacing.py).
+    pacers: Pacers = field(default_factory=Pacers)
 
     def can_post(self) -> bool:
         """Whether there is a bot token to post with outside a Slack request."""
