@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.digest.content import (
@@ -31,7 +31,13 @@ from bot.digest.content import (
     aggregate_value,
 )
 from bot.digest.week import IsoWeek, digest_due, iso_week
-from bot.measures.periods import as_cadence, due_date, recent_periods, reporting_period
+from bot.measures.periods import (
+    CADENCES,
+    as_cadence,
+    due_date,
+    recent_periods,
+    reporting_period,
+)
 from bot.runtime.caller import load_initiative
 from storage.models import (
     Commitment,
@@ -73,16 +79,14 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             assignments[measure_id].append(partner_id)
 
     # The periods each cadence needs: its reporting period and the ones before it.
-    reporting = {c: reporting_period(c, now, tz) for c in {as_cadence(m.cadence) for m in measures}}
+    # (Every cadence the code knows, so that the statements below keep their shape.)
+    reporting = {c: reporting_period(c, now, tz) for c in CADENCES}
     history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
     lookback = {c: recent_periods(p, _ENGAGEMENT_LOOKBACK) for c, p in reporting.items()}
-    measure_ids = [m.id for m in measures]
-
-    aggregates = _aggregates(session, measure_ids,
-                             sorted({p.key for ps in history.values() for p in ps}))
+    aggregates = _aggregates(session, sorted({p.key for ps in history.values() for p in ps}))
     lookback_keys = sorted({p.key for ps in lookback.values() for p in ps})
-    first_reported = _first_reported(session, measure_ids, lookback_keys)
-    skips = _skips(session, measure_ids, lookback_keys)
+    first_reported = _first_reported(session, lookback_keys)
+    skips = _skips(session, lookback_keys)
 
     partner_lines = {p.id: PartnerLine(p.key, p.name) for p in partners}
     measure_lines = []
@@ -167,11 +171,15 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     )
 
 
-def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
+def _active_measures() -> Select[int]:
+    """The active measures' ids, as a subquery: a statement's shape never depends on how
+    many measures there are."""
+    return select(Measure.id).where(Measure.active.is_(True))
+
+
+def _aggregates(session: Session, period_keys: list[str]
                 ) -> dict[tuple[int, str], PeriodAggregate]:
-    """Sum, count and latest current value per (measure, period): one statement."""
-    if not measure_ids or not period_keys:
-        return {}
+    """Sum, count and latest current value per (active measure, period): one statement."""
     partition = (Report.measure_id, Report.period)
     ranked = (
         select(
@@ -182,7 +190,7 @@ def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
             func.sum(Report.value).over(partition_by=partition).label("total"),
             func.count(Report.id).over(partition_by=partition).label("n"),
         )
-        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
+        .where(Report.is_current.is_(True), Report.measure_id.in_(_active_measures()),
                Report.period.in_(period_keys))
         .subquery()
     )
@@ -193,26 +201,21 @@ def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
             for measure_id, period, value, total, n in rows}
 
 
-def _first_reported(session: Session, measure_ids: list[int], period_keys: list[str]
+def _first_reported(session: Session, period_keys: list[str]
                     ) -> dict[tuple[int, int, str], datetime]:
     """When each partner first reported each measure for each period: one statement.
 
     Corrections add rows, so the earliest row is when the report first came in.
     """
-    if not measure_ids or not period_keys:
-        return {}
     rows = session.execute(
         select(Report.measure_id, Report.partner_id, Report.period, func.min(Report.reported_at))
-        .where(Report.measure_id.in_(measure_ids), Report.period.in_(period_keys))
+        .where(Report.measure_id.in_(_active_measures()), Report.period.in_(period_keys))
         .group_by(Report.measure_id, Report.partner_id, Report.period))
     return {(m, p, period): first for m, p, period, first in rows}
 
 
-def _skips(session: Session, measure_ids: list[int], period_keys: list[str]
-           ) -> dict[tuple[int, int, str], str]:
-    if not measure_ids or not period_keys:
-        return {}
+def _skips(session: Session, period_keys: list[str]) -> dict[tuple[int, int, str], str]:
     rows = session.execute(
         select(Skip.measure_id, Skip.partner_id, Skip.period, Skip.reason)
-        .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(period_keys)))
+        .where(Skip.measure_id.in_(_active_measures()), Skip.period.in_(period_keys)))
     return {(m, p, period): reason for m, p, period, reason in rows}

@@ -34,6 +34,19 @@ METHOD_TIERS: dict[str, int] = {
 # limits", and the changelog "Rate limit changes for non-Marketplace apps" (2025-05-29).
 TIER1_HISTORY_METHODS = ("conversations.history", "conversations.replies")
 TIER1_HISTORY_LIMIT = 15
+# chat.postMessage's own limits (its reference page, "Rate limiting",
+# https://docs.slack.dev/reference/methods/chat.postMessage: "It will generally allow an app
+# to post 1 message per second to a specific channel. There are limits governing your app's
+# relationship with the entire workspace above that, limiting posting to several hundred
+# messages per minute. Generous burst behavior is also granted."; "Rate limits" page:
+# "Posting messages: 1 per second, short bursts >1 allowed"). Slack publishes no exact
+# workspace figure: the emulator holds an app to the low end of "several hundred", 300 a
+# minute, with a burst of 30, and each channel (a DM is a channel) to 1 a second with
+# bursts of 3. Like every Web API limit, they count per app per workspace.
+POST_MESSAGE_PER_MINUTE = 300
+POST_MESSAGE_BURST = 30
+POST_MESSAGE_CHANNEL_PER_SECOND = 1.0
+POST_MESSAGE_CHANNEL_BURST = 3
 
 
 @dataclass
@@ -55,11 +68,33 @@ class Bucket:
 
 @dataclass
 class RateLimit:
+    """A method's limit, counted per workspace (the caller's team) as Slack does, and per
+    channel within it when `per_channel_per_second` is set."""
+
     per_second: float
     burst: int
     per_channel_per_second: float | None
-    bucket: Bucket
-    channel_buckets: dict[str, Bucket] = field(default_factory=dict)
+    channel_burst: int
+    buckets: dict[str, Bucket] = field(default_factory=dict)  # team -> bucket
+    channel_buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+
+    def take(self, team: str, channel: str, now: float) -> float:
+        """0 if the call may go now (its tokens are taken), else seconds to wait."""
+        bucket = self.buckets.get(team)
+        if bucket is None:
+            bucket = self.buckets[team] = Bucket(self.per_second, float(self.burst),
+                                                 float(self.burst), now)
+        wait = bucket.take(now)
+        if wait == 0 and self.per_channel_per_second:
+            b = self.channel_buckets.get((team, channel))
+            if b is None:
+                b = Bucket(self.per_channel_per_second, float(self.channel_burst),
+                           float(self.channel_burst), now)
+                self.channel_buckets[(team, channel)] = b
+            wait = b.take(now)
+            if wait > 0:  # give the workspace token back: the call did not happen
+                bucket.tokens = min(bucket.capacity, bucket.tokens + 1)
+        return wait
 
 
 class Hold:
@@ -131,8 +166,11 @@ class Faults:
             hold.release()
         self.holds.clear()
 
-    def before(self, method: str, params: dict[str, Any]) -> Answer | None:
-        """The failure that stops this call before it takes effect, if any."""
+    def before(self, method: str, params: dict[str, Any], team: str = "",
+               channel: str = "") -> Answer | None:
+        """The failure that stops this call before it takes effect, if any. `team` is the
+        caller's workspace, `channel` the conversation the call posts to (a user id already
+        resolved to the DM's channel id)."""
         queue = self.queued.get(method)
         if queue:
             status, retry_after, error = queue.pop(0)
@@ -147,17 +185,8 @@ class Faults:
             return fault_answer(429, math.ceil(burst_end - time.monotonic()), None)
         rl = self.limits.get(method)
         if rl is not None:
-            now = time.monotonic()
-            wait = rl.bucket.take(now)
-            if wait == 0 and rl.per_channel_per_second:
-                ch = str(params.get("channel") or params.get("channel_id") or "")
-                b = rl.channel_buckets.get(ch)
-                if b is None:
-                    b = Bucket(rl.per_channel_per_second, float(rl.burst), float(rl.burst), now)
-                    rl.channel_buckets[ch] = b
-                wait = b.take(now)
-                if wait > 0:  # give the workspace token back: the call did not happen
-                    rl.bucket.tokens = min(rl.bucket.capacity, rl.bucket.tokens + 1)
+            ch = channel or str(params.get("channel") or params.get("channel_id") or "")
+            wait = rl.take(team, ch, time.monotonic())
             if wait > 0:
                 return fault_answer(429, max(1, math.ceil(wait)), None)
         return None
@@ -212,15 +241,26 @@ class FaultInjection:
         per_second: float,
         burst: int = 1,
         per_channel_per_second: float | None = None,
+        channel_burst: int | None = None,
     ) -> None:
+        """Limit `method` to `per_second` calls per workspace (bursts of `burst`), and per
+        channel to `per_channel_per_second` (bursts of `channel_burst`, default `burst`);
+        a call over the limit gets 429 with Retry-After, as from Slack."""
         with self._lock:
-            now = time.monotonic()
             self._faults.limits[method] = RateLimit(
                 per_second=per_second,
                 burst=burst,
                 per_channel_per_second=per_channel_per_second,
-                bucket=Bucket(per_second, float(burst), float(burst), now),
+                channel_burst=channel_burst if channel_burst is not None else burst,
             )
+
+    def use_post_message_limits(self) -> None:
+        """chat.postMessage as Slack limits it: per workspace and per channel (see
+        POST_MESSAGE_PER_MINUTE and the lines above it)."""
+        self.set_rate_limit("chat.postMessage", per_second=POST_MESSAGE_PER_MINUTE / 60,
+                            burst=POST_MESSAGE_BURST,
+                            per_channel_per_second=POST_MESSAGE_CHANNEL_PER_SECOND,
+                            channel_burst=POST_MESSAGE_CHANNEL_BURST)
 
     def rate_limit_burst(self, method: str, seconds: float) -> None:
         """For the next `seconds`, every call to `method` gets 429 with the remaining

@@ -206,7 +206,8 @@ class SlackEmulator(Workspace, FaultInjection):
         if oauth.team_of_token(self, token) is None:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         self._caller_team = oauth.team_of_token(self, token)
-        fault = self._faults.before(method, params)
+        fault = self._faults.before(method, params, self._caller_team or "",
+                                    self._conversation_of(params))
         if fault is not None:
             return fault
         self._faults.cap_limit(method, params)
@@ -220,6 +221,17 @@ class SlackEmulator(Workspace, FaultInjection):
                 self.invalid_payloads.append((method, "; ".join(f.extra.get("errors", []))))
             return 200, {"ok": False, "error": f.error, **f.extra}, {}
         return 200, {"ok": True, **body}, {}
+
+    def _conversation_of(self, params: dict[str, Any]) -> str:
+        """The conversation a call names; a user id (chat.postMessage to a person) is the
+        bot's DM with them, as Slack counts it (without opening one)."""
+        channel = str(params.get("channel") or params.get("channel_id") or "")
+        if channel[:1] in ("U", "W") and channel in self.users:
+            for ch in self.channels.values():
+                if ch.is_im and ch.user == channel:
+                    return ch.id
+            return "D" + channel[1:]
+        return channel
 
     def _handle_response_url(
         self, rid: str, url: str, payload: Any

@@ -4,21 +4,39 @@ reporting period (the last complete period in the initiative's time zone)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from bot.measures.periods import Period, as_cadence, due_date, reporting_period
-from storage.kinds import ObligationStatus
+from bot.measures.periods import CADENCES, Period, as_cadence, due_date, reporting_period
+from storage.kinds import Cadence, ObligationStatus
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report, Skip
 
+# "The report is current", written exactly as the partial unique index on reports
+# (`uq_reports_current`) says it: SQLite uses a partial index only for a term identical to
+# the index's WHERE, and `is_current = 1` would send each look-up through every partner's
+# report for the measure and period instead of the one row.
+_CURRENT: ColumnElement[bool] = literal_column(f"{Report.__tablename__}.is_current")
 
-@dataclass(frozen=True)
-class Obligation:
-    """One report a partner owes (or has made) for one measure and period."""
+
+class Obligation(NamedTuple):
+    """One report a partner owes (or has made) for one measure and period.
+
+    (A named tuple: an initiative has tens of thousands, and a tuple is the cheapest
+    immutable record to build.)"""
 
     partner_id: int
     partner_key: str
@@ -39,53 +57,101 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
                 partner_ids: Iterable[int] | None = None) -> list[Obligation]:
     """Every (partner, measure) assignment with its reporting period at `now` and status.
 
-    A fixed number of queries whatever the size of the initiative.
+    Three queries whose SQL has the same shape whatever the size of the initiative: each
+    assignment's period comes from a three-row table (one row per cadence the code knows)
+    joined on its measure's cadence, and its current report and its skip are outer joins
+    on their keys (`_assignments`) — no list of keys that grows with the data.
     """
+    periods = _periods(initiative, now)
+    # What every row of a measure or a partner shares, once each (a fixed number of rows
+    # per measure and partner, not per assignment).
+    dues = {cadence: due_date(p, initiative.reminder_day) for cadence, p in periods.items()}
+    measures = {
+        measure_id: (key, name, unit, periods[as_cadence(cadence)], dues[as_cadence(cadence)])
+        for measure_id, key, name, unit, cadence in session.execute(
+            select(Measure.id, Measure.key, Measure.name, Measure.unit, Measure.cadence)
+            .where(Measure.active.is_(True)))}
+    partners = dict(session.execute(select(Partner.id, Partner.key)
+                                    .where(Partner.active.is_(True))).all())
+    query = _assignments(session, periods).order_by(
+        Partner.position, Partner.id, Measure.position, Measure.id)
+    if partner_ids is not None:
+        # The caller's own partner (one id), never a list built from the data.
+        query = query.where(MeasurePartner.partner_id.in_(list(partner_ids)))
+    return [Obligation(partner_id, partners[partner_id], measure_id, *measures[measure_id],
+                       "reported" if reported else "skipped" if skipped else "owed")
+            for partner_id, measure_id, reported, skipped in session.execute(query)]
+
+
+def owing_partners(session: Session, initiative: Initiative, now: datetime) -> Select[int]:
+    """The ids of active partners that owe at least one report at `now`, as a subquery
+    (`Member.partner_id.in_(owing_partners(...))`): the same rule as `obligations`."""
+    assignments = _assignments(session, _periods(initiative, now)).subquery("assignments")
+    return (select(assignments.c.partner_id)
+            .where(~assignments.c.reported, ~assignments.c.skipped))
+
+
+def _periods(initiative: Initiative, now: datetime) -> dict[Cadence, Period]:
     tz = ZoneInfo(initiative.timezone)
-    query = (
-        select(MeasurePartner.partner_id, Partner.key, Measure)
+    return {cadence: reporting_period(cadence, now, tz) for cadence in CADENCES}
+
+
+def _assignments(session: Session, periods: dict[Cadence, Period]
+                 ) -> Select[int, int, bool, bool]:
+    """Active (partner, measure) assignments with "reported" and "skipped" for the
+    measure's reporting period. Each plan is the one its database runs well:
+
+    - PostgreSQL: the current reports and skips of each measure's period are found by
+      index per measure (`ix_reports_measure_period`), then hash-joined to the
+      assignments, so the cost follows this period's reports, not the history (PostgreSQL
+      does not probe the four-column unique index with a period taken from another table);
+    - SQLite: each assignment probes the unique keys (`uq_reports_current`, skips' unique
+      key): SQLite does not index a joined subquery of reports on its own.
+    """
+    current = _current_periods(periods)
+    base = (
+        select(MeasurePartner.partner_id, MeasurePartner.measure_id)
         .join(Measure, Measure.id == MeasurePartner.measure_id)
         .join(Partner, Partner.id == MeasurePartner.partner_id)
-        .where(Measure.active.is_(True), Partner.active.is_(True))
-        .order_by(Partner.position, Measure.position)
+        .join(current, current.c.measure_id == MeasurePartner.measure_id)
+        .where(Partner.active.is_(True))
     )
-    if partner_ids is not None:
-        query = query.where(MeasurePartner.partner_id.in_(list(partner_ids)))
-    rows = session.execute(query).all()
-    if not rows:
-        return []
+    if session.get_bind().dialect.name == "sqlite":
+        return (
+            base.outerjoin(Report, and_(Report.measure_id == MeasurePartner.measure_id,
+                                        Report.partner_id == MeasurePartner.partner_id,
+                                        Report.period == current.c.period, _CURRENT))
+            .outerjoin(Skip, and_(Skip.measure_id == MeasurePartner.measure_id,
+                                  Skip.partner_id == MeasurePartner.partner_id,
+                                  Skip.period == current.c.period))
+            .add_columns(Report.id.is_not(None).label("reported"),
+                         Skip.id.is_not(None).label("skipped")))
+    reported = (select(Report.measure_id, Report.partner_id)
+                .join(current, and_(current.c.measure_id == Report.measure_id,
+                                    current.c.period == Report.period))
+                .where(_CURRENT).subquery("reported"))
+    skipped = (select(Skip.measure_id, Skip.partner_id)
+               .join(current, and_(current.c.measure_id == Skip.measure_id,
+                                   current.c.period == Skip.period))
+               .subquery("skipped"))
+    return (
+        base.outerjoin(reported, and_(reported.c.measure_id == MeasurePartner.measure_id,
+                                      reported.c.partner_id == MeasurePartner.partner_id))
+        .outerjoin(skipped, and_(skipped.c.measure_id == MeasurePartner.measure_id,
+                                 skipped.c.partner_id == MeasurePartner.partner_id))
+        .add_columns(reported.c.measure_id.is_not(None).label("reported"),
+                     skipped.c.measure_id.is_not(None).label("skipped")))
 
-    periods: dict[str, Period] = {}
-    for cadence in {m.cadence for _, _, m in rows}:
-        periods[cadence] = reporting_period(as_cadence(cadence), now, tz)
-    keys = [(m.id, partner_id, periods[m.cadence].key) for partner_id, _, m in rows]
 
-    reported = set(session.execute(
-        select(Report.measure_id, Report.partner_id, Report.period).where(
-            Report.is_current.is_(True),
-            tuple_(Report.measure_id, Report.partner_id, Report.period).in_(keys),
-        )).all())
-    skipped = set(session.execute(
-        select(Skip.measure_id, Skip.partner_id, Skip.period).where(
-            tuple_(Skip.measure_id, Skip.partner_id, Skip.period).in_(keys),
-        )).all())
-
-    out = []
-    for partner_id, partner_key, measure in rows:
-        period = periods[measure.cadence]
-        key = (measure.id, partner_id, period.key)
-        status: ObligationStatus = ("reported" if key in reported else
-                                    "skipped" if key in skipped else "owed")
-        out.append(Obligation(
-            partner_id=partner_id,
-            partner_key=partner_key,
-            measure_id=measure.id,
-            measure_key=measure.key,
-            measure_name=measure.name,
-            unit=measure.unit,
-            period=period,
-            due=due_date(period, initiative.reminder_day),
-            status=status,
-        ))
-    return out
-
+def _current_periods(periods: dict[Cadence, Period]) -> CTE:
+    """(measure id, reporting period key) of every active measure. The periods are a
+    three-row table, one row per cadence the code knows, so the statement's shape never
+    depends on the data."""
+    rows = [select(literal(cadence, String).label("cadence"),
+                   literal(period.key, String).label("period"))
+            for cadence, period in periods.items()]
+    reporting = union_all(*rows).subquery("reporting_periods")
+    return (select(Measure.id.label("measure_id"), reporting.c.period)
+            .join(reporting, reporting.c.cadence == Measure.cadence)
+            .where(Measure.active.is_(True))
+            .cte("current_periods"))

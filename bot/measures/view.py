@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.measures.periods import Period, as_cadence, recent_periods, reporting_period
+from bot.measures.periods import CADENCES, Period, as_cadence, recent_periods, reporting_period
 from bot.measures.progress import (
     PartnerValue,
     Trend,
@@ -70,13 +70,15 @@ def measure_statuses(session: Session, initiative: Initiative,
                                .order_by(Measure.position, Measure.key)).all()
     if not measures:
         return []
-    windows = {m.id: recent_periods(reporting_period(as_cadence(m.cadence), now, tz), HISTORY + 1)
-               for m in measures}
-    keys = sorted({p.key for window in windows.values() for p in window})
+    # Every cadence's window (not only the cadences in use), so the statement keeps its shape.
+    by_cadence = {c: recent_periods(reporting_period(c, now, tz), HISTORY + 1) for c in CADENCES}
+    windows = {m.id: by_cadence[as_cadence(m.cadence)] for m in measures}
+    keys = sorted({p.key for window in by_cadence.values() for p in window})
     rows = session.execute(
         select(Report.measure_id, Report.partner_id, Report.period, Report.value,
                Report.reported_at)
-        .where(Report.is_current.is_(True), Report.measure_id.in_(windows),
+        .join(Measure, Measure.id == Report.measure_id)
+        .where(Report.is_current.is_(True), Measure.active.is_(True),
                Report.period.in_(keys))).all()
     values: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
     for measure_id, partner_id, period_key, reported, reported_at in rows:

@@ -1,7 +1,8 @@
 """Sending many DMs within Slack's limits, each exactly once.
 
-`Pacer` spaces sends at the workspace-wide rate and stops everyone when Slack answers 429
-(Retry-After applies to the app, not to the one thread that heard it). `send_once` takes
+The workspace's `Pacer` (bot/runtime/pacing.py) spaces sends at Slack's pace — per
+workspace and per DM channel — and stops everyone when Slack answers 429 (Retry-After
+applies to the app, not to the one thread that heard it). `send_once` takes
 the DM's claim, posts it with the dedupe key in its metadata, and records the answer. When
 an attempt's outcome is unknown (5xx, timeout, dropped connection, or an expired claim left
 by a dead process) it first looks in the DM's recent history for the key, and only sends if
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,13 +26,11 @@ from bot.exactly_once import REAL_TIME, find_marked
 from bot.reminders import deliveries
 from bot.reminders.deliveries import Claim, ClaimRefused
 from bot.reminders.messages import EVENT_TYPE
+from bot.runtime.pacing import Pacer
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 
-# Slack: chat.postMessage allows about 1 message per second per channel plus a
-# workspace-wide limit "several hundred per minute"; 4/s stays well inside the latter.
-DEFAULT_RATE = 4.0
 TRIES_PER_TICK = 6  # attempts that failed (5xx, timeouts) before leaving it to next tick
 RATE_LIMITED_TRIES = 30  # 429s waited out for one DM in one tick
 BACKOFF_BASE = 0.5
@@ -42,51 +40,6 @@ HISTORY_LIMIT = 100
 
 def wall_clock() -> datetime:
     return REAL_TIME.now()
-
-
-class Pacer:
-    """Send slots at `rate` a second with bursts of `burst`, shared by all threads.
-
-    A generic cell rate algorithm: each caller reserves the earliest slot the limit allows
-    and sleeps until then. A 429 (`hold_off`) moves every later slot past Retry-After; a
-    slot spent on an attempt Slack failed with 5xx is given back (`refund`).
-    """
-
-    def __init__(self, rate: float, burst: int = 1, *,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self.interval = 1.0 / rate
-        self.tolerance = (burst - 1) * self.interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._tat = 0.0  # theoretical arrival time of the next conforming send
-        self._paused_until = 0.0
-        self.holds = 0
-
-    def wait_turn(self) -> None:
-        while True:
-            with self._lock:
-                now = self._monotonic()
-                slot = max(now, self._tat - self.tolerance, self._paused_until)
-                self._tat = max(self._tat, slot) + self.interval
-            if slot > now:
-                self._sleep(slot - now)
-            with self._lock:
-                # A 429 heard while we slept moves everyone's turn past the pause.
-                if self._monotonic() >= self._paused_until:
-                    return
-
-    def hold_off(self, seconds: float) -> None:
-        with self._lock:
-            self.holds += 1
-            self._paused_until = max(self._paused_until, self._monotonic() + seconds)
-
-    def refund(self) -> None:
-        with self._lock:
-            self._tat = max(self._monotonic(), self._tat - self.interval)
 
 
 @dataclass(frozen=True)
@@ -146,7 +99,7 @@ class Sender:
                     log.info("reminder %s was already in the DM; recorded, not resent", out.key)
                     return Outcome(out.key, "found")
                 uncertain = False  # not there: sending is safe until something goes wrong
-            self.pacer.wait_turn()
+            self.pacer.wait_turn(out.user_id)  # the DM with this person: its own channel
             # Never start a send on a lease that could run out before Slack answers.
             if not deliveries.renew(self.store, c, wall=self.clock(), lease=self.lease):
                 log.warning("lost the claim on %s; another sender has it", out.key)

@@ -22,22 +22,16 @@ from slack_sdk import WebClient
 
 from bot.reminders import deliveries
 from bot.reminders.facts import load_facts
-from bot.reminders.fanout import (
-    DEFAULT_RATE,
-    Outbound,
-    Outcome,
-    Pacer,
-    Sender,
-    bare_client,
-    wall_clock,
-)
+from bot.reminders.fanout import Outbound, Outcome, Sender, bare_client, wall_clock
 from bot.reminders.messages import reminder_message
 from bot.reminders.plan import PlannedDM, plan
 from bot.reminders.timezones import member_zones
 from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.executor import ContextExecutor
+from bot.runtime.pacing import DEFAULT_LIMITS, PostLimits
 from bot.runtime.services import Services
+from storage.tenancy import current_scope
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +77,7 @@ class TickResult:
 
 
 def run_tick(services: Services, client: WebClient | None, now: datetime,
-             dry_run: bool = False, *, rate: float | None = None, burst: int = 1,
+             dry_run: bool = False, *, rate: float | None = None, burst: int | None = None,
              lease: timedelta | None = None, workers: int = WORKERS,
              progress: Progress | None = None) -> TickResult:
     """One reminder tick as of `now`. Safe to run twice, late, or in two processes at once."""
@@ -105,8 +99,12 @@ def run_tick(services: Services, client: WebClient | None, now: datetime,
         raise UserError("SLACK_BOT_TOKEN is not set: sending reminders needs the bot token")
 
     lease = lease or DEFAULT_LEASE
-    sender = Sender(store=store, poster=bare_client(client, _send_timeout(lease)),
-                    reader=client, pacer=Pacer(rate or DEFAULT_RATE, burst), now=now, lease=lease)
+    # The workspace's pacer (Slack's chat.postMessage pace; `rate`/`burst` override it).
+    limits = PostLimits(rate or DEFAULT_LIMITS.per_second, burst or DEFAULT_LIMITS.burst,
+                        DEFAULT_LIMITS.channel_interval)
+    sender = Sender(store=store, poster=bare_client(client, _send_timeout(lease)), reader=client,
+                    pacer=services.pacers.for_team(current_scope(), limits), now=now,
+                    lease=lease)
     outbound = [Outbound(dm.key, dm.user_id, dm.nudge, dm.item_dicts(),
                          reminder_message(dm.partner_name, list(dm.items), dm.nudge, dm.key))
                 for dm in result.planned]

@@ -1,4 +1,5 @@
-"""What the handlers and jobs share: settings, the store, the clock, a Slack client factory."""
+"""What the handlers and jobs share: settings, the store, the clock, a Slack client factory,
+the per-workspace send pacing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.runtime.background import Background
 from bot.runtime.clock import Clock
+from bot.runtime.pacing import Pacers
 from bot.runtime.settings import Settings
 from bot.runtime.slack_client import make_client
 from bot.tenancy.oauth import bot_token
@@ -27,6 +29,9 @@ class Services:
     # This process's worker for work that follows a request off its threads (the App
     # Home refresh after a report): bot/runtime/background.py.
     background: Background = field(default_factory=Background)
+    # Send slots at Slack's chat.postMessage pace, one budget per workspace, shared by every
+    # thread of this process (bot/runtime/pacing.py).
+    pacers: Pacers = field(default_factory=Pacers)
 
     def can_post(self) -> bool:
         """Whether there is a bot token to post with outside a Slack request."""
