@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.kinds import AggregateRule, Cadence, Direction, PauseReason, ReportSource
+from storage.kinds import AggregateRule, Cadence, Direction, ParkedKind, PauseReason, ReportSource
 from storage.tenancy import Tenant, current_scope
 from storage.types import UTCDateTime
 
@@ -139,11 +139,8 @@ class MeasurePartner(Tenant, Base):
 
 
 class Report(Tenant, Base):
-    """A value a partner reported for a measure and period.
-
-    Corrections add a row and mark the earlier one not current; history is never rewritten.
-    At most one current row per (measure, partner, period), enforced by a partial index.
-    """
+    """A value a partner reported for a measure and period. Corrections add a row and mark
+    the earlier one not current (never rewritten); a partial index keeps one current row."""
 
     __tablename__ = "reports"
     __table_args__ = (
@@ -213,12 +210,9 @@ class Pause(Tenant, Base):
 
 
 class ReminderDelivery(Tenant, Base):
-    """One reminder or nudge DM to one person: claimed here before it is sent.
-
-    `dedupe_key` is (user, the periods it covers, the nudge number); a second tick, a
-    second scheduler or a retry finds the key taken. A claim whose lease expired without
-    `sent_at` (send failed, process died) is retried.
-    """
+    """One reminder or nudge DM to one person, claimed before it is sent: `dedupe_key` (user,
+    periods, nudge number) is found taken by a second tick or scheduler; a claim whose lease
+    expired without `sent_at` (send failed, process died) is retried."""
 
     __tablename__ = "reminder_deliveries"
     __table_args__ = (UniqueConstraint("team_id", "dedupe_key"),
@@ -306,6 +300,22 @@ class Digest(Tenant, Base):
     ts: Mapped[str | None] = mapped_column(String(32))
 
 
+class ParkedDestination(Tenant, Base):
+    """A channel or DM Slack refuses the bot for good; waits until `recheck_at` (bot/parking.py)."""
+
+    __tablename__ = "parked_destinations"
+    __table_args__ = (UniqueConstraint("team_id", "destination"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    destination: Mapped[str] = mapped_column(String(32))  # a channel id, or a user id (DM)
+    kind: Mapped[ParkedKind] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(String(64))  # e.g. is_archived
+    waiting: Mapped[str] = mapped_column(String(64))  # e.g. "the weekly digest"
+    parked_at: Mapped[datetime]
+    recheck_at: Mapped[datetime]
+    told_at: Mapped[datetime | None]
+
+
 # --- common agenda and community voice --------------------------------------------------
 
 
@@ -349,11 +359,8 @@ class Voice(Tenant, Base):
 
 
 class Workspace(Base):
-    """A Slack workspace the app is installed in, and whose initiative data it uses.
-
-    `tenant_team_id` is the workspace whose tenant holds the initiative: itself, or for a
-    partner's workspace in a Slack Connect network, the initiative's home workspace.
-    """
+    """A workspace the app is installed in. `tenant_team_id` holds its initiative: itself, or
+    for a partner's workspace in a Slack Connect network, the initiative's home workspace."""
 
     __tablename__ = "workspaces"
 
@@ -387,7 +394,6 @@ class SignedRequest(Base):
     Global: the check happens before the workspace is known."""
 
     __tablename__ = "signed_requests"
-
     # X-Slack-Request-Timestamp and X-Slack-Signature
     timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     signature: Mapped[str] = mapped_column(String(80), primary_key=True)
