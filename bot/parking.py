@@ -49,6 +49,8 @@ CANNOT_DM = ("user_not_found", "user_disabled", "account_inactive", "cannot_dm_b
              "messages_tab_disabled", "channel_not_found", "is_archived")
 RECHECK: dict[ParkedKind, timedelta] = {"channel": timedelta(hours=1), "dm": timedelta(days=1)}
 TOLD_EVENT = "impact_cannot_post"
+# What waits for the backbone channel, whichever of them found it refusing first.
+BACKBONE_POSTS = "the weekly digest, community voice and commitment announcements"
 LISTED = 30  # people named on one line of a notice; the rest are counted
 
 Gate = Literal["open", "parked", "recheck"]

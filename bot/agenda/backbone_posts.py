@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 EVENT_TYPE = "impactbot_backbone_post"
-WAITING = "community voice and commitment announcements"
 
 Row = type[Voice] | type[Commitment]
 PostResult = Literal["posted", "busy", "failed"]
@@ -75,7 +74,7 @@ def post_once(store: Store, client: WebClient, channel: str, model: Row, row_id:
         if parking.refused_for_good(channel, error):
             with store.session() as session:
                 ledger.release(session, ledger.id == row_id, retry_at=None)
-            parking.park_store(store, channel, error, WAITING, now)
+            parking.park_store(store, channel, error, parking.BACKBONE_POSTS, now)
             parking.tell_untold(store, client, now)
             return FAILED
         unsure = is_transient(exc)

@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 METADATA_EVENT = "impactbot_digest"
 FORCE_CLAIM_TRIES = 5
-WAITING = "the weekly digest"
 
 
 DigestStatus = Literal["posted", "recovered", "already_posted", "in_progress", "not_due",
@@ -223,7 +222,7 @@ def _park(services: Services, client: WebClient, claim: _Claim, week: str, chann
     """Slack refuses the channel for good: the claim is given back, the digest waits for
     the channel's recheck (or its `channel_unarchive`), the backbone is told once."""
     _release(services, claim)
-    parking.park_store(services.store, channel, error, WAITING, now)
+    parking.park_store(services.store, channel, error, parking.BACKBONE_POSTS, now)
     parking.tell_untold(services.store, client, now)
     return PostOutcome("parked", week, claim.attempt, channel, error=error)
 
