@@ -18,7 +18,8 @@ from bot.runtime import scheduler
 from storage.models import ParkedDestination, Voice
 from tests.support.digest import seed_week
 from tests.support.reminders import reminder_dms, tick
-from tests.support.world import ADMIN, BACKBONE, NOW
+from tests.support.wins import react, say, win_rows
+from tests.support.world import ADMIN, BACKBONE, NOW, PRIVATE, WINS
 
 # Friday 13 November 2026, 15:00 in Chicago: the example's digest time (tests/scenarios/
 # test_digest.py).
@@ -208,3 +209,38 @@ def test_a_member_slack_refuses_dms_to_is_parked_told_once_and_reminded_once_bac
     _ticks(sandbox, back + timedelta(minutes=5))
     assert len(reminder_dms(sandbox, "U0DDD")) == 1
     assert len(_notices(sandbox, BACKBONE)) == 1
+
+
+def test_the_consent_question_to_an_author_slack_refuses_dms_to_is_not_asked_every_tick(
+        sandbox: Sandbox) -> None:
+    sandbox.clock.set(NOW)
+    ts = say(sandbox, "U0CCC", "Clinic reached 200 families", channel=PRIVATE)
+    sandbox.emulator.set_user("U0CCC", deleted=True)  # the author left since
+    react(sandbox, "U0BBB", ts, channel=PRIVATE)
+    sandbox.settle()
+
+    assert _attempts(sandbox, "U0CCC") == 1
+    for minutes in (5, 10, 15, 20):  # the wins tick among them
+        _ticks(sandbox, NOW + timedelta(minutes=minutes))
+    assert _attempts(sandbox, "U0CCC") == 1
+    (told,) = _notices(sandbox, BACKBONE)
+    assert "<@U0CCC>" in told["text"] and "may be shared" in told["text"]
+    assert [w.status for w in win_rows(sandbox)] == ["pending"]  # nothing shared unasked
+    assert _attempts(sandbox, WINS) == 0
+
+
+def test_the_bot_invited_back_to_the_wins_channel_posts_the_waiting_win_at_once(
+        sandbox: Sandbox) -> None:
+    sandbox.clock.set(NOW)
+    sandbox.emulator.set_channel(WINS, bot_member=False)
+    react(sandbox, "U0BBB", say(sandbox, "U0AAA", "Forty families enrolled"))
+    sandbox.settle()
+    assert _attempts(sandbox, WINS) == 1 and _parked(sandbox) == [WINS]
+
+    invite_bot(sandbox.driver, WINS, by=ADMIN)
+    sandbox.settle()
+
+    assert [w.status for w in win_rows(sandbox)] == ["posted"]
+    assert _attempts(sandbox, WINS) == 2 and _parked(sandbox) == []
+    _ticks(sandbox, NOW + timedelta(minutes=5))
+    assert _attempts(sandbox, WINS) == 2
