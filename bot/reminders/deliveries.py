@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, select
 
 from bot import parking
-from bot.exactly_once import Ledger
+from bot.exactly_once import Ledger, claimed_since
 from storage.db import Store
 from storage.models import ReminderDelivery
 
@@ -42,6 +42,8 @@ class Claim:
     user_id: str
     now: datetime | None = None  # the tick's instant: when a refusal parks the person
     recheck: bool = False  # the person is parked and this is the attempt due: sent resumes
+    # Taken over: when the earlier claim began (its DM, if sent, is newer; exactly_once.py).
+    since: datetime | None = None
 
     @property
     def uncertain(self) -> bool:
@@ -82,7 +84,8 @@ def claim(store: Store, *, key: str, user_id: str, nudge: int, items: list[dict[
                           ReminderDelivery.attempts == row.attempts),
             now=wall, length=lease, values={"attempts": row.attempts + 1, "last_error": None})
         if taken is not None:
-            return Claim(key, row.attempts + 1, user_id, now, gate == "recheck")
+            return Claim(key, row.attempts + 1, user_id, now, gate == "recheck",
+                         claimed_since(row.lease_until, lease))
         # Released with an error and a later retry time, or held by a live sender.
         return ClaimRefused("deferred" if row.last_error is not None else "busy",
                             row.lease_until)
