@@ -244,3 +244,25 @@ def test_the_bot_invited_back_to_the_wins_channel_posts_the_waiting_win_at_once(
     assert _attempts(sandbox, WINS) == 2 and _parked(sandbox) == []
     _ticks(sandbox, NOW + timedelta(minutes=5))
     assert _attempts(sandbox, WINS) == 2
+
+
+def test_a_typed_win_for_an_archived_wins_channel_is_kept_and_shared_on_unarchive(
+        sandbox: Sandbox) -> None:
+    sandbox.clock.set(NOW)
+    sandbox.emulator.set_channel(WINS, archived=True)
+
+    sandbox.driver.command("U0AAA", "win We opened a Saturday clinic")
+    sandbox.settle()
+    answer = sandbox.emulator.response_posts[-1].payload["text"]
+    sandbox.driver.command("U0CCC", "win Forty families enrolled")
+    sandbox.settle()
+
+    assert "kept and will be shared" in answer
+    assert _attempts(sandbox, WINS) == 1
+    assert [w.status for w in win_rows(sandbox)] == ["approved", "approved"]
+
+    unarchive(sandbox.driver, WINS, by=ADMIN)
+    sandbox.settle()
+
+    assert [w.status for w in win_rows(sandbox)] == ["posted", "posted"]
+    assert _attempts(sandbox, WINS) == 3
