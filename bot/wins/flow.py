@@ -269,12 +269,9 @@ class Shared:
 def share_message(services: Services, client: WebClient, *, channel_id: str,
                   message: dict[str, Any], nominator: str) -> Shared:
     """The "Share as a win" shortcut: the same flow as reactions, without the threshold."""
-    wins_channel = _wins_channel(services)
-    if not wins_channel:
-        return Shared("no_channel")
-    ts = str(message.get("ts") or "")
-    if is_bot_message(message) or not ts:
-        return Shared("bot", wins_channel=wins_channel)
+    wins_channel, ts = _wins_channel(services), str(message.get("ts") or "")
+    if not wins_channel or is_bot_message(message) or not ts:
+        return Shared("bot" if wins_channel else "no_channel", wins_channel=wins_channel)
     author = str(message["user"])
     # Someone sharing their own message is their consent.
     try:
@@ -293,8 +290,10 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
     with services.store.session() as session:
         win = session.get(Win, step.win_id)
         assert win is not None
-        status, link = win.status, win.permalink
-    return Shared(shared_outcome(status, step.action), author, link, wins_channel)
+        outcome = shared_outcome(win.status, step.action)
+        if outcome == "failed" and parking.is_parked(session, wins_channel, services.clock.now()):
+            outcome = "waiting"  # kept: shared as soon as the channel works (bot/parking.py)
+        return Shared(outcome, author, win.permalink, wins_channel)
 
 
 def share_text(services: Services, client: WebClient, user_id: str, text: str) -> Win:

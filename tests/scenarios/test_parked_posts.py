@@ -15,11 +15,12 @@ from bot import parking
 from bot.emulator.channel_events import invite_bot, unarchive
 from bot.emulator.sandbox import Sandbox
 from bot.runtime import scheduler
+from bot.runtime.manifest import SHORTCUT_CALLBACK
 from storage.models import ParkedDestination, Voice
 from tests.support.digest import seed_week
 from tests.support.reminders import reminder_dms, tick
 from tests.support.wins import react, say, win_rows
-from tests.support.world import ADMIN, BACKBONE, NOW, PRIVATE, WINS
+from tests.support.world import ADMIN, BACKBONE, GENERAL, NOW, PRIVATE, WINS
 
 # Friday 13 November 2026, 15:00 in Chicago: the example's digest time (tests/scenarios/
 # test_digest.py).
@@ -266,3 +267,18 @@ def test_a_typed_win_for_an_archived_wins_channel_is_kept_and_shared_on_unarchiv
 
     assert [w.status for w in win_rows(sandbox)] == ["posted", "posted"]
     assert _attempts(sandbox, WINS) == 3
+
+
+def test_share_as_a_win_while_the_bot_is_out_of_the_wins_channel_says_it_is_kept(
+        sandbox: Sandbox) -> None:
+    sandbox.clock.set(NOW)
+    sandbox.emulator.set_channel(WINS, bot_member=False)
+    ts = say(sandbox, "U0AAA", "The clinic now opens on Saturdays")
+
+    sandbox.driver.message_shortcut("U0BBB", SHORTCUT_CALLBACK, GENERAL, ts)
+    sandbox.settle()
+
+    assert "kept and will be shared" in sandbox.emulator.response_posts[-1].payload["text"]
+    invite_bot(sandbox.driver, WINS, by=ADMIN)
+    sandbox.settle()
+    assert [w.status for w in win_rows(sandbox)] == ["posted"]
