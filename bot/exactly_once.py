@@ -12,8 +12,8 @@ same for all of them:
 - **release** on failure: a NULL lease (retry at once), or a lease ending at a chosen time
   (retry then; "now" after an answer that leaves it unknown whether Slack posted).
 - **look before a takeover**: a claim taken over from an expired lease may have been acted
-  on already, so the channel's recent history is searched for the key first
-  (`find_marked`); found means it went out and is only recorded.
+  on already, so the channel's history since the earlier holder's claim is searched for the
+  key first (`find_marked`); found means it went out and is only recorded.
 
 `now` is always passed in: each caller decides which clock its leases run on (`REAL_TIME`
 for reminders, the digest and backbone posts; the services' clock for wins).
@@ -45,13 +45,23 @@ REAL_TIME: Clock = SystemClock()
 class Lease:
     until: datetime
     taken_over: bool  # an earlier holder's lease ran out: look before acting
+    # Taken over: when the earlier holder's claim began, so no post of its can be older.
+    since: datetime | None = None
 
 
 def take_lease(held_until: datetime | None, now: datetime, length: timedelta) -> Lease | None:
     """A lease on a locked row, unless a live one holds it (then None)."""
     if held_until is not None and held_until > now:
         return None
-    return Lease(now + length, taken_over=held_until is not None)
+    return Lease(now + length, taken_over=held_until is not None,
+                 since=claimed_since(held_until, length))
+
+
+def claimed_since(held_until: datetime | None, length: timedelta) -> datetime | None:
+    """When the holder of a lease ending at `held_until` took (or last renewed) it: every
+    attempt it made is newer. A holder that gave the claim back after an unclear answer left
+    `held_until` at that moment, which is later still. None for a claim nobody held."""
+    return None if held_until is None else held_until - length
 
 
 def lease_free(lease_until: InstrumentedAttribute[datetime | None],
@@ -131,23 +141,30 @@ def marker(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {"event_type": event_type, "event_payload": payload}
 
 
-def find_marked(client: WebClient, channel: str, event_type: str, payload: dict[str, Any],
-                *, limit: int, oldest: float | None = None) -> str | None:
-    """The ts of a message among the channel's latest `limit` (newer than `oldest`, a Unix
-    time, when given: the claim's time window) that carries exactly this marker, if any.
+# Slack's clock and ours may differ a little: the window opens this much earlier.
+WINDOW_MARGIN = timedelta(minutes=2)
 
-    Pages through `has_more` and `response_metadata.next_cursor`: Slack may answer fewer
-    messages than asked (since 2025, `limit` is capped at 15 for non-Marketplace apps; see
-    docs.slack.dev/reference/methods/conversations.history, "Pagination" and "Rate limits"),
-    so one page is not the latest `limit`. Slack errors propagate: the caller decides what
-    "cannot tell" means."""
+
+def find_marked(client: WebClient, channel: str, event_type: str, payload: dict[str, Any],
+                *, since: datetime | None = None, limit: int = 200) -> str | None:
+    """The ts of a message carrying exactly this marker, if the channel has one.
+
+    `since` is when the claim being taken over began (`Lease.since`): every message newer
+    than it, less `WINDOW_MARGIN`, is read (`oldest`), page after page through `has_more`
+    and `next_cursor`, however busy the channel. Slack may answer fewer messages than asked
+    (since 2025 `limit` is capped at 15 for non-Marketplace apps; docs.slack.dev/reference/
+    methods/conversations.history, "Pagination" and "Rate limits"), so a count of messages is
+    no bound: a post the crash forgot can sit behind any number of newer ones. Without a
+    window (None) only the latest `limit` messages are read. Slack errors propagate: the
+    caller decides what "cannot tell" means."""
     seen = 0
     cursor: str | None = None
-    while seen < limit:
+    oldest = None if since is None else f"{(since - WINDOW_MARGIN).timestamp():.6f}"
+    while since is not None or seen < limit:
         args: dict[str, Any] = {"channel": channel, "include_all_metadata": True,
-                                "limit": min(limit - seen, 200)}
+                                "limit": 200 if since is not None else min(limit - seen, 200)}
         if oldest is not None:
-            args["oldest"] = f"{oldest:.6f}"
+            args["oldest"] = oldest
         if cursor:
             args["cursor"] = cursor
         history = client.conversations_history(**args)
@@ -157,9 +174,10 @@ def find_marked(client: WebClient, channel: str, event_type: str, payload: dict[
             if meta.get("event_type") == event_type and meta.get("event_payload") == payload:
                 return str(message.get("ts"))
         seen += len(messages)
-        cursor = str((history.get("response_metadata") or {}).get("next_cursor") or "")
-        if not history.get("has_more") or not cursor or not messages:
+        following = str((history.get("response_metadata") or {}).get("next_cursor") or "")
+        if not history.get("has_more") or not following or not messages or following == cursor:
             return None
+        cursor = following
     return None
 
 
@@ -171,11 +189,13 @@ class Posted:
 
 
 def post_marked(client: WebClient, channel: str, event_type: str, payload: dict[str, Any],
-                message: Mapping[str, Any], *, look: bool, limit: int) -> Posted:
-    """Post `message` carrying the key, unless `look` finds it in the channel already.
-    Slack errors propagate: the caller releases its claim."""
+                message: Mapping[str, Any], *, look: bool,
+                since: datetime | None = None) -> Posted:
+    """Post `message` carrying the key, unless `look` finds it in the channel already (in
+    the window from `since`, see `find_marked`). Slack errors propagate: the caller releases
+    its claim."""
     if look:
-        ts = find_marked(client, channel, event_type, payload, limit=limit)
+        ts = find_marked(client, channel, event_type, payload, since=since)
         if ts is not None:
             return Posted(channel, ts, found=True)
     response = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,

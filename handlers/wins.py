@@ -111,4 +111,6 @@ def _shared_text(shared: wins.Shared) -> str:
         "bot": "Messages from apps and bots can't be shared as wins.",
         "no_channel": "No wins channel is set up yet. Ask your backbone team to add one.",
         "failed": "Sorry, I couldn't share that just now. Please try again in a minute.",
+        "waiting": (f"{where} can't take posts right now, so the win is kept and will be "
+                    "shared as soon as it works (the backbone team has been told)."),
     }[shared.outcome]

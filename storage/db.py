@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,8 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, class_=TenantSession, expire_on_commit=False)
+        self._companions: dict[str, Engine] = {}
+        self._companions_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -120,7 +123,22 @@ class Store:
         with provisioning(self.engine):
             yield
 
+    def companion_engine(self, name: str, configure: Callable[[Engine], None]) -> Engine:
+        """A second engine on the same database with its own connection settings (e.g. a
+        shorter SQLite lock wait), made once per store and `name`, and disposed with it."""
+        with self._companions_lock:
+            engine = self._companions.get(name)
+            if engine is None:
+                engine = make_engine(self.url)
+                configure(engine)
+                self._companions[name] = engine
+            return engine
+
     def dispose(self) -> None:
+        with self._companions_lock:
+            companions, self._companions = list(self._companions.values()), {}
+        for engine in companions:
+            engine.dispose()
         self.engine.dispose()
 
 

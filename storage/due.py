@@ -34,10 +34,12 @@ ASAP = datetime(1970, 1, 1, tzinfo=UTC)
 WATCHES: dict[str, frozenset[str]] = {
     "reminder-tick": frozenset({
         "initiative", "partners", "members", "measures", "measure_partners", "reports",
-        "skips", "pauses", "slack_users", "reminder_deliveries"}),
-    "digest-tick": frozenset({"initiative", "digests"}),
-    "wins": frozenset({"wins", "deferred_events"}),
-    "backbone-relay": frozenset({"initiative", "voices", "commitments"}),
+        "skips", "pauses", "slack_users", "reminder_deliveries", "parked_destinations"}),
+    "digest-tick": frozenset({"initiative", "digests", "parked_destinations"}),
+    "wins": frozenset({"wins", "deferred_events", "parked_destinations"}),
+    # The relay also tells the backbone about newly parked channels and people.
+    "backbone-relay": frozenset({"initiative", "voices", "commitments",
+                                 "parked_destinations"}),
     "home-refresh": frozenset({"home_viewers"}),
 }
 

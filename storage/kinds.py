@@ -13,6 +13,7 @@ Cadence = Literal["weekly", "monthly", "quarterly"]
 AggregateRule = Literal["sum", "avg", "latest"]  # how partners' values combine per period
 ReportSource = Literal["slash", "modal", "console", "import"]
 PauseReason = Literal["pause", "snooze"]
+ParkedKind = Literal["channel", "dm"]  # a channel, or a person's DM (bot/parking.py)
 
 # Not columns, but read off them: where a report for a period stands, and where a request
 # came from (the offline console records its reports with source "console").

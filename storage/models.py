@@ -21,7 +21,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
-from storage.kinds import AggregateRule, Cadence, Direction, PauseReason, ReportSource
+from storage.kinds import (
+    AggregateRule,
+    Cadence,
+    Direction,
+    ParkedKind,
+    PauseReason,
+    ReportSource,
+)
 from storage.tenancy import Tenant, current_scope
 
 # --- the initiative as configured by the backbone (initiative.yml) ---------------------
@@ -117,11 +124,8 @@ class MeasurePartner(Tenant, Base):
 
 
 class Report(Tenant, Base):
-    """A value a partner reported for a measure and period.
-
-    Corrections add a row and mark the earlier one not current; history is never rewritten.
-    At most one current row per (measure, partner, period), enforced by a partial index.
-    """
+    """A value a partner reported for a measure and period. Corrections add a row and mark
+    the earlier one not current (never rewritten); a partial index keeps one current row."""
 
     __tablename__ = "reports"
     __table_args__ = (
@@ -205,12 +209,9 @@ class Pause(Tenant, Base):
 
 
 class ReminderDelivery(Tenant, Base):
-    """One reminder or nudge DM to one person: claimed here before it is sent.
-
-    `dedupe_key` is (user, the periods it covers, the nudge number); a second tick, a
-    second scheduler or a retry finds the key taken. A claim whose lease expired without
-    `sent_at` (send failed, process died) is retried.
-    """
+    """One reminder or nudge DM to one person, claimed before it is sent: `dedupe_key` (user,
+    periods, nudge number) is found taken by a second tick or scheduler; a claim whose lease
+    expired without `sent_at` (send failed, process died) is retried."""
 
     __tablename__ = "reminder_deliveries"
     __table_args__ = (UniqueConstraint("team_id", "dedupe_key"),
@@ -296,6 +297,22 @@ class Digest(Tenant, Base):
     posted_at: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class ParkedDestination(Tenant, Base):
+    """A channel or DM Slack refuses the bot for good; waits until `recheck_at` (bot/parking.py)."""
+
+    __tablename__ = "parked_destinations"
+    __table_args__ = (UniqueConstraint("team_id", "destination"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    destination: Mapped[str] = mapped_column(String(32))  # a channel id, or a user id (DM)
+    kind: Mapped[ParkedKind] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(String(64))  # e.g. is_archived
+    waiting: Mapped[str] = mapped_column(String(64))  # e.g. "the weekly digest"
+    parked_at: Mapped[datetime]
+    recheck_at: Mapped[datetime]
+    told_at: Mapped[datetime | None]
 
 
 # --- common agenda and community voice --------------------------------------------------

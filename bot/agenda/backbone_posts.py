@@ -4,7 +4,9 @@ The rows themselves are the claims (bot/exactly_once.py): claim with a lease (re
 default: it asks whether the poster is alive), post with the row's key in the message
 metadata, then record it as posted. A claim whose lease ran out (the poster died, or Slack's
 answer left it unknown whether the post went through) is taken over only after a look at the
-channel for a message carrying the same key.
+channel, since that claim began, for a message carrying the same key. A backbone channel
+Slack refuses for good (archived, restricted, the bot removed) is parked (bot/parking.py):
+nothing is claimed or tried until its recheck, and the backbone's admins are told once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import parking
 from bot.exactly_once import REAL_TIME, Lease, Ledger, post_marked
 from bot.runtime.clock import Clock
 from bot.runtime.slack_client import is_transient
@@ -26,7 +29,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 EVENT_TYPE = "impactbot_backbone_post"
-HISTORY_CHECKED = 100  # messages looked at when taking over an expired claim
 
 Row = type[Voice] | type[Commitment]
 PostResult = Literal["posted", "busy", "failed"]
@@ -54,16 +56,27 @@ def post_once(store: Store, client: WebClient, channel: str, model: Row, row_id:
               lease_clock: Clock = REAL_TIME) -> PostResult:
     """Post `message` for the row unless it is posted or being posted. Answers POSTED (by
     this call), BUSY (posted already, or another worker holds the claim) or FAILED (Slack
-    did not take it; it stays pending). `now` is recorded; leases run on `lease_clock`."""
+    did not take it, or the channel is parked; it stays pending). `now` is recorded and
+    parks; leases run on `lease_clock`."""
     kind = "voice" if model is Voice else "commitment"
     ledger = _ledger(model)
+    gate = parking.enter_store(store, channel, now)
+    if gate == "parked":
+        return FAILED
     claimed = claim(store, model, row_id, lease_clock.now())
     if claimed is None:
         return BUSY
     try:
         post_marked(client, channel, EVENT_TYPE, {"kind": kind, "id": row_id}, message,
-                    look=claimed.taken_over, limit=HISTORY_CHECKED)
+                    look=claimed.taken_over, since=claimed.since)
     except (SlackApiError, OSError) as exc:
+        error = parking.error_of(exc) if isinstance(exc, SlackApiError) else ""
+        if parking.refused_for_good(channel, error):
+            with store.session() as session:
+                ledger.release(session, ledger.id == row_id, retry_at=None)
+            parking.park_store(store, channel, error, parking.BACKBONE_POSTS, now)
+            parking.tell_untold(store, client, now)
+            return FAILED
         unsure = is_transient(exc)
         log.warning("could not post %s %s to the backbone channel%s", kind, row_id,
                     " (Slack may have it; the retry looks first)" if unsure else "")
@@ -75,4 +88,6 @@ def post_once(store: Store, client: WebClient, channel: str, model: Row, row_id:
     posted_field = "relayed_at" if model is Voice else "announced_at"
     with store.session() as session:
         ledger.record(session, ledger.id == row_id, {posted_field: now})
+    if gate == "recheck":
+        parking.unpark(store, channel)
     return POSTED

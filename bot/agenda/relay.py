@@ -4,7 +4,10 @@ Community voice and commitment announcements are posted when they arrive; when S
 down then, each is released for another attempt (`voice.relay_pending`,
 `commitments.announce`). Without this tick such a voice waited for the next voice, and such
 an announcement waited for nobody. Each is still claimed in the database before it is
-posted, so a tick running beside a request posts each one once.
+posted, so a tick running beside a request posts each one once. While the backbone channel
+is parked (bot/parking.py) the tick tries nothing until its recheck. The tick also tells the
+backbone of whatever was parked and not told yet (reminder DMs Slack refuses, a notice that
+failed earlier): one notice for all of them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 
 from sqlalchemy import func, select
 
+from bot import parking
 from bot.agenda import commitments, voice
 from bot.runtime.caller import load_initiative
 from bot.runtime.services import Services
@@ -24,9 +28,12 @@ log = logging.getLogger(__name__)
 def relay_backlog(services: Services) -> int:
     """Post every unrelayed voice and every unannounced current commitment; answer how
     many were posted."""
+    now = services.clock.now()
     with services.store.session() as session:
         initiative = load_initiative(session)
         channel = initiative.backbone_channel if initiative else None
+        if parking.is_parked(session, channel, now):
+            return 0
         pending = session.execute(
             select(Commitment.id, Partner.name, Commitment.partner_id)
             .join(Partner, Partner.id == Commitment.partner_id)
@@ -37,7 +44,6 @@ def relay_backlog(services: Services) -> int:
     if not channel:
         return 0
     client = services.client()
-    now = services.clock.now()
     posted = voice.relay_pending(services.store, client, channel, now)
     for commitment_id, partner_name, partner_id in pending:
         if commitments.announce(services.store, client, channel, commitment_id, partner_name,
@@ -51,3 +57,5 @@ def relay_backlog(services: Services) -> int:
 def relay_tick(services: Services) -> None:
     """The scheduled job (bot/runtime/scheduler.py)."""
     relay_backlog(services)
+    if services.can_post():
+        parking.tell_untold(services.store, services.client(), services.clock.now())

@@ -23,9 +23,10 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from bot import parking
 from bot.digest.blocks import DigestMessage, digest_message
 from bot.digest.data import DigestData, build_digest, digest_due, iso_week
-from bot.exactly_once import REAL_TIME, Ledger, find_marked, post_marked
+from bot.exactly_once import REAL_TIME, Ledger, claimed_since, find_marked, post_marked
 from bot.runtime.caller import INITIATIVE_ID, NO_INITIATIVE_CLI
 from bot.runtime.clock import Clock
 from bot.runtime.errors import UserError
@@ -40,11 +41,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 METADATA_EVENT = "impactbot_digest"
 FORCE_CLAIM_TRIES = 5
-RECOVERY_HISTORY = 200
 
 
 DigestStatus = Literal["posted", "recovered", "already_posted", "in_progress", "not_due",
-                       "no_initiative", "no_channel"]
+                       "no_initiative", "no_channel", "parked"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class PostOutcome:
     channel: str | None = None
     ts: str | None = None
     chart: bool = False
+    error: str | None = None  # parked: Slack's reason (bot/parking.py)
 
     @property
     def posted(self) -> bool:
@@ -66,6 +67,7 @@ class _Claim:
     id: int
     attempt: int
     taken_over: bool  # an earlier holder's lease ran out
+    since: datetime | None = None  # then: when its claim began (look at the channel since)
 
 
 # --- claiming (bot/exactly_once.py) ------------------------------------------------------
@@ -89,10 +91,11 @@ def _claim(services: Services, week: str, attempt: int, now: datetime,
         if row_id is not None:
             return _Claim(row_id, attempt, taken_over=False)
         # The row exists: take it over only if unposted and its holder's lease ran out.
-        row_id = DIGESTS.take_over(session, and_(Digest.week == week,
-                                                 Digest.attempt == attempt),
-                                   now=wall, length=LEASE)
-    return None if row_id is None else _Claim(row_id, attempt, taken_over=True)
+        row = and_(Digest.week == week, Digest.attempt == attempt)
+        held = session.scalar(select(Digest.lease_until).where(row).with_for_update())
+        row_id = DIGESTS.take_over(session, row, now=wall, length=LEASE)
+    return None if row_id is None else _Claim(row_id, attempt, taken_over=True,
+                                              since=claimed_since(held, LEASE))
 
 
 def _record(services: Services, claim: _Claim, now: datetime, channel: str, ts: str) -> None:
@@ -142,6 +145,11 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
             done = posted_digest(session, week)
             if done is not None:
                 return PostOutcome("already_posted", week, done.attempt, done.channel, done.ts)
+        # The tick waits while the channel is parked (bot/parking.py); a person asking
+        # (`digest --post`) gets an attempt.
+        gate = parking.enter(session, channel, now) if channel else "open"
+        if gate == "parked" and when_due:
+            return PostOutcome("parked", week, channel=channel)
         data = build_digest(session, now)
     if data is None:
         return PostOutcome("no_initiative")
@@ -161,8 +169,11 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     if claim.taken_over:
         try:
             # The crash happened within one lease of now: the message is among the latest.
-            ts = find_marked(client, channel, METADATA_EVENT, payload, limit=RECOVERY_HISTORY)
+            ts = find_marked(client, channel, METADATA_EVENT, payload, since=claim.since)
         except SlackApiError as exc:
+            if parking.refused_for_good(channel, parking.error_of(exc)):
+                return _park(services, client, claim, week, channel, parking.error_of(exc),
+                             now)
             # Unknown whether the earlier poster got through: never guess "no".
             _release(services, claim)
             log.warning("could not read %s to check for an earlier digest (%s); will retry",
@@ -185,11 +196,18 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     try:
         ts = post_marked(client, channel, METADATA_EVENT, payload,
                          {"text": rendered.main.text, "blocks": rendered.main.blocks},
-                         look=False, limit=RECOVERY_HISTORY).ts
+                         look=False).ts
+    except SlackApiError as exc:
+        if parking.refused_for_good(channel, parking.error_of(exc)):
+            return _park(services, client, claim, week, channel, parking.error_of(exc), now)
+        _release(services, claim)
+        raise
     except Exception:
         _release(services, claim)
         raise
     _record(services, claim, now, channel, ts)
+    if gate != "open":
+        parking.unpark(services.store, channel)
     log.info("posted the %s digest (attempt %s) to %s", week, claim.attempt, channel)
 
     # The rest goes in the thread; the digest itself is recorded, so a failure here is
@@ -197,6 +215,16 @@ def post_digest(services: Services, now: datetime, *, force: bool = False,
     _post_thread(client, channel, ts, rendered)
     chart = _upload_chart(client, channel, ts, data)
     return PostOutcome("posted", week, claim.attempt, channel, ts, chart)
+
+
+def _park(services: Services, client: WebClient, claim: _Claim, week: str, channel: str,
+          error: str, now: datetime) -> PostOutcome:
+    """Slack refuses the channel for good: the claim is given back, the digest waits for
+    the channel's recheck (or its `channel_unarchive`), the backbone is told once."""
+    _release(services, claim)
+    parking.park_store(services.store, channel, error, parking.BACKBONE_POSTS, now)
+    parking.tell_untold(services.store, client, now)
+    return PostOutcome("parked", week, claim.attempt, channel, error=error)
 
 
 def _claim_for(services: Services, week: str, now: datetime, lease_clock: Clock, *,
@@ -276,6 +304,9 @@ def digest_tick(services: Services) -> None:
         return
     if outcome.posted:
         log.info("digest tick: posted %s", outcome.week)
+    elif outcome.status == "parked":
+        log.info("the %s digest waits: %s refuses posts (bot/parking.py)", outcome.week,
+                 outcome.channel)
     elif outcome.status == "no_channel":
         log.warning("the %s digest is due but the initiative has no backbone channel "
                     "(channels.backbone in initiative.yml)", outcome.week)
@@ -331,6 +362,10 @@ def run_digest_command(services: Services, args: argparse.Namespace) -> int:
     if outcome.status == "no_channel":
         raise UserError("The initiative has no backbone channel to post to: set "
                         "channels.backbone in initiative.yml and import it again.")
+    if outcome.status == "parked":
+        raise UserError(f"Slack refuses posts in {outcome.channel} ({outcome.error}): the "
+                        f"{outcome.week} digest waits, and the scheduler posts it once the "
+                        "channel works again.")
     if outcome.posted:
         chart = " with its chart" if outcome.chart else ""
         how = "Recorded the" if outcome.status == "recovered" else "Posted the"

@@ -48,6 +48,10 @@ def resolve_channel(ws: Workspace, channel: Any, *, allow_user: bool) -> Channel
     if allow_user and channel[0] in "UW" and channel not in ws.channels:
         if channel not in ws.users or ws.users[channel].get("deleted"):
             raise ApiError("channel_not_found")
+        if ws.users[channel].get("is_bot") and channel != ws.bot_user_id:
+            # Apps cannot DM other bots: `cannot_dm_bot` (docs.slack.dev/reference/methods/
+            # conversations.open, "Errors"; chat.postMessage to a bot's user id alike).
+            raise ApiError("cannot_dm_bot")
         return ws.channels[ws.dm_channel_for(channel)]
     ch = ws.channels.get(channel)
     if ch is None:

@@ -146,6 +146,13 @@ class SlackEmulator(Workspace, FaultInjection):
                 (ch.members.add if bot_member else ch.members.discard)(self.bot_user_id)
             self._cond.notify_all()
 
+    def set_user(self, user_id: str, *, deleted: bool) -> None:
+        """Deactivate (or reactivate) a person: a DM to them is then refused
+        (`channel_not_found`, as api.resolve_channel answers for a deleted user)."""
+        with self._cond:
+            self.users[user_id]["deleted"] = deleted
+            self._cond.notify_all()
+
     def new_response_url(self, channel: str | None = None) -> str:
         with self._lock:
             return response_urls.new_response_url(self, channel)

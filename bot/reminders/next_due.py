@@ -15,7 +15,7 @@ from bot.reminders.tick import DEFAULT_LEASE, tick_options
 from bot.reminders.timezones import zone_or_none
 from bot.runtime.caller import load_initiative
 from bot.runtime.services import Services
-from storage.models import Member, SlackUser
+from storage.models import Member, ParkedDestination, SlackUser
 
 # A DM that is due but was not delivered (Slack failed, another sender holds it) is tried
 # again this much later, or when the other sender's claim on it runs out if sooner.
@@ -34,6 +34,9 @@ def reminders_next_due(services: Services, now: datetime) -> datetime | None:
             return None
         facts = load_facts(session, initiative, now)
         periods = {ob.period for ob in obligations(session, initiative, now)}
+        parked = dict(session.execute(select(ParkedDestination.destination,
+                                             ParkedDestination.recheck_at)
+                                      .where(ParkedDestination.kind == "dm")).tuples())
         zones = {user_id: zone_or_none(tz) for user_id, tz in session.execute(
             select(SlackUser.user_id, SlackUser.tz)
             .join(Member, Member.user_id == SlackUser.user_id))}
@@ -49,6 +52,11 @@ def reminders_next_due(services: Services, now: datetime) -> datetime | None:
                 points.append(when)
     for member in facts.members:
         zone = zones.get(member.user_id)
+        recheck = parked.get(member.user_id)
+        if recheck is not None and recheck > now:
+            # Slack refuses this person's DMs for now (bot/parking.py): not before the recheck.
+            points.append(recheck)
+            continue
         if not is_paused(member, now) and plan_member(member, initiative, zone or fallback,
                                                       now) is not None:
             return now + min(RETRY, tick_options().get("lease", DEFAULT_LEASE))

@@ -15,15 +15,22 @@ BOT_SCOPES: dict[str, str] = {
                   "reminder DM was not already delivered before re-sending",
     "channels:history": "read the message people reacted to (public channels)",
     "groups:history": "read the message people reacted to (private channels)",
-    "channels:read": "tell public from private channels before sharing a win",
-    "groups:read": "tell public from private channels before sharing a win",
+    "channels:read": "tell public from private channels before sharing a win; hear that a "
+                     "channel was unarchived or the bot invited back (channel_unarchive, "
+                     "member_joined_channel)",
+    "groups:read": "tell public from private channels before sharing a win; the same events "
+                   "for private channels (group_unarchive, member_joined_channel)",
     "reactions:read": "receive reaction_added events",
     "users:read": "people's time zones, so reminders arrive in their morning (users.info, "
                   "and the user_change event when someone changes theirs)",
     "files:write": "upload the weekly digest chart",
 }
+# channel_unarchive, group_unarchive and member_joined_channel (the bot invited back) resume
+# posts parked for a channel at once (handlers/channels.py); they need channels:read and
+# groups:read, which the bot has already.
 BOT_EVENTS = ("reaction_added", "app_home_opened", "app_uninstalled", "tokens_revoked",
-              "message.im", "user_change")
+              "message.im", "user_change", "channel_unarchive",
+               "group_unarchive", "member_joined_channel")
 SHORTCUT_CALLBACK = "share_as_win"
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, delete, event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from storage.db import Store, make_engine
+from storage.db import Store
 from storage.models import SignedRequest
 
 log = logging.getLogger(__name__)
@@ -37,17 +37,19 @@ SQLITE_LOCK_WAIT_MS = 250
 
 
 def _guard_engine(store: Store) -> Engine:
+    """The store's engine; on SQLite, the store's companion engine with a short lock wait
+    (one per store, however many guards, disposed with the store)."""
     if store.dialect != "sqlite":
         return store.engine
-    engine = make_engine(store.url)
+    return store.companion_engine("replays", _short_lock_wait)
 
+
+def _short_lock_wait(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _short_wait(dbapi_connection: Any, _record: Any) -> None:  # after make_engine's
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_MS}")
         cursor.close()
-
-    return engine
 
 
 class ReplayGuard:

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import parking
 from bot.exactly_once import post_marked
 from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.runtime.slack_client import SlackUnavailable
-from bot.wins import deferred, parking, queries
+from bot.wins import deferred, queries
 from bot.wins import messages as wm
 from bot.wins.queries import LEASE, NOTHING, Step, claim_unfinished, nominate, recent
 from bot.wins.slack_reads import channel_info, fetch_message, is_person, permalink
@@ -39,26 +41,16 @@ from bot.wins.states import (
 from storage.models import Win
 
 __all__ = [
-    "LEASE",
-    "Step",
-    "answer_consent",
-    "claim_unfinished",
-    "handle_kept_reaction",
-    "handle_reaction",
-    "needs_consent",
-    "nominate",
-    "recent",
-    "recent_wins",
-    "resume_unfinished",
-    "share_message",
-    "share_text",
-    "wins_tick",
+    "LEASE", "Step", "answer_consent", "claim_unfinished", "handle_kept_reaction",
+    "handle_reaction", "needs_consent", "nominate", "recent", "recent_wins",
+    "resume_unfinished", "share_message", "share_text", "wins_tick",
 ]
 
 log = logging.getLogger(__name__)
 
 WIN_EVENT = "impact_win"  # message metadata on wins posts: finds a post a crash forgot
-RECOVERY_HISTORY = 200  # latest wins-channel messages searched for such a post
+WAITING_WINS = "wins"
+WAITING_QUESTION = "the question whether their win may be shared"
 MAX_COMMAND_TEXT = 3000
 REACTION = "reaction"
 
@@ -70,21 +62,27 @@ def deliver(services: Services, client: WebClient, step: Step) -> None:
     if step.win_id is None:
         return
     if step.action == Action.POST:
-        post_win(services, client, step.win_id, retry=step.retry)
+        post_win(services, client, step.win_id, retry=step.retry, since=step.since)
     elif step.action == Action.ASK:
         ask_author(services, client, step.win_id)
 
 
-def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool = False) -> bool:
-    """Post a claimed, approved win to the wins channel and record where it went."""
+def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool = False,
+             since: datetime | None = None) -> bool:
+    """Post a claimed, approved win to the wins channel and record where it went. While the
+    wins channel is parked (bot/parking.py) the claim is given back untried."""
+    now = services.clock.now()
     with services.store.session() as session:
         win = session.get(Win, win_id)
         wins_channel = queries.wins_channel(session)
         if win is None or win.status != WinStatus.APPROVED:
             return False
         source_channel, source_ts, link = win.channel_id, win.message_ts, win.permalink
-    if not wins_channel:
-        log.warning("win %s not posted: the initiative has no wins channel", win_id)
+        since = since or win.created_at
+        gate = parking.enter(session, wins_channel, now) if wins_channel else "open"
+    if not wins_channel or gate == "parked":
+        if not wins_channel:
+            log.warning("win %s not posted: the initiative has no wins channel", win_id)
         _release(services, win_id)
         return False
     if link is None and source_channel and source_ts:
@@ -96,10 +94,11 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
         view = queries.view(session, win)
     try:
         posted = post_marked(client, wins_channel, WIN_EVENT, {"win_id": win_id},
-                             wm.win_post(view), look=retry, limit=RECOVERY_HISTORY)
+                             wm.win_post(view), look=retry, since=since)
     except SlackApiError as exc:
-        if exc.response.get("error") in parking.CANNOT_POST:
-            _park(services, client, wins_channel, str(exc.response.get("error")))
+        if parking.refused_for_good(wins_channel, parking.error_of(exc)):
+            _release(services, win_id)
+            _park(services, client, wins_channel, parking.error_of(exc), WAITING_WINS)
             return False
         unsure = exc.response.status_code >= 500
         log.warning("posting win %s failed: %s%s", win_id, exc.response.get("error"),
@@ -111,19 +110,18 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
     with services.store.session() as session:
         queries.record_posted(session, win_id, now=services.clock.now(),
                               channel=posted.channel, ts=posted.ts, permalink=link)
+    if gate == "recheck":
+        parking.unpark(services.store, wins_channel)
     log.info("win %s posted to %s", win_id, posted.channel)
     return True
 
 
-def _park(services: Services, client: WebClient, wins_channel: str, error: str) -> None:
-    """The wins channel refuses the bot: park every waiting win, tell the backbone once."""
-    with services.store.session() as session:
-        waiting = parking.park_waiting(session, services.clock.now())
-        initiative = load_initiative(session)
-        backbone = initiative.backbone_channel if initiative else None
-    log.warning("wins channel %s refuses posts (%s): %d win(s) parked", wins_channel, error,
-                waiting)
-    parking.tell_backbone_once(client, backbone, wins_channel, error, waiting)
+def _park(services: Services, client: WebClient, destination: str, error: str,
+          waiting: str) -> None:
+    """Slack refuses `destination` for good: park what waits, tell the backbone once."""
+    now = services.clock.now()
+    parking.park_store(services.store, destination, error, waiting, now)
+    parking.tell_untold(services.store, client, now)
 
 
 def _release(services: Services, win_id: int, *, unsure: bool = False) -> None:
@@ -145,17 +143,29 @@ def ask_author(services: Services, client: WebClient, win_id: int) -> bool:
         link = permalink(client, channel_id, ts)
     message = wm.consent_request(win_id, text, channel_id, reactors, wins_channel, link)
     now = services.clock.now()
-    try:
-        client.chat_postMessage(channel=author, **message)
-    except SlackApiError as exc:
-        log.warning("asking %s about win %s failed: %s", author, win_id,
-                    exc.response.get("error"))
+    gate = parking.enter_store(services.store, author, now)
+    error = "parked" if gate == "parked" else _dm(client, author, message)
+    if error is not None:
+        log.warning("asking %s about win %s failed: %s", author, win_id, error)
         with services.store.session() as session:
             queries.release_ask(session, win_id, now)
+        if parking.refused_for_good(author, error):
+            _park(services, client, author, error, WAITING_QUESTION)
         return False
     with services.store.session() as session:
         queries.record_asked(session, win_id, link)
+    if gate == "recheck":
+        parking.unpark(services.store, author)
     return True
+
+
+def _dm(client: WebClient, user: str, message: dict[str, Any]) -> str | None:
+    """Slack's error for a DM it refused, None once it is sent."""
+    try:
+        client.chat_postMessage(channel=user, **message)
+    except SlackApiError as exc:
+        return parking.error_of(exc)
+    return None
 
 
 # --- the three ways in -----------------------------------------------------------------------
@@ -259,12 +269,9 @@ class Shared:
 def share_message(services: Services, client: WebClient, *, channel_id: str,
                   message: dict[str, Any], nominator: str) -> Shared:
     """The "Share as a win" shortcut: the same flow as reactions, without the threshold."""
-    wins_channel = _wins_channel(services)
-    if not wins_channel:
-        return Shared("no_channel")
-    ts = str(message.get("ts") or "")
-    if is_bot_message(message) or not ts:
-        return Shared("bot", wins_channel=wins_channel)
+    wins_channel, ts = _wins_channel(services), str(message.get("ts") or "")
+    if not wins_channel or is_bot_message(message) or not ts:
+        return Shared("bot" if wins_channel else "no_channel", wins_channel=wins_channel)
     author = str(message["user"])
     # Someone sharing their own message is their consent.
     try:
@@ -283,8 +290,10 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
     with services.store.session() as session:
         win = session.get(Win, step.win_id)
         assert win is not None
-        status, link = win.status, win.permalink
-    return Shared(shared_outcome(status, step.action), author, link, wins_channel)
+        outcome = shared_outcome(win.status, step.action)
+        if outcome == "failed" and parking.is_parked(session, wins_channel, services.clock.now()):
+            outcome = "waiting"  # kept: shared as soon as the channel works (bot/parking.py)
+        return Shared(outcome, author, win.permalink, wins_channel)
 
 
 def share_text(services: Services, client: WebClient, user_id: str, text: str) -> Win:
@@ -304,6 +313,10 @@ def share_text(services: Services, client: WebClient, user_id: str, text: str) -
                                    now=services.clock.now())
     if not post_win(services, client, win_id):
         with services.store.session() as session:
+            if parking.is_parked(session, wins_channel, services.clock.now()):
+                raise UserError(f"<#{wins_channel}> can't take posts right now, so your win is "
+                                "kept and will be shared as soon as it works (the backbone "
+                                "team has been told). There is no need to send it again.")
             unsure = not queries.discard_refused(session, win_id)
         if unsure:
             raise UserError("Slack did not confirm the post. Impact Bot will check and share "
@@ -356,9 +369,13 @@ def recent_wins(services: Services, client: WebClient,
 
 
 def resume_unfinished(services: Services, client: WebClient) -> int:
-    """Finish what crashed or failed workers left: post approved wins, ask pending authors."""
+    """Finish what crashed or failed workers left: post approved wins, ask pending authors
+    (none of what waits for a parked channel or DM, bot/parking.py)."""
+    now = services.clock.now()
     with services.store.session() as session:
-        steps = [s for s in claim_unfinished(session, services.clock.now())
+        posts = not parking.is_parked(session, queries.wins_channel(session), now)
+        steps = [s for s in claim_unfinished(session, now, posts=posts,
+                                             parked_authors=parking.parked_people(session, now))
                  if s.action != Action.NONE]
     for step in steps:
         deliver(services, client, step)

@@ -8,13 +8,14 @@ of them gets the claim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from bot.exactly_once import Ledger, lease_free
+from bot.exactly_once import Ledger, claimed_since, lease_free
 from bot.runtime.caller import load_initiative
 from bot.wins import messages as wm
 from bot.wins import states
@@ -39,6 +40,7 @@ class Step:
     action: Action
     status: WinStatus | None
     retry: bool = False  # took over an expired claim: an earlier attempt may have posted
+    since: datetime | None = None  # then: when that attempt's claim began (exactly_once.py)
 
 
 NOTHING = Step(None, Action.NONE, None)
@@ -80,16 +82,24 @@ def nominate(session: Session, *, channel_id: str, message_ts: str, author_id: s
                                        threshold=threshold, now=now, lease=LEASE))
 
 
-def claim_unfinished(session: Session, now: datetime) -> list[Step]:
-    """Every win a dead or failed worker left half done, claimed for this worker."""
+def claim_unfinished(session: Session, now: datetime, *, posts: bool = True,
+                     parked_authors: Sequence[str] = ()) -> list[Step]:
+    """Every win a dead or failed worker left half done, claimed for this worker. Not the
+    approved ones while the wins channel is parked (`posts` False), nor the questions to
+    authors whose DMs are parked (bot/parking.py): nothing is claimed that would wait."""
     stale = or_(
-        and_(Win.status == WinStatus.APPROVED, lease_free(Win.lease_until, now)),
+        and_(Win.status == WinStatus.APPROVED, lease_free(Win.lease_until, now),
+             true() if posts else false()),
         and_(Win.status == WinStatus.PENDING, Win.lease_until.is_not(None),
-             Win.lease_until <= now),
+             Win.lease_until <= now, Win.author_id.not_in(list(parked_authors))),
     )
     query = select(Win).where(stale).order_by(Win.id).with_for_update(skip_locked=True)
-    return [_apply(win, states.resume(_state(win), now=now, lease=LEASE))
-            for win in session.scalars(query).all()]
+    steps = []
+    for win in session.scalars(query).all():
+        held = win.lease_until
+        step = _apply(win, states.resume(_state(win), now=now, lease=LEASE))
+        steps.append(replace(step, since=claimed_since(held, LEASE)) if step.retry else step)
+    return steps
 
 
 def answer(session: Session, win_id: int, *, user_id: str, approve: bool, now: datetime

@@ -155,7 +155,7 @@ def answer(state: WinState, *, user_id: str, approve: bool, now: datetime,
 
 
 SharedOutcome = Literal["posted", "asked", "already_posted", "awaiting", "sharing",
-                        "declined", "bot", "failed", "no_channel"]
+                        "declined", "bot", "failed", "no_channel", "waiting"]
 
 
 def shared_outcome(status: str, action: Action) -> SharedOutcome:

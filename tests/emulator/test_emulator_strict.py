@@ -167,3 +167,16 @@ def test_posting_where_the_bot_cannot_post(emu: SlackEmulator, client: WebClient
         emu.set_channel("C0WINS", archived=False, restricted=False, bot_member=True)
     assert client.conversations_info(channel="C0WINS")["channel"]["is_archived"] is False
     assert client.chat_postMessage(channel="C0WINS", text="back")["ok"]
+
+
+def test_dms_slack_refuses(emu: SlackEmulator, client: WebClient) -> None:
+    emu.add_user("U0GONE", real_name="Gone Person")
+    emu.add_user("U0OTHERBOT", real_name="Other Bot", is_bot=True)
+    emu.set_user("U0GONE", deleted=True)
+    for user, error in (("U0GONE", "channel_not_found"), ("U0OTHERBOT", "cannot_dm_bot"),
+                        ("U0NOBODY", "channel_not_found")):
+        with pytest.raises(SlackApiError) as err:
+            client.chat_postMessage(channel=user, text="hello")
+        assert err.value.response["error"] == error
+    emu.set_user("U0GONE", deleted=False)
+    assert client.chat_postMessage(channel="U0GONE", text="welcome back")["ok"]

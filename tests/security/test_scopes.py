@@ -33,7 +33,10 @@ FEATURE_SCOPES = {"commands": "the /impact command and the message shortcut",
                   "reactions:read": "the reaction_added event"}
 EVENT_SCOPES = {"reaction_added": {"reactions:read"}, "app_home_opened": set(),
                 "app_uninstalled": set(), "tokens_revoked": set(),
-                "message.im": {"im:history"}, "user_change": {"users:read"}}
+                "message.im": {"im:history"}, "user_change": {"users:read"},
+                "channel_unarchive": {"channels:read"},
+                "group_unarchive": {"groups:read"},
+                "member_joined_channel": {"channels:read", "groups:read"}}
 CALL = re.compile(r"\.((?:chat|conversations|users|views|files|reactions|team|auth|apps|"
                   r"usergroups|pins|bookmarks|admin|search|im|mpim|groups|channels)"
                   r"_[A-Za-z0-9_]+)\(")

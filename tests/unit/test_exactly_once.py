@@ -11,7 +11,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from bot.exactly_once import Ledger, find_marked, marker, post_marked, take_lease
+from bot.exactly_once import (
+    WINDOW_MARGIN,
+    Ledger,
+    find_marked,
+    marker,
+    post_marked,
+    take_lease,
+)
 from storage.models import Base, Digest
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -129,9 +136,11 @@ class FakeSlack:
         self.history = history or []
         self.posts: list[dict[str, Any]] = []
         self.reads = 0
+        self.asked: list[dict[str, Any]] = []
 
-    def conversations_history(self, **_: Any) -> dict[str, Any]:
+    def conversations_history(self, **kwargs: Any) -> dict[str, Any]:
         self.reads += 1
+        self.asked.append(kwargs)
         return {"messages": self.history}
 
     def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:
@@ -143,7 +152,7 @@ def test_a_takeover_finds_the_earlier_post_and_does_not_post_again() -> None:
     slack = FakeSlack([{"ts": "1.000000", "metadata": marker("impact_win", {"win_id": 7})}])
 
     posted = post_marked(slack, "C0WINS", "impact_win", {"win_id": 7},  # type: ignore[arg-type]
-                         {"text": "win"}, look=True, limit=50)
+                         {"text": "win"}, look=True, since=NOW)
 
     assert (posted.ts, posted.found, slack.posts) == ("1.000000", True, [])
 
@@ -152,7 +161,7 @@ def test_a_takeover_that_finds_nothing_posts_with_the_key_in_the_metadata() -> N
     slack = FakeSlack([{"ts": "1.000000", "metadata": marker("impact_win", {"win_id": 8})}])
 
     posted = post_marked(slack, "C0WINS", "impact_win", {"win_id": 7},  # type: ignore[arg-type]
-                         {"text": "win"}, look=True, limit=50)
+                         {"text": "win"}, look=True, since=NOW)
 
     assert (posted.ts, posted.found) == ("2.000000", False)
     (post,) = slack.posts
@@ -163,8 +172,22 @@ def test_a_fresh_claim_posts_without_reading_the_channel() -> None:
     slack = FakeSlack()
 
     post_marked(slack, "C0WINS", "impact_win", {"win_id": 7},  # type: ignore[arg-type]
-                {"text": "win"}, look=False, limit=50)
+                {"text": "win"}, look=False, since=NOW)
 
     assert (slack.reads, len(slack.posts)) == (0, 1)
     assert find_marked(slack, "C0WINS", "impact_win", {"win_id": 7},  # type: ignore[arg-type]
-                       limit=50) is None
+                       since=NOW) is None
+
+
+def test_a_takeover_reads_the_channel_from_the_earlier_claims_start_less_a_margin() -> None:
+    lease = take_lease(NOW + LEASE, NOW + LEASE + timedelta(minutes=1), LEASE)
+    assert lease is not None and lease.taken_over and lease.since == NOW
+    slack = FakeSlack()
+
+    find_marked(slack, "C0WINS", "impact_win", {"win_id": 7},  # type: ignore[arg-type]
+                since=lease.since)
+
+    (asked,) = slack.asked
+    assert asked["oldest"] == f"{(NOW - WINDOW_MARGIN).timestamp():.6f}"
+    fresh = take_lease(None, NOW, LEASE)
+    assert fresh is not None and fresh.since is None
