@@ -95,8 +95,8 @@ def test_backfilling_an_earlier_period_is_accepted(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(("period", "reason"), [
-    ("2026-11", "2026-11 is still running"),
-    ("2027-01", "2027-01 is in the future"),
+    ("2026-11", "2026-11 (November 2026) is still running"),
+    ("2027-01", "2027-01 (January 2027) is in the future"),
     ("2026-Q4", "'2026-Q4' is not a monthly period; write it like 2026-09"),
 ])
 def test_a_running_future_or_malformed_period_is_refused(sandbox: Sandbox, period: str,
@@ -224,7 +224,7 @@ def test_modal_period_errors_show_on_the_period_field(sandbox: Sandbox) -> None:
     sandbox.settle()
 
     assert reply.json is not None and reply.json["response_action"] == "errors"
-    assert "2026-12 is in the future" in reply.json["errors"]["period"]
+    assert "2026-12 (December 2026) is in the future" in reply.json["errors"]["period"]
     assert _reports(sandbox) == []
 
 
