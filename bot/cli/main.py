@@ -230,6 +230,36 @@ def _services(settings: Settings, *, at: str | None = None) -> Services:
     return services
 
 
+def _require_initiative(services: Services) -> None:
+    """`export`, `remind` and `digest` against a database holding no initiative (most often
+    a relative SQLite path run from another directory) stop with exit 2 and the database
+    named, rather than print an empty export or "0 DMs" as if all were well."""
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
+
+    from storage.models import Initiative
+    from storage.tenancy import current_team
+
+    store = services.store
+    if services.settings.oauth and current_team.get() is None:
+        # Multi-workspace mode without --team: any workspace's initiative counts.
+        with store.engine.connect() as connection:
+            found = connection.execute(select(func.count()).select_from(
+                Initiative.__table__)).scalar_one()
+    else:
+        with store.session() as session:
+            found = session.scalar(select(func.count(Initiative.id))) or 0
+    if found:
+        return
+    url = make_url(services.settings.database_url)
+    where = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database:
+        where += f" (the file {Path(url.database).resolve()})"
+    raise UserError(f"There is no initiative in the database {where}. Is DATABASE_URL the "
+                    "right database (a relative SQLite path depends on the directory you "
+                    "run from)? Otherwise run `impactbot import FILE` first.")
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     from storage.db import Store
 
@@ -311,21 +341,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.measures.export import run_export_command
 
     settings = _settings()
-    return run_export_command(_services(settings), args)
+    services = _services(settings)
+    _require_initiative(services)
+    return run_export_command(services, args)
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
     from bot.reminders.tick import run_remind_command
 
     settings = _settings()
-    return run_remind_command(_services(settings, at=args.at), args)
+    services = _services(settings, at=args.at)
+    _require_initiative(services)
+    return run_remind_command(services, args)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from bot.digest.posting import run_digest_command
 
     settings = _settings()
-    return run_digest_command(_services(settings, at=args.at), args)
+    services = _services(settings, at=args.at)
+    _require_initiative(services)
+    return run_digest_command(services, args)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +24,7 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _TEAM = re.compile(r"^T[A-Z0-9]{2,31}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -120,6 +121,19 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail(path, f"expected a whole number from {low} to {high} (got {value!r})")
         return value
+
+    def day(self, value: Any, path: str) -> date:
+        """A date, quoted or not (`2027-12-31`); an impossible one is refused with its path."""
+        example = "expected a date like 2027-12-31"
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if not isinstance(value, str) or not _DATE.match(value.strip()):
+            raise self.fail(path, f"{example} (got {value!r})")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise self.fail(path, f"{example}; {value.strip()!r} is not a day in the "
+                                  f"calendar ({exc})") from None
 
     def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str:
         if not isinstance(value, str) or value.lower() not in options:
@@ -307,9 +321,8 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
         target = None if entry.get("target") is None else check.number(
             entry["target"], f"{path}.target")
         target_date = entry.get("target_date")
-        if target_date is not None and not isinstance(target_date, date):
-            raise check.fail(f"{path}.target_date", f"expected a date like 2027-12-31 "
-                                                    f"(got {target_date!r})")
+        if target_date is not None:
+            target_date = check.day(target_date, f"{path}.target_date")
         refs = entry.get("partners") or []
         if not isinstance(refs, list):
             raise check.fail(f"{path}.partners", "expected a list of partner keys")
