@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
+from bot.measures.confirmation import confirmation
 from bot.measures.export import csv_bytes
 from bot.measures.report_modal import (
     CALLBACK_ID,
@@ -22,7 +23,6 @@ from bot.measures.report_modal import (
 from bot.measures.reporting import (
     Recorded,
     ReportError,
-    confirmation,
     parse_report_args,
     record_report,
 )

@@ -15,7 +15,13 @@ from bot.digest.content import (
     WinLine,
 )
 from bot.measures.periods import Period
-from bot.measures.progress import format_percent, format_value, sparkline
+from bot.measures.progress import (
+    coverage_text,
+    format_delta,
+    format_percent,
+    format_value,
+    sparkline,
+)
 from bot.rendering.blocks import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_LIMIT,
@@ -87,11 +93,14 @@ def measure_text(m: MeasureLine) -> str:
     else:
         tr = m.trend
         change = ""
-        if tr.delta is not None and tr.delta != 0:
-            sign = "+" if tr.delta > 0 else "−"
-            change = f" ({sign}{format_value(abs(tr.delta), m.unit)})"
+        if tr.delta is not None:
+            change = (f" ({format_delta(tr.delta, m.unit)} like for like: "
+                      f"{coverage_text(m.change_partners, m.assigned)} in both periods)")
+        word = tr.word if tr.delta is not None or not m.current_coverage else \
+            "no earlier value from the same partners"
         lines.append(f"*{format_value(m.current, m.unit)}* in {period_label(m.current_period)}"
-                     f" · {tr.arrow} {tr.word}{change}")
+                     f" ({coverage_text(m.current_coverage, m.assigned)})"
+                     f" · {tr.arrow} {word}{change}")
     target_by = f" by {day_label(m.target_date)} {m.target_date.year}" if m.target_date else ""
     better = "higher" if m.direction == "up" else "lower"
     lines.append(f"Baseline {format_value(m.baseline, m.unit)} → target "

@@ -32,6 +32,7 @@ from bot.digest.content import (
 )
 from bot.digest.week import IsoWeek, digest_due, iso_week
 from bot.measures.periods import as_cadence, due_date, recent_periods, reporting_period
+from bot.measures.progress import Change, PartnerValue, like_for_like
 from bot.runtime.caller import load_initiative
 from storage.models import (
     Commitment,
@@ -84,6 +85,16 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     first_reported = _first_reported(session, measure_ids, lookback_keys)
     skips = _skips(session, measure_ids, lookback_keys)
 
+    # The latest period with a value for each measure, and the one before it.
+    latest: dict[int, tuple[str, str]] = {}
+    for measure in measures:
+        periods = history[as_cadence(measure.cadence)]
+        index = next((i for i in range(len(periods) - 1, 0, -1)
+                      if (measure.id, periods[i].key) in aggregates), None)
+        if index is not None:
+            latest[measure.id] = (periods[index].key, periods[index - 1].key)
+    changes = _like_for_like(session, measures, latest)
+
     partner_lines = {p.id: PartnerLine(p.key, p.name) for p in partners}
     measure_lines = []
     today = now.astimezone(tz).date()
@@ -131,6 +142,11 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             cadence=cadence, periods=periods, values=values, reporting_period=current,
             reported=reported_now, skipped=skipped_now,
             assigned=len(assignments.get(measure.id, [])),
+            aggregate_rule=measure.aggregate,
+            coverage=[found.count if (found := aggregates.get((measure.id, p.key))) else 0
+                      for p in periods],
+            change=changes[measure.id].delta if measure.id in changes else None,
+            change_partners=changes[measure.id].partners if measure.id in changes else 0,
         ))
 
     until = min(week.end, now + timedelta(microseconds=1))
@@ -181,6 +197,8 @@ def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
                 order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"),
             func.sum(Report.value).over(partition_by=partition).label("total"),
             func.count(Report.id).over(partition_by=partition).label("n"),
+            func.sum(Report.numerator).over(partition_by=partition).label("nums"),
+            func.sum(Report.denominator).over(partition_by=partition).label("dens"),
         )
         .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
                Report.period.in_(period_keys))
@@ -188,9 +206,33 @@ def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
     )
     rows = session.execute(
         select(ranked.c.measure_id, ranked.c.period, ranked.c.value, ranked.c.total,
-               ranked.c.n).where(ranked.c.rank == 1))
-    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value))
-            for measure_id, period, value, total, n in rows}
+               ranked.c.n, ranked.c.nums, ranked.c.dens).where(ranked.c.rank == 1))
+    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value),
+                                                  float(nums or 0), float(dens or 0))
+            for measure_id, period, value, total, n, nums, dens in rows}
+
+
+def _like_for_like(session: Session, measures: list[Measure],
+                   latest: dict[int, tuple[str, str]]) -> dict[int, Change]:
+    """Each measure's change from the period before its latest one with a value, over the
+    partners that reported in both: one statement for the two periods of every measure."""
+    if not latest:
+        return {}
+    keys = sorted({k for pair in latest.values() for k in pair})
+    rows = session.execute(
+        select(Report.measure_id, Report.partner_id, Report.period, Report.value,
+               Report.reported_at, Report.numerator, Report.denominator)
+        .where(Report.is_current.is_(True), Report.measure_id.in_(latest),
+               Report.period.in_(keys)))
+    found: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
+    for measure_id, partner_id, period, value, reported_at, num, den in rows:
+        if period in latest[measure_id]:
+            found[(measure_id, period)].append(
+                PartnerValue(partner_id, value, reported_at, num, den))
+    rules = {m.id: m.aggregate for m in measures}
+    return {measure_id: like_for_like(found[(measure_id, now)], found[(measure_id, before)],
+                                      rules[measure_id])
+            for measure_id, (now, before) in latest.items()}
 
 
 def _first_reported(session: Session, measure_ids: list[int], period_keys: list[str]

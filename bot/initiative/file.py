@@ -54,6 +54,7 @@ class MeasureSpec:
     cadence: Cadence
     aggregate: str
     partners: tuple[str, ...]
+    rate: bool = False
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,7 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
     if not isinstance(raw, list):
         raise check.fail("measures", "expected a list of measures")
     allowed = {"key", "name", "unit", "direction", "baseline", "target", "target_date",
-               "cadence", "aggregate", "partners"}
+               "cadence", "aggregate", "partners", "rate"}
     measures: list[MeasureSpec] = []
     keys: set[str] = set()
     for index, item in enumerate(raw):
@@ -335,19 +336,33 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
                 raise check.fail(f"{path}.partners[{p_index}]", f"duplicate partner {ref!r}")
             seen.append(ref)
         cadence = check.choice(entry.get("cadence", "monthly"), f"{path}.cadence", CADENCES)
+        rate = entry.get("rate", False)
+        if not isinstance(rate, bool):
+            raise check.fail(f"{path}.rate", f"expected true or false (got {rate!r})")
+        if rate and unit not in ("", "%"):
+            raise check.fail(f"{path}.unit", f"a rate is shown as a percentage: leave the unit "
+                                             f"out or write \"%\" (got {unit!r})")
+        aggregate = check.choice(entry.get("aggregate", "pooled" if rate else "sum"),
+                                 f"{path}.aggregate", ("sum", "avg", "latest", "pooled"))
+        if aggregate == "pooled" and not rate:
+            raise check.fail(f"{path}.aggregate", "pooled (Σ numerators / Σ denominators) "
+                                                  "is for rate measures: add `rate: true`")
+        if rate and aggregate == "sum":
+            raise check.fail(f"{path}.aggregate", "percentages do not add up: use pooled "
+                                                  "(the default for rates), avg or latest")
         measures.append(MeasureSpec(
             key=key,
             name=check.text(entry["name"], f"{path}.name"),
-            unit=unit,
+            unit="%" if rate else unit,
             direction=check.choice(entry.get("direction", "up"), f"{path}.direction",
                                    ("up", "down")),
             baseline=baseline,
             target=target,
             target_date=target_date,
             cadence=cadence,  # type: ignore[arg-type]
-            aggregate=check.choice(entry.get("aggregate", "sum"), f"{path}.aggregate",
-                                   ("sum", "avg", "latest")),
+            aggregate=aggregate,
             partners=tuple(seen),
+            rate=rate,
         ))
     return tuple(measures)
 

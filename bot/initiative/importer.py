@@ -175,6 +175,7 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
             "target_date": m_spec.target_date,
             "cadence": m_spec.cadence,
             "aggregate": m_spec.aggregate,
+            "rate": m_spec.rate,
             "position": position,
             "active": True,
         }

@@ -23,11 +23,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.measures.progress import number_text
 from bot.runtime.services import Services
 from storage.models import Measure, Partner, Report
 
+# SPEC §3's columns, then SPEC §9's: a rate's numerator and denominator, and the group of
+# a disaggregated report (empty for a total, which every report is until breakdowns exist).
 COLUMNS = ("measure_key", "partner_key", "period", "value", "note", "reported_by",
-           "reported_at", "source")
+           "reported_at", "source", "numerator", "denominator", "dimension", "group")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class ExportRow:
     reported_at: datetime
     source: str
     current: bool
+    numerator: float | None = None
+    denominator: float | None = None
 
 
 def export_rows(session: Session, *, history: bool = False) -> list[ExportRow]:
@@ -55,14 +60,9 @@ def export_rows(session: Session, *, history: bool = False) -> list[ExportRow]:
         query = query.where(Report.is_current.is_(True))
     return [
         ExportRow(measure_key, partner_key, r.period, r.value, r.note, r.reported_by,
-                  r.reported_at, r.source, r.is_current)
+                  r.reported_at, r.source, r.is_current, r.numerator, r.denominator)
         for measure_key, partner_key, r in session.execute(query)
     ]
-
-
-def number_text(value: float) -> str:
-    """72.0 → '72', 72.25 → '72.25': the shortest text that reads back as the same float."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def instant_text(value: datetime) -> str:
@@ -86,8 +86,13 @@ def to_csv(rows: list[ExportRow]) -> str:
     for r in rows:
         writer.writerow([r.measure_key, r.partner_key, r.period, number_text(r.value),
                          spreadsheet_safe(r.note),
-                         r.reported_by, instant_text(r.reported_at), r.source])
+                         r.reported_by, instant_text(r.reported_at), r.source,
+                         _optional(r.numerator), _optional(r.denominator), "", ""])
     return out.getvalue()
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else number_text(value)
 
 
 def to_json(rows: list[ExportRow]) -> str:

@@ -109,6 +109,11 @@ def _take_value(tokens: list[str]) -> tuple[list[str], int]:
     first = tokens[0]
     if len(first) > 1 and first[-1] in ",;:":
         return [first.rstrip(",;:")], len(tokens) - 1  # `72, from the EHR`
+    # `43 / 60`, `43/ 60`: a rate written with spaces
+    if len(tokens) > 2 and tokens[1] == "/":
+        return [first + "/" + tokens[2]], len(tokens) - 3
+    if len(tokens) > 1 and len(first) > 1 and first.endswith("/"):
+        return [first + tokens[1]], len(tokens) - 2
     taken = [first]
     i = 1
     if _FIRST_GROUP.match(first):

@@ -22,7 +22,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, get_args
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from bot.measures.periods import Period, local_date, reporting_period
 from bot.measures.phrases import PhraseRefused, period_label, period_words, read_phrase, resolve
-from bot.measures.progress import format_value
+from bot.measures.progress import format_value, number_text
 from bot.measures.report_args import ReportError, ReportRequest, parse_report_args
-from bot.measures.values import ValueRefused, allows_negative, parse_value
+from bot.measures.values import ValueRefused, allows_negative, parse_rate, parse_value
 from bot.rendering import blocks as bk
 from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
 from storage.db import Store
@@ -41,7 +41,7 @@ from storage.kinds import ReportSource
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 
 # Reading the command line lives in report_args; importable from here too.
-__all__ = ["Recorded", "ReportError", "ReportRequest", "confirmation", "find_measure",
+__all__ = ["Recorded", "ReportError", "ReportRequest", "find_measure",
            "parse_report_args", "record_report", "resolve_period"]
 
 SOURCES: tuple[ReportSource, ...] = get_args(ReportSource)
@@ -81,6 +81,7 @@ class Recorded:
     already: bool = False  # this exact value was recorded before: no new history row
     period_label: str = ""  # the period in words: `September 2026`
     typed: str = ""  # the value as typed, when it reads differently from `value` (`1.250`)
+    fraction: str = ""  # a rate's numerator/denominator: `43/60`
 
 
 # --- resolving who, what, when and how much ---------------------------------------------
@@ -95,6 +96,8 @@ class _Resolved:
     note: str
     on_behalf: bool
     typed: str = ""
+    numerator: float | None = None
+    denominator: float | None = None
 
 
 def find_measure(session: Session, key: str) -> Measure:
@@ -214,18 +217,27 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
     partner, on_behalf = _partner_for(session, caller, partner_key)
     _check_assigned(session, measure, partner)
     period = resolve_period(measure, request.period_text, now, ZoneInfo(initiative.timezone))
+    numerator = denominator = None
     try:
-        value = parse_value(request.value_text, unit=measure.unit,
-                            allow_negative=allows_negative(measure.baseline, measure.target))
+        if measure.rate:
+            numerator, denominator, value = parse_rate(request.value_text)
+        elif "/" in request.value_text:
+            raise ValueRefused(f"`{bk.escape(request.value_text[:30])}` is a fraction, but "
+                               f"`{measure.key}` is not a rate measure: give one number.")
+        else:
+            value = parse_value(request.value_text, unit=measure.unit,
+                                allow_negative=allows_negative(measure.baseline,
+                                                               measure.target))
+            _check_fraction_of_percent(request.value_text, value, measure.unit)
     except ValueRefused as exc:
         raise ReportError(str(exc), field="value") from None
-    _check_fraction_of_percent(request.value_text, value, measure.unit)
     note = _without_unit(note, measure.unit)
     if len(note) > NOTE_LIMIT:
         raise ReportError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.",
                           field="note")
     return _Resolved(measure, partner, period, value, note, on_behalf,
-                     typed_differently(request.value_text, value))
+                     "" if measure.rate else typed_differently(request.value_text, value),
+                     numerator, denominator)
 
 
 def _check_fraction_of_percent(text: str, value: float, unit: str) -> None:
@@ -304,6 +316,7 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
     prior = session.scalar(select(Report).where(*key, Report.is_current.is_(True))
                            .with_for_update())
     if (prior is not None and prior.value == r.value and prior.note == r.note
+            and prior.denominator == r.denominator
             and prior.reported_by == user_id and prior.source == source):
         # The same person sending the same value again (a retry after a lost answer, a
         # double submit): it is stored already, and the history gets no duplicate row.
@@ -315,7 +328,8 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
                                              Report.is_current.is_(True))
                         .values(is_current=False))
     report = Report(measure_id=r.measure.id, partner_id=r.partner.id, period=r.period.key,
-                    value=r.value, note=r.note, reported_by=user_id, reported_at=now,
+                    value=r.value, numerator=r.numerator, denominator=r.denominator,
+                    note=r.note, reported_by=user_id, reported_at=now,
                     source=source, is_current=True)
     session.add(report)
     session.flush()
@@ -335,43 +349,6 @@ def _recorded(session: Session, r: _Resolved, report: Report, replaced: Supersed
         source=report.source, on_behalf=r.on_behalf, replaced=replaced,
         previous_period=previous.key, previous_value=previous_value, already=already,
         typed=r.typed, period_label=period_label(r.period),
+        fraction=("" if r.numerator is None or r.denominator is None
+                  else f"{number_text(r.numerator)}/{number_text(r.denominator)}"),
     )
-
-
-# --- the confirmation -------------------------------------------------------------------
-
-
-def confirmation(rec: Recorded) -> dict[str, Any]:
-    """The message that tells the reporter exactly what was stored."""
-    value = format_value(rec.value, rec.unit)
-    if rec.typed:
-        value = f"{rec.typed}{'' if rec.unit in ('', '%') else ' '}{rec.unit}"
-    label = f" ({rec.period_label})" if rec.period_label else ""
-    head = (f"Recorded *{value}* for *{bk.escape(rec.measure_name)}* (`{rec.measure_key}`), "
-            f"{bk.escape(rec.partner_name)}, filed under period *{rec.period}*{label}.")
-    lines = [head]
-    if rec.typed:
-        lines.append(f"`{rec.typed}` is kept as typed: {rec.value:g}. If you meant "
-                     f"{rec.typed.replace('.', ',')}, report `{rec.typed.replace('.', '')}` "
-                     "again to correct it.")
-    if rec.previous_value is not None:
-        lines.append(f"Previous period ({rec.previous_period}): "
-                     f"{format_value(rec.previous_value, rec.unit)}.")
-    else:
-        lines.append(f"No value was reported for the previous period ({rec.previous_period}).")
-    if rec.replaced is not None:
-        when = rec.replaced.reported_at
-        # Slack shows the date in each reader's own time zone; the fallback is UTC.
-        stamp = f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|{when:%Y-%m-%d}>"
-        lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
-                     f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
-                     "that value stays in the history.")
-    if rec.already:
-        lines.append("You had already sent this value, so the history is unchanged.")
-    if rec.on_behalf:
-        lines.append(f"Reported on behalf of {bk.escape(rec.partner_name)}.")
-    blocks = [bk.section("\n".join(lines))]
-    if rec.note:
-        blocks.append(bk.context(f"Note: {bk.safe_user_text(rec.note)}"))
-    plain = " ".join(lines).replace("*", "")
-    return bk.message(plain, blocks)
