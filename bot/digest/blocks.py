@@ -204,11 +204,15 @@ def completeness_summary(data: DigestData) -> str:
 
 def engagement_blocks(data: DigestData) -> list[Block]:
     e = data.engagement
-    score = "—" if e.score is None else f"{e.score}/100"
+    started = data.initiative_start
+    since = (f" since the initiative started ({day_label(started)} {started.year})"
+             if started else "")
+    score = f"— (nothing has fallen due yet{since})" if e.score is None else f"{e.score}/100"
     on_time = (f"{e.on_time} of {e.owed} owed reports on time ({format_percent(e.on_time_share)})"
-               if e.owed else "no reports were due yet")
+               if e.owed else f"no reports were due yet{since}")
     fresh = (f"{e.fresh} of {e.assignments} partner measures fresh "
-             f"({format_percent(e.freshness)})" if e.assignments else "no measures assigned")
+             f"({format_percent(e.freshness)})" if e.assignments
+             else "no partner measure has fallen due yet")
     footnote = (
         "Engagement, in the manner of Clear Impact's: the average of *on-time reporting* "
         f"(of the reports owed for each measure's last {ON_TIME_PERIODS} periods whose due "

@@ -150,7 +150,7 @@ class Engagement:
 
     owed: int  # reports owed for closed periods (skips excused)
     on_time: int  # of those, first reported by the due date
-    assignments: int  # partner × measure pairs
+    assignments: int  # partner × measure pairs with a period due since the start (or data)
     fresh: int  # of those, with a value for one of the last FRESH_PERIODS periods
 
     @property
@@ -181,6 +181,7 @@ class DigestData:
     commitments: list[CommitmentLine]
     voice_count: int
     engagement: Engagement
+    initiative_start: date | None = None
 
     @property
     def missing_partners(self) -> list[PartnerLine]:

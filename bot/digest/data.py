@@ -9,7 +9,7 @@ fills in are in `content.py`; the week's timing rules in `week.py`.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -31,7 +31,15 @@ from bot.digest.content import (
     aggregate_value,
 )
 from bot.digest.week import IsoWeek, digest_due, iso_week
-from bot.measures.periods import as_cadence, due_date, recent_periods, reporting_period
+from bot.measures.periods import (
+    Period,
+    as_cadence,
+    due_date,
+    due_from_start,
+    owed_since_start,
+    recent_periods,
+    reporting_period,
+)
 from bot.measures.progress import Change, PartnerValue, like_for_like
 from bot.runtime.caller import load_initiative
 from storage.models import (
@@ -98,6 +106,11 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     partner_lines = {p.id: PartnerLine(p.key, p.name) for p in partners}
     measure_lines = []
     today = now.astimezone(tz).date()
+    start = initiative.start
+
+    def due(period: Period) -> date:
+        return due_from_start(due_date(period, initiative.reminder_day), start)
+
     owed = on_time = fresh = pairs = 0
     for measure in measures:
         cadence = as_cadence(measure.cadence)
@@ -116,25 +129,25 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 line.skipped.append(Skipped(measure.name, current, skips[key]))
                 skipped_now += 1
             else:
-                line.missing.append(Owed(measure.name, current,
-                                         due_date(current, initiative.reminder_day)))
+                line.missing.append(Owed(measure.name, current, due(current)))
             # Engagement: punctuality over the last closed periods, freshness over the
-            # latest ones.
-            pairs += 1
+            # latest ones; only periods owed since the initiative started, once due.
             recent = lookback[cadence][::-1]  # newest first
-            if any((measure.id, partner_id, p.key) in first_reported
-                   for p in recent[:FRESH_PERIODS]):
-                fresh += 1
+            has_fresh = any((measure.id, partner_id, p.key) in first_reported
+                            for p in recent[:FRESH_PERIODS])
+            if has_fresh or any(owed_since_start(p, start) and due(p) < today
+                                for p in recent[:FRESH_PERIODS]):
+                pairs += 1
+                fresh += has_fresh
             closed = [p for p in recent
-                      if due_date(p, initiative.reminder_day) < today][:ON_TIME_PERIODS]
+                      if owed_since_start(p, start) and due(p) < today][:ON_TIME_PERIODS]
             for period in closed:
                 pkey = (measure.id, partner_id, period.key)
                 if pkey in skips and pkey not in first_reported:
                     continue
                 owed += 1
                 first = first_reported.get(pkey)
-                if first is not None and (first.astimezone(tz).date()
-                                          <= due_date(period, initiative.reminder_day)):
+                if first is not None and first.astimezone(tz).date() <= due(period):
                     on_time += 1
         measure_lines.append(MeasureLine(
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
@@ -180,6 +193,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         measures=measure_lines, wins=wins, commitments=list(commitments.values()),
         voice_count=int(voice_count),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
+        initiative_start=start,
     )
 
 

@@ -76,6 +76,7 @@ class InitiativeSpec:
     workspaces: tuple[str, ...] = ()
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
+    start: date | None = None  # None: the day of the first import
 
 
 class _Checker:
@@ -200,7 +201,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces"},
+         "workspaces", "start"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -264,6 +265,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         workspaces=workspaces,
         partners=partners,
         measures=measures,
+        start=(None if init.get("start") is None
+               else check.day(init["start"], "initiative.start")),
     )
 
 
