@@ -3,11 +3,18 @@ reads differently), the period it was filed under, what it corrects and the peri
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from bot.measures.pending import claim
 from bot.measures.progress import format_value
-from bot.measures.reporting import Recorded
+from bot.measures.reporting import RACE_RETRIES, Recorded, record_in
 from bot.rendering import blocks as bk
+from storage.db import Store
+from storage.models import PendingReport
 
 
 def confirmation(rec: Recorded) -> dict[str, Any]:
@@ -46,3 +53,25 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
         blocks.append(bk.context(f"Note: {bk.safe_user_text(rec.note)}"))
     plain = " ".join(lines).replace("*", "")
     return bk.message(plain, blocks)
+
+
+def confirm_held(store: Store, token: str, choice: str, user_id: str,
+                 now: datetime) -> tuple[str, Recorded | None]:
+    """Answer a report the data-quality guard held: exactly once, however often pressed.
+    The claim and the report are one transaction: both happen or neither."""
+    for attempt in range(RACE_RETRIES):
+        try:
+            with store.session() as session:
+                resolution = claim(session, token, choice, user_id, now)
+                if resolution.request is None:
+                    return resolution.outcome, None
+                recorded = record_in(session, resolution.request, user_id=user_id, now=now,
+                                     source=resolution.source, guard=False)
+                assert isinstance(recorded, Recorded)
+                session.execute(update(PendingReport).where(PendingReport.token == token)
+                                .values(report_id=recorded.report_id))
+            return resolution.outcome, recorded
+        except IntegrityError:
+            if attempt == RACE_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")

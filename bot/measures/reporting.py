@@ -29,9 +29,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.measures.pending import Held, hold
 from bot.measures.periods import Period, local_date, reporting_period
 from bot.measures.phrases import PhraseRefused, period_label, period_words, read_phrase, resolve
-from bot.measures.progress import format_value, number_text
+from bot.measures.progress import number_text
+from bot.measures.quality import question, suspicion
 from bot.measures.report_args import ReportError, ReportRequest, parse_report_args
 from bot.measures.values import ValueRefused, allows_negative, parse_rate, parse_value
 from bot.rendering import blocks as bk
@@ -41,7 +43,7 @@ from storage.kinds import ReportSource
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 
 # Reading the command line lives in report_args; importable from here too.
-__all__ = ["Recorded", "ReportError", "ReportRequest", "find_measure",
+__all__ = ["NeedsConfirmation", "Recorded", "ReportError", "ReportRequest", "find_measure",
            "parse_report_args", "record_report", "resolve_period"]
 
 SOURCES: tuple[ReportSource, ...] = get_args(ReportSource)
@@ -228,7 +230,6 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
             value = parse_value(request.value_text, unit=measure.unit,
                                 allow_negative=allows_negative(measure.baseline,
                                                                measure.target))
-            _check_fraction_of_percent(request.value_text, value, measure.unit)
     except ValueRefused as exc:
         raise ReportError(str(exc), field="value") from None
     note = _without_unit(note, measure.unit)
@@ -238,17 +239,6 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
     return _Resolved(measure, partner, period, value, note, on_behalf,
                      "" if measure.rate else typed_differently(request.value_text, value),
                      numerator, denominator)
-
-
-def _check_fraction_of_percent(text: str, value: float, unit: str) -> None:
-    """`0.7` on a % measure is most likely a fraction (70%) or a slip: asked, never guessed.
-    `0.7%` (with the sign) says it is meant."""
-    if unit == "%" and 0 < value < 1 and "%" not in text:
-        whole = format_value(value * 100, "%")
-        raise ReportError(f"`{bk.escape(text.strip()[:20])}` on a percentage measure: did you "
-                          f"mean {whole}? Write `{format_value(value * 100)}`, or "
-                          f"`{bk.escape(text.strip()[:20])}%` if you really mean less than "
-                          "one percent. Nothing was recorded.", field="value")
 
 
 def typed_differently(text: str, value: float) -> str:
@@ -291,12 +281,23 @@ def record_report(store: Store, request: ReportRequest, *, user_id: str, now: da
     raise AssertionError("unreachable")
 
 
+class NeedsConfirmation(ReportError):
+    """The data-quality guard held the report: `message` asks which value was meant."""
+
+    def __init__(self, held: Held) -> None:
+        super().__init__(str(held.message.get("text", "")), field="value")
+        self.message = held.message
+
+
 def _record_racing(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
                    source: ReportSource) -> Recorded:
     for attempt in range(RACE_RETRIES):
         try:
             with store.session() as session:
-                return _record_in(session, request, user_id=user_id, now=now, source=source)
+                result = record_in(session, request, user_id=user_id, now=now, source=source)
+            if isinstance(result, Held):
+                raise NeedsConfirmation(result)  # after the hold was committed
+            return result
         except IntegrityError:
             # Someone stored a current value for the same key between our read and write:
             # run again, and this report becomes a correction of theirs.
@@ -305,12 +306,15 @@ def _record_racing(store: Store, request: ReportRequest, *, user_id: str, now: d
     raise AssertionError("unreachable")
 
 
-def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: datetime,
-               source: ReportSource) -> Recorded:
+def record_in(session: Session, request: ReportRequest, *, user_id: str, now: datetime,
+              source: ReportSource, guard: bool = True) -> Recorded | Held:
+    """Check and store one report in `session`; Held when the data-quality guard asks."""
     initiative = load_initiative(session)
     if initiative is None:
         raise ReportError(NO_INITIATIVE)
     r = _resolve(session, initiative, request, user_id, now)
+    if guard and (held := _guard(session, r, request, user_id, now, source)) is not None:
+        return held
     key = (Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
            Report.period == r.period.key)
     prior = session.scalar(select(Report).where(*key, Report.is_current.is_(True))
@@ -334,6 +338,29 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
     session.add(report)
     session.flush()
     return _recorded(session, r, report, replaced)
+
+
+def _guard(session: Session, r: _Resolved, request: ReportRequest, user_id: str,
+           now: datetime, source: ReportSource) -> Held | None:
+    before = session.execute(
+        select(Report.value, Report.period).where(
+            Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
+            Report.is_current.is_(True), Report.period < r.period.key)
+        .order_by(Report.period.desc()).limit(1)).first()
+    found = suspicion(r.value, unit=r.measure.unit, previous=before[0] if before else None,
+                      previous_period=before[1] if before else None,
+                      baseline=r.measure.baseline, percent_sign="%" in request.value_text,
+                      rate=r.measure.rate)
+    if found is None:
+        return None
+    typed = " ".join(request.value_text.split())
+    token = hold(session, user_id=user_id, now=now, request={
+        "measure_key": r.measure.key, "value_text": typed,
+        "suggested_text": None if found.suggested is None else number_text(found.suggested),
+        "note": r.note, "period": r.period.key, "source": source,
+        "partner_key": r.partner.key if r.on_behalf else None})
+    return Held(question(token, typed, found, r.measure.unit, r.measure.name,
+                         period_words(r.period)))
 
 
 def _recorded(session: Session, r: _Resolved, report: Report, replaced: Superseded | None,
