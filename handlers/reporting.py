@@ -11,7 +11,10 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
 from bot.home.refresh import mark_partner_stale, request_refresh
+from bot.measures.confirmation import confirm_held, confirmation
 from bot.measures.export import csv_bytes
+from bot.measures.pending import GONE
+from bot.measures.quality import CONFIRM_ACTION
 from bot.measures.report_modal import (
     CALLBACK_ID,
     VALUE,
@@ -21,9 +24,9 @@ from bot.measures.report_modal import (
     view_errors,
 )
 from bot.measures.reporting import (
+    NeedsConfirmation,
     Recorded,
     ReportError,
-    confirmation,
     parse_report_args,
     record_report,
 )
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 RECORDED = "recorded_report"  # Bolt context key: the modal's stored report, for after the ack
 HOME_ATTEMPTS = 3
 DROP_RETRIES = 2  # a slash report runs after the ack: a dropped connection is retried
+HELD = "held_report"  # Bolt context key: the guard's question, for after the ack
+QUALITY_ANSWER = re.compile(rf"^{CONFIRM_ACTION}:(typed|suggested|cancel)$")
 REPORT_OPEN = re.compile(r"^report_open(:.+)?$")
 _PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
 
@@ -79,6 +84,10 @@ def register(app: App, services: Services, router: Router) -> None:
             recorded = record_report(services.store, request, user_id=user_id,
                                      now=services.clock.now(),
                                      source=report_source(services, "modal"))
+        except NeedsConfirmation as held:
+            ack()  # the question goes to the person once the modal is closed
+            context[HELD] = held.message
+            return
         except ReportError as exc:
             ack(response_action="errors", errors=view_errors(view, exc))
             return
@@ -97,6 +106,9 @@ def register(app: App, services: Services, router: Router) -> None:
     def confirm_report(body: dict[str, Any], view: dict[str, Any], client: WebClient,
                        context: BoltContext) -> None:
         recorded = context.get(RECORDED)
+        if isinstance(context.get(HELD), dict):
+            tell_privately(client, body["user"]["id"], context[HELD], channel=channel_of(view))
+            return
         if not isinstance(recorded, Recorded):
             return  # refused or not stored: the modal said so
         # A DM, else where the modal was opened. If Slack is down the report is still saved
@@ -107,6 +119,36 @@ def register(app: App, services: Services, router: Router) -> None:
         refresh_homes_later(services, recorded)
 
     ack_first(app.view(CALLBACK_ID), confirm_report, acknowledge=submit_report)
+
+    def on_quality_answer(body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                          respond: Respond) -> None:
+        user_id = body["user"]["id"]
+        choice = str(action.get("action_id", "")).partition(":")[2]
+        via = respond if body.get("response_url") else None
+        try:
+            outcome, recorded = confirm_held(services.store, str(action.get("value") or ""),
+                                             choice, user_id, services.clock.now())
+        except ReportError as exc:
+            tell_privately(client, user_id, {"text": str(exc)}, respond=via)
+            return
+        if recorded is not None:
+            if via is not None:
+                respond(replace_original=True, **confirmation(recorded))
+            else:
+                tell_privately(client, user_id, confirmation(recorded))
+            refresh_homes_later(services, recorded)
+        elif outcome == "cancelled":
+            text = "Cancelled: nothing was recorded."
+            if via is not None:
+                respond(replace_original=True, text=text)
+            else:
+                tell_privately(client, user_id, {"text": text})
+        else:
+            text = ("Only the person who reported can answer this." if outcome == "not_yours"
+                    else GONE)
+            tell_privately(client, user_id, {"text": text}, respond=via)
+
+    ack_first(app.action(QUALITY_ANSWER), on_quality_answer)
 
 
 def slack_unescape(text: str) -> str:
@@ -139,10 +181,14 @@ def report(ctx: CommandContext) -> None:
         open_modal(services, ctx.client, ctx.user_id, ctx.trigger_id, channel_id=ctx.channel_id)
         return
     request = parse_report_args(slack_unescape(ctx.args))
-    recorded = record_report(services.store, request, user_id=ctx.user_id,
-                             now=services.clock.now(),
-                             source=report_source(services, "slash"),
-                             drop_retries=DROP_RETRIES)
+    try:
+        recorded = record_report(services.store, request, user_id=ctx.user_id,
+                                 now=services.clock.now(),
+                                 source=report_source(services, "slash"),
+                                 drop_retries=DROP_RETRIES)
+    except NeedsConfirmation as held:
+        ctx.reply_message(held.message)  # nothing stored until a button is pressed
+        return
     # From here on the report is stored: the person is told so, and nothing that fails
     # later (Slack, the database for the Home refresh) may tell them otherwise.
     try:

@@ -10,7 +10,8 @@ from typing import Literal
 
 Direction = Literal["up", "down"]  # which way is better for a measure
 Cadence = Literal["weekly", "monthly", "quarterly"]
-AggregateRule = Literal["sum", "avg", "latest"]  # how partners' values combine per period
+AggregateRule = Literal["sum", "avg", "latest", "pooled"]  # how partners' values combine per period
+# pooled: Σ numerators / Σ denominators, for rate measures (SPEC §9)
 ReportSource = Literal["slash", "modal", "console", "import"]
 PauseReason = Literal["pause", "snooze"]
 ParkedKind = Literal["channel", "dm"]  # a channel, or a person's DM (bot/parking.py)

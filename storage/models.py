@@ -57,6 +57,8 @@ class Initiative(Tenant, Base):
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
+    # `initiative.start` (SPEC §9): owed periods count only after it; default: first import.
+    start: Mapped[date | None] = mapped_column(Date)
     # SHA-256 of the initiative.yml last imported: a start whose INITIATIVE_FILE is unchanged
     # skips the import.
     file_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -104,6 +106,8 @@ class Measure(Tenant, Base):
     target_date: Mapped[date | None] = mapped_column(Date)
     cadence: Mapped[Cadence] = mapped_column(String(10), default="monthly")
     aggregate: Mapped[AggregateRule] = mapped_column(String(6), default="sum")
+    # A rate (SPEC §9): reported as NUMERATOR/DENOMINATOR, shown as a percentage.
+    rate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -139,6 +143,9 @@ class Report(Tenant, Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(10))
     value: Mapped[float] = mapped_column(Float)
+    # Rate measures: what the value is 100 × numerator / denominator of (pooled sums them).
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str] = mapped_column(Text, default="")
     reported_by: Mapped[str] = mapped_column(String(32))
     reported_at: Mapped[datetime]
@@ -159,6 +166,24 @@ class Skip(Tenant, Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     skipped_by: Mapped[str] = mapped_column(String(32))
     skipped_at: Mapped[datetime]
+
+
+class PendingReport(Tenant, Base):
+    """A report held by the data-quality guard (SPEC §9) until its reporter presses one of
+    the confirm buttons. `resolved_at` is set by the one press that wins (an UPDATE …
+    WHERE resolved_at IS NULL), so a double click records the value once."""
+
+    __tablename__ = "pending_reports"
+    __table_args__ = (UniqueConstraint("team_id", "token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    request: Mapped[dict[str, Any]] = mapped_column()  # the report as asked, period resolved
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    choice: Mapped[str | None] = mapped_column(String(16))  # typed | suggested | cancel
+    report_id: Mapped[int | None] = mapped_column()
 
 
 # --- people ------------------------------------------------------------------------------
@@ -370,8 +395,5 @@ class DeferredEvent(Tenant, Base):
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
-
-# The global tables (no workspace column) live in storage/global_models.py.
-from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402
-
-__all__ = ["DueWork", "SignedRequest", "Workspace"]
+# The global tables (no workspace column), re-exported: storage/global_models.py.
+from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401

@@ -52,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, help="write to this file instead of stdout")
     exp.add_argument("--history", action="store_true",
                      help="include superseded values (corrections) too")
+    exp.add_argument("--measure", metavar="KEY", help="only this measure")
+    exp.add_argument("--partner", metavar="KEY", help="only this partner")
+    exp.add_argument("--from", dest="period_from", metavar="PERIOD",
+                     help="periods from this one on (2026-09, 2026-Q3, 2026-W38)")
+    exp.add_argument("--to", dest="period_to", metavar="PERIOD", help="periods up to this one")
+
+    values = sub.add_parser("import-values", help="load a history of reports from a CSV file "
+                            "(the export's columns); all or nothing")
+    values.add_argument("file", type=Path)
+    values.add_argument("--dry-run", action="store_true",
+                        help="check the file and say what would change; write nothing")
 
     remind = sub.add_parser("remind", help="run one reminder tick")
     remind.add_argument("--at", metavar="ISO-8601", help="as of this instant (default: now)")
@@ -69,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.required = True
     db_sub.add_parser("upgrade", help="apply migrations")
 
-    for tenant_command in (imp, exp, remind, digest):
+    for tenant_command in (imp, exp, values, remind, digest):
         tenant_command.add_argument(
             "--team", metavar="TEAM_ID",
             help="multi-workspace mode: the Slack workspace (team id) whose initiative this is")
@@ -205,6 +216,12 @@ def _settings() -> Settings:
     return settings
 
 
+def _require_initiative(services: Services) -> None:
+    from bot.cli.checks import require_initiative
+
+    require_initiative(services)
+
+
 def _services(settings: Settings, *, at: str | None = None) -> Services:
     from bot.runtime.clock import ManualClock, SystemClock, parse_instant
     from bot.runtime.services import Services
@@ -250,6 +267,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = import_file(store, args.file, SystemClock().now())
     print(f"Imported {args.file}. {result.summary()}")
     return EXIT_OK
+
+
+def cmd_import_values(args: argparse.Namespace) -> int:
+    from bot.measures.history_import import run_import_values_command
+    from bot.runtime.clock import SystemClock
+
+    settings = _settings()
+    services = _services(settings)
+    _require_initiative(services)
+    return run_import_values_command(services.store, args.file, SystemClock().now(),
+                                     args.dry_run)
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -311,7 +339,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.measures.export import run_export_command
 
     settings = _settings()
-    return run_export_command(_services(settings), args)
+    services = _services(settings)
+    _require_initiative(services)
+    return run_export_command(services, args)
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
@@ -323,6 +353,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
         from bot.reminders.remind_all import remind_every_workspace
 
         return remind_every_workspace(services)
+    _require_initiative(services)
     return run_remind_command(services, args)
 
 
@@ -330,7 +361,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from bot.digest.posting import run_digest_command
 
     settings = _settings()
-    return run_digest_command(_services(settings, at=args.at), args)
+    services = _services(settings, at=args.at)
+    _require_initiative(services)
+    return run_digest_command(services, args)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -340,6 +373,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "console": cmd_console,
     "import": cmd_import,
     "export": cmd_export,
+    "import-values": cmd_import_values,
     "remind": cmd_remind,
     "digest": cmd_digest,
     "db": cmd_db,

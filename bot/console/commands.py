@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import shlex
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.runtime.errors import UserError
@@ -278,6 +280,22 @@ VISIBLE_METHODS = frozenset({
 def snippet(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def save_binary(data: bytes, filename: str) -> Path | None:
+    """A shared file that is not text (the digest's chart) is written to a file the person
+    can open; its path, or None for text (previewed instead)."""
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    folder = Path(tempfile.gettempdir()) / "impactbot-console"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name) or "file"
+    path = folder / safe
+    path.write_bytes(data)
+    return path
 
 
 def preview(data: bytes, lines: int = 5) -> list[str]:

@@ -179,5 +179,8 @@ class Transcript:
                 self.say(f"{BOT} shared a file {self.place(params.get('channel_id'))}: "
                          f"{file.get('title') or file.get('id')}")
                 uploaded = [f for f in self.emu.uploaded_files if f.file_id == file.get("id")]
-                for line in cc.preview(uploaded[0].bytes if uploaded else b""):
+                data = uploaded[0].bytes if uploaded else b""
+                saved = cc.save_binary(data, uploaded[0].filename if uploaded else "file")
+                lines = [f"saved to {saved} (open it to see it)"] if saved else cc.preview(data)
+                for line in lines:
                     self.say(f"  {line}")

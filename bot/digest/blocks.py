@@ -15,7 +15,13 @@ from bot.digest.content import (
     WinLine,
 )
 from bot.measures.periods import Period
-from bot.measures.progress import format_percent, format_value, sparkline
+from bot.measures.progress import (
+    coverage_text,
+    format_delta,
+    format_percent,
+    format_value,
+    sparkline,
+)
 from bot.rendering.blocks import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_LIMIT,
@@ -87,11 +93,14 @@ def measure_text(m: MeasureLine) -> str:
     else:
         tr = m.trend
         change = ""
-        if tr.delta is not None and tr.delta != 0:
-            sign = "+" if tr.delta > 0 else "−"
-            change = f" ({sign}{format_value(abs(tr.delta), m.unit)})"
+        if tr.delta is not None:
+            change = (f" ({format_delta(tr.delta, m.unit)} like for like: "
+                      f"{coverage_text(m.change_partners, m.assigned)} in both periods)")
+        word = tr.word if tr.delta is not None or not m.current_coverage else \
+            "no earlier value from the same partners"
         lines.append(f"*{format_value(m.current, m.unit)}* in {period_label(m.current_period)}"
-                     f" · {tr.arrow} {tr.word}{change}")
+                     f" ({coverage_text(m.current_coverage, m.assigned)})"
+                     f" · {tr.arrow} {word}{change}")
     target_by = f" by {day_label(m.target_date)} {m.target_date.year}" if m.target_date else ""
     better = "higher" if m.direction == "up" else "lower"
     lines.append(f"Baseline {format_value(m.baseline, m.unit)} → target "
@@ -195,11 +204,15 @@ def completeness_summary(data: DigestData) -> str:
 
 def engagement_blocks(data: DigestData) -> list[Block]:
     e = data.engagement
-    score = "—" if e.score is None else f"{e.score}/100"
+    started = data.initiative_start
+    since = (f" since the initiative started ({day_label(started)} {started.year})"
+             if started else "")
+    score = f"— (nothing has fallen due yet{since})" if e.score is None else f"{e.score}/100"
     on_time = (f"{e.on_time} of {e.owed} owed reports on time ({format_percent(e.on_time_share)})"
-               if e.owed else "no reports were due yet")
+               if e.owed else f"no reports were due yet{since}")
     fresh = (f"{e.fresh} of {e.assignments} partner measures fresh "
-             f"({format_percent(e.freshness)})" if e.assignments else "no measures assigned")
+             f"({format_percent(e.freshness)})" if e.assignments
+             else "no partner measure has fallen due yet")
     footnote = (
         "Engagement, in the manner of Clear Impact's: the average of *on-time reporting* "
         f"(of the reports owed for each measure's last {ON_TIME_PERIODS} periods whose due "

@@ -89,11 +89,20 @@ def _panel(ax: Any, m: MeasureLine) -> None:
     first = next(i for i, v in enumerate(m.values) if v is not None)
     first = max(0, min(first, len(m.values) - MIN_PERIODS))
     periods, values = m.periods[first:], m.values[first:]
+    coverage = (m.coverage[first:] if len(m.coverage) == len(m.values)
+                else [m.assigned] * len(values))
     xs = list(range(len(periods)))
     known = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
     ax.plot([x for x, _ in known], [v for _, v in known], color=ACTUAL, marker="o",
             markersize=3.5, linewidth=2, label="Actual (all partners)")
+    partial = [(x, v) for x, v in known if coverage[x] < m.assigned]
+    if partial:
+        # Not every partner reported: the point is a different mix of partners, not a trend.
+        ax.plot([x for x, _ in partial], [v for _, v in partial], linestyle="none",
+                marker="o", markersize=7, markerfacecolor="white", markeredgecolor=ACTUAL,
+                markeredgewidth=1.5, label="Partial coverage (not every partner reported)")
     last_x = len(xs) - 1
+    known = _same_partners_run(known, coverage)
     if len(known) >= MIN_FORECAST_POINTS:
         # Least-squares line through the recent values, extended a few periods ahead.
         n = len(known)
@@ -123,6 +132,21 @@ def _panel(ax: Any, m: MeasureLine) -> None:
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _same_partners_run(known: list[tuple[int, float]], coverage: list[int]
+                       ) -> list[tuple[int, float]]:
+    """The latest points made of as many partners as the latest one: the forecast follows
+    what those partners did, not a jump where another partner started or stopped."""
+    if not known:
+        return known
+    latest = coverage[known[-1][0]]
+    run: list[tuple[int, float]] = []
+    for x, v in reversed(known):
+        if coverage[x] != latest:
+            break
+        run.append((x, v))
+    return run[::-1]
 
 
 def _short(period: Period, *, with_year: bool) -> str:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.digest.week import IsoWeek
 from bot.measures.periods import Cadence, Period
-from bot.measures.progress import Trend, progress_fraction, trend
+from bot.measures.progress import Trend, pooled, progress_fraction, trend
 
 # Where a partner stands for its measures' reporting periods, worst first.
 PartnerStatus = Literal["missing", "skipped", "reported"]
@@ -43,6 +43,13 @@ class MeasureLine:
     reported: int  # partners with a value for the reporting period
     skipped: int  # partners that skipped it, with a reason
     assigned: int
+    aggregate_rule: str = "sum"
+    # Partners with a value for each of `periods` (coverage; a chart marks partial ones).
+    coverage: list[int] = field(default_factory=list)
+    # The like-for-like change from the period before the latest one with a value, over
+    # the partners that reported in both, and how many those are (SPEC §9).
+    change: float | None = None
+    change_partners: int = 0
 
     @property
     def latest_index(self) -> int | None:
@@ -60,12 +67,16 @@ class MeasureLine:
         return None if index is None else self.periods[index]
 
     @property
-    def previous(self) -> float | None:
+    def current_coverage(self) -> int:
         index = self.latest_index
-        if index is None:
+        return 0 if index is None or index >= len(self.coverage) else self.coverage[index]
+
+    @property
+    def previous(self) -> float | None:
+        """The value the trend compares with: the period before, like for like."""
+        if self.current is None or self.change is None:
             return None
-        earlier = [v for v in self.values[:index] if v is not None]
-        return earlier[-1] if earlier else None
+        return self.current - self.change
 
     @property
     def progress(self) -> float | None:
@@ -139,7 +150,7 @@ class Engagement:
 
     owed: int  # reports owed for closed periods (skips excused)
     on_time: int  # of those, first reported by the due date
-    assignments: int  # partner × measure pairs
+    assignments: int  # partner × measure pairs with a period due since the start (or data)
     fresh: int  # of those, with a value for one of the last FRESH_PERIODS periods
 
     @property
@@ -170,6 +181,7 @@ class DigestData:
     commitments: list[CommitmentLine]
     voice_count: int
     engagement: Engagement
+    initiative_start: date | None = None
 
     @property
     def missing_partners(self) -> list[PartnerLine]:
@@ -187,6 +199,8 @@ class PeriodAggregate:
     total: float
     count: int
     latest: float
+    numerators: float = 0.0  # rate measures: Σ numerators and Σ denominators
+    denominators: float = 0.0
 
 
 def aggregate_value(found: PeriodAggregate | None, rule: str) -> float | None:
@@ -199,4 +213,6 @@ def aggregate_value(found: PeriodAggregate | None, rule: str) -> float | None:
         return found.total / found.count
     if rule == "latest":
         return found.latest
+    if rule == "pooled":
+        return pooled(found.numerators, found.denominators)
     raise ValueError(f"unknown aggregate rule {rule!r}")

@@ -9,7 +9,7 @@ fills in are in `content.py`; the week's timing rules in `week.py`.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -33,11 +33,15 @@ from bot.digest.content import (
 from bot.digest.week import IsoWeek, digest_due, iso_week
 from bot.measures.periods import (
     CADENCES,
+    Period,
     as_cadence,
     due_date,
+    due_from_start,
+    owed_since_start,
     recent_periods,
     reporting_period,
 )
+from bot.measures.progress import Change, PartnerValue, like_for_like
 from bot.runtime.caller import load_initiative
 from storage.models import (
     Commitment,
@@ -88,9 +92,24 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     first_reported = _first_reported(session, lookback_keys)
     skips = _skips(session, lookback_keys)
 
+    # The latest period with a value for each measure, and the one before it.
+    latest: dict[int, tuple[str, str]] = {}
+    for measure in measures:
+        periods = history[as_cadence(measure.cadence)]
+        index = next((i for i in range(len(periods) - 1, 0, -1)
+                      if (measure.id, periods[i].key) in aggregates), None)
+        if index is not None:
+            latest[measure.id] = (periods[index].key, periods[index - 1].key)
+    changes = _like_for_like(session, measures, latest)
+
     partner_lines = {p.id: PartnerLine(p.key, p.name) for p in partners}
     measure_lines = []
     today = now.astimezone(tz).date()
+    start = initiative.start
+
+    def due(period: Period) -> date:
+        return due_from_start(due_date(period, initiative.reminder_day), start)
+
     owed = on_time = fresh = pairs = 0
     for measure in measures:
         cadence = as_cadence(measure.cadence)
@@ -109,25 +128,25 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 line.skipped.append(Skipped(measure.name, current, skips[key]))
                 skipped_now += 1
             else:
-                line.missing.append(Owed(measure.name, current,
-                                         due_date(current, initiative.reminder_day)))
+                line.missing.append(Owed(measure.name, current, due(current)))
             # Engagement: punctuality over the last closed periods, freshness over the
-            # latest ones.
-            pairs += 1
+            # latest ones; only periods owed since the initiative started, once due.
             recent = lookback[cadence][::-1]  # newest first
-            if any((measure.id, partner_id, p.key) in first_reported
-                   for p in recent[:FRESH_PERIODS]):
-                fresh += 1
+            has_fresh = any((measure.id, partner_id, p.key) in first_reported
+                            for p in recent[:FRESH_PERIODS])
+            if has_fresh or any(owed_since_start(p, start) and due(p) < today
+                                for p in recent[:FRESH_PERIODS]):
+                pairs += 1
+                fresh += has_fresh
             closed = [p for p in recent
-                      if due_date(p, initiative.reminder_day) < today][:ON_TIME_PERIODS]
+                      if owed_since_start(p, start) and due(p) < today][:ON_TIME_PERIODS]
             for period in closed:
                 pkey = (measure.id, partner_id, period.key)
                 if pkey in skips and pkey not in first_reported:
                     continue
                 owed += 1
                 first = first_reported.get(pkey)
-                if first is not None and (first.astimezone(tz).date()
-                                          <= due_date(period, initiative.reminder_day)):
+                if first is not None and first.astimezone(tz).date() <= due(period):
                     on_time += 1
         measure_lines.append(MeasureLine(
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
@@ -135,6 +154,11 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             cadence=cadence, periods=periods, values=values, reporting_period=current,
             reported=reported_now, skipped=skipped_now,
             assigned=len(assignments.get(measure.id, [])),
+            aggregate_rule=measure.aggregate,
+            coverage=[found.count if (found := aggregates.get((measure.id, p.key))) else 0
+                      for p in periods],
+            change=changes[measure.id].delta if measure.id in changes else None,
+            change_partners=changes[measure.id].partners if measure.id in changes else 0,
         ))
 
     until = min(week.end, now + timedelta(microseconds=1))
@@ -168,6 +192,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         measures=measure_lines, wins=wins, commitments=list(commitments.values()),
         voice_count=int(voice_count),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
+        initiative_start=start,
     )
 
 
@@ -189,6 +214,8 @@ def _aggregates(session: Session, period_keys: list[str]
                 order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"),
             func.sum(Report.value).over(partition_by=partition).label("total"),
             func.count(Report.id).over(partition_by=partition).label("n"),
+            func.sum(Report.numerator).over(partition_by=partition).label("nums"),
+            func.sum(Report.denominator).over(partition_by=partition).label("dens"),
         )
         .where(Report.is_current.is_(True), Report.measure_id.in_(_active_measures()),
                Report.period.in_(period_keys))
@@ -196,9 +223,33 @@ def _aggregates(session: Session, period_keys: list[str]
     )
     rows = session.execute(
         select(ranked.c.measure_id, ranked.c.period, ranked.c.value, ranked.c.total,
-               ranked.c.n).where(ranked.c.rank == 1))
-    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value))
-            for measure_id, period, value, total, n in rows}
+               ranked.c.n, ranked.c.nums, ranked.c.dens).where(ranked.c.rank == 1))
+    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value),
+                                                  float(nums or 0), float(dens or 0))
+            for measure_id, period, value, total, n, nums, dens in rows}
+
+
+def _like_for_like(session: Session, measures: list[Measure],
+                   latest: dict[int, tuple[str, str]]) -> dict[int, Change]:
+    """Each measure's change from the period before its latest one with a value, over the
+    partners that reported in both: one statement for the two periods of every measure."""
+    if not latest:
+        return {}
+    keys = sorted({k for pair in latest.values() for k in pair})
+    rows = session.execute(
+        select(Report.measure_id, Report.partner_id, Report.period, Report.value,
+               Report.reported_at, Report.numerator, Report.denominator)
+        .where(Report.is_current.is_(True), Report.measure_id.in_(latest),
+               Report.period.in_(keys)))
+    found: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
+    for measure_id, partner_id, period, value, reported_at, num, den in rows:
+        if period in latest[measure_id]:
+            found[(measure_id, period)].append(
+                PartnerValue(partner_id, value, reported_at, num, den))
+    rules = {m.id: m.aggregate for m in measures}
+    return {measure_id: like_for_like(found[(measure_id, now)], found[(measure_id, before)],
+                                      rules[measure_id])
+            for measure_id, (now, before) in latest.items()}
 
 
 def _first_reported(session: Session, period_keys: list[str]

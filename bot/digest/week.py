@@ -28,10 +28,19 @@ def iso_week(now: datetime, tz: ZoneInfo) -> IsoWeek:
 
 
 def digest_due(initiative: Initiative, now: datetime) -> datetime:
-    """When this ISO week's digest is due: the digest weekday and time, local time."""
+    """When this ISO week's digest is due: the digest weekday and time, local time.
+
+    Before the first full week after `initiative.start` (its Monday on or after the start)
+    nothing is due: the first scheduled digest is that week's, so a new initiative is not
+    greeted by a catch-up digest of periods from before it existed (SPEC §9)."""
     tz = ZoneInfo(initiative.timezone)
     local = now.astimezone(tz).date()
     year, week, _ = local.isocalendar()
+    monday = date.fromisocalendar(year, week, 1)
+    start = initiative.start
+    if start is not None and monday < start:
+        monday = start + timedelta(days=(7 - start.weekday()) % 7)
+        year, week, _ = monday.isocalendar()
     day = date.fromisocalendar(year, week, initiative.digest_weekday + 1)
     hour, minute = (int(part) for part in initiative.digest_time.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=tz)

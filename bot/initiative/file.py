@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +24,7 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
 _USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 _TEAM = re.compile(r"^T[A-Z0-9]{2,31}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -53,6 +54,7 @@ class MeasureSpec:
     cadence: Cadence
     aggregate: str
     partners: tuple[str, ...]
+    rate: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class InitiativeSpec:
     workspaces: tuple[str, ...] = ()
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
+    start: date | None = None  # None: the day of the first import
 
 
 class _Checker:
@@ -120,6 +123,19 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail(path, f"expected a whole number from {low} to {high} (got {value!r})")
         return value
+
+    def day(self, value: Any, path: str) -> date:
+        """A date, quoted or not (`2027-12-31`); an impossible one is refused with its path."""
+        example = "expected a date like 2027-12-31"
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if not isinstance(value, str) or not _DATE.match(value.strip()):
+            raise self.fail(path, f"{example} (got {value!r})")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise self.fail(path, f"{example}; {value.strip()!r} is not a day in the "
+                                  f"calendar ({exc})") from None
 
     def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str:
         if not isinstance(value, str) or value.lower() not in options:
@@ -185,7 +201,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces"},
+         "workspaces", "start"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -249,6 +265,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         workspaces=workspaces,
         partners=partners,
         measures=measures,
+        start=(None if init.get("start") is None
+               else check.day(init["start"], "initiative.start")),
     )
 
 
@@ -289,7 +307,7 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
     if not isinstance(raw, list):
         raise check.fail("measures", "expected a list of measures")
     allowed = {"key", "name", "unit", "direction", "baseline", "target", "target_date",
-               "cadence", "aggregate", "partners"}
+               "cadence", "aggregate", "partners", "rate"}
     measures: list[MeasureSpec] = []
     keys: set[str] = set()
     for index, item in enumerate(raw):
@@ -307,9 +325,8 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
         target = None if entry.get("target") is None else check.number(
             entry["target"], f"{path}.target")
         target_date = entry.get("target_date")
-        if target_date is not None and not isinstance(target_date, date):
-            raise check.fail(f"{path}.target_date", f"expected a date like 2027-12-31 "
-                                                    f"(got {target_date!r})")
+        if target_date is not None:
+            target_date = check.day(target_date, f"{path}.target_date")
         refs = entry.get("partners") or []
         if not isinstance(refs, list):
             raise check.fail(f"{path}.partners", "expected a list of partner keys")
@@ -322,19 +339,33 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
                 raise check.fail(f"{path}.partners[{p_index}]", f"duplicate partner {ref!r}")
             seen.append(ref)
         cadence = check.choice(entry.get("cadence", "monthly"), f"{path}.cadence", CADENCES)
+        rate = entry.get("rate", False)
+        if not isinstance(rate, bool):
+            raise check.fail(f"{path}.rate", f"expected true or false (got {rate!r})")
+        if rate and unit not in ("", "%"):
+            raise check.fail(f"{path}.unit", f"a rate is shown as a percentage: leave the unit "
+                                             f"out or write \"%\" (got {unit!r})")
+        aggregate = check.choice(entry.get("aggregate", "pooled" if rate else "sum"),
+                                 f"{path}.aggregate", ("sum", "avg", "latest", "pooled"))
+        if aggregate == "pooled" and not rate:
+            raise check.fail(f"{path}.aggregate", "pooled (Σ numerators / Σ denominators) "
+                                                  "is for rate measures: add `rate: true`")
+        if rate and aggregate == "sum":
+            raise check.fail(f"{path}.aggregate", "percentages do not add up: use pooled "
+                                                  "(the default for rates), avg or latest")
         measures.append(MeasureSpec(
             key=key,
             name=check.text(entry["name"], f"{path}.name"),
-            unit=unit,
+            unit="%" if rate else unit,
             direction=check.choice(entry.get("direction", "up"), f"{path}.direction",
                                    ("up", "down")),
             baseline=baseline,
             target=target,
             target_date=target_date,
             cadence=cadence,  # type: ignore[arg-type]
-            aggregate=check.choice(entry.get("aggregate", "sum"), f"{path}.aggregate",
-                                   ("sum", "avg", "latest")),
+            aggregate=aggregate,
             partners=tuple(seen),
+            rate=rate,
         ))
     return tuple(measures)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -128,6 +129,11 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
         "win_emoji": list(spec.win_emoji),
         "win_threshold": spec.win_threshold,
     }
+    # `initiative.start`: as written, else the day of the first import (kept after that).
+    if spec.start is not None:
+        values["start"] = spec.start
+    elif initiative is None or initiative.start is None:
+        values["start"] = now.astimezone(ZoneInfo(spec.timezone)).date()
     if initiative is None:
         initiative = Initiative(id=INITIATIVE_ID, updated_at=now, **values)
         session.add(initiative)
@@ -175,6 +181,7 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
             "target_date": m_spec.target_date,
             "cadence": m_spec.cadence,
             "aggregate": m_spec.aggregate,
+            "rate": m_spec.rate,
             "position": position,
             "active": True,
         }

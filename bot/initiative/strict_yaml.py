@@ -82,3 +82,12 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
 
 StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _construct_timestamp_as_text(loader: StrictLoader, node: yaml.ScalarNode) -> str:
+    """An unquoted 2027-12-31 stays text, like a quoted one: the checker reads dates itself,
+    so an impossible date (2027-13-31) is a key-path error, not PyYAML's ValueError."""
+    return str(loader.construct_scalar(node))
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)

@@ -16,18 +16,23 @@ import os
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.measures.periods import Period, as_cadence, parse_period
+from bot.measures.progress import number_text
+from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from storage.models import Measure, Partner, Report
 
+# SPEC §3's columns, then SPEC §9's: a rate's numerator and denominator, and the group of
+# a disaggregated report (empty for a total, which every report is until breakdowns exist).
 COLUMNS = ("measure_key", "partner_key", "period", "value", "note", "reported_by",
-           "reported_at", "source")
+           "reported_at", "source", "numerator", "denominator", "dimension", "group")
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,48 @@ class ExportRow:
     reported_at: datetime
     source: str
     current: bool
+    numerator: float | None = None
+    denominator: float | None = None
 
 
-def export_rows(session: Session, *, history: bool = False) -> list[ExportRow]:
+@dataclass(frozen=True)
+class Filters:
+    """`--measure KEY`, `--partner KEY`, `--from PERIOD`, `--to PERIOD` (SPEC §9)."""
+
+    measure: str | None = None
+    partner: str | None = None
+    start: date | None = None  # periods starting on or after this day
+    end: date | None = None  # periods starting before this day
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    """The export's filters from the command line; UserError for a malformed period."""
+    def bound(option: str, text: str | None) -> Period | None:
+        if text is None:
+            return None
+        cadence = "weekly" if "-W" in text.upper() else "quarterly" if "-Q" in text.upper() \
+            else "monthly"
+        try:
+            return parse_period(cadence, text)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise UserError(f"{option}: {exc} (a period like 2026-09, 2026-Q3 or "
+                            "2026-W38)") from None
+    first = bound("--from", getattr(args, "period_from", None))
+    last = bound("--to", getattr(args, "period_to", None))
+    if first is not None and last is not None and first.start >= last.end:
+        raise UserError(f"--from {first.key} is after --to {last.key}")
+    return Filters(getattr(args, "measure", None), getattr(args, "partner", None),
+                   first.start if first else None, last.end if last else None)
+
+
+def export_rows(session: Session, *, history: bool = False,
+                filters: Filters = Filters()) -> list[ExportRow]:
+    f = filters
+    for model, key, what in ((Measure, f.measure, "measure"), (Partner, f.partner, "partner")):
+        if key is not None and session.scalar(select(model.id).where(model.key == key)) is None:
+            raise UserError(f"--{what}: there is no {what} `{key}`")
     query = (
-        select(Measure.key, Partner.key, Report)
+        select(Measure.key, Partner.key, Report, Measure.cadence)
         .join(Measure, Measure.id == Report.measure_id)
         .join(Partner, Partner.id == Report.partner_id)
         .order_by(Measure.position, Measure.key, Report.period, Partner.position, Partner.key,
@@ -53,30 +95,37 @@ def export_rows(session: Session, *, history: bool = False) -> list[ExportRow]:
     )
     if not history:
         query = query.where(Report.is_current.is_(True))
+    if f.measure is not None:
+        query = query.where(Measure.key == f.measure)
+    if f.partner is not None:
+        query = query.where(Partner.key == f.partner)
     return [
         ExportRow(measure_key, partner_key, r.period, r.value, r.note, r.reported_by,
-                  r.reported_at, r.source, r.is_current)
-        for measure_key, partner_key, r in session.execute(query)
+                  r.reported_at, r.source, r.is_current, r.numerator, r.denominator)
+        for measure_key, partner_key, r, cadence in session.execute(query)
+        if _within(r.period, cadence, f)
     ]
 
 
-def number_text(value: float) -> str:
-    """72.0 → '72', 72.25 → '72.25': the shortest text that reads back as the same float."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+def _within(period: str, cadence: str, f: Filters) -> bool:
+    if f.start is None and f.end is None:
+        return True
+    start = parse_period(as_cadence(cadence), period).start
+    return (f.start is None or start >= f.start) and (f.end is None or start < f.end)
 
 
 def instant_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(text: str) -> str:
     """Notes are typed by anyone; a note starting like a formula (`=HYPERLINK(…)`) would run
     when the CSV is opened in a spreadsheet, so it gets a leading apostrophe (OWASP's
     advice for CSV injection). JSON keeps the note exactly as typed."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def to_csv(rows: list[ExportRow]) -> str:
@@ -86,8 +135,13 @@ def to_csv(rows: list[ExportRow]) -> str:
     for r in rows:
         writer.writerow([r.measure_key, r.partner_key, r.period, number_text(r.value),
                          spreadsheet_safe(r.note),
-                         r.reported_by, instant_text(r.reported_at), r.source])
+                         r.reported_by, instant_text(r.reported_at), r.source,
+                         _optional(r.numerator), _optional(r.denominator), "", ""])
     return out.getvalue()
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else number_text(value)
 
 
 def to_json(rows: list[ExportRow]) -> str:
@@ -108,8 +162,10 @@ def csv_bytes(services: Services, *, history: bool = False) -> tuple[bytes, int]
 
 def run_export_command(services: Services, args: argparse.Namespace) -> int:
     """`impactbot export [--format csv|json] [--out PATH] [--history]`."""
+    filters = filters_from(args)
     with services.store.session() as session:
-        rows = export_rows(session, history=bool(getattr(args, "history", False)))
+        rows = export_rows(session, history=bool(getattr(args, "history", False)),
+                           filters=filters)
     text = to_json(rows) if getattr(args, "format", "csv") == "json" else to_csv(rows)
     out = getattr(args, "out", None)
     if out is None:

@@ -146,6 +146,20 @@ def due_date(period: Period, day: int) -> date:
     return min(reminder_day + timedelta(days=DUE_AFTER_DAYS), collection.last_day)
 
 
+def due_from_start(due: date, start: date | None) -> date:
+    """A due date no earlier than DUE_AFTER_DAYS after the initiative's start: on the start
+    day partners owe the last complete period, but it is not overdue at once (SPEC §9)."""
+    if start is None:
+        return due
+    return max(due, start + timedelta(days=DUE_AFTER_DAYS))
+
+
+def owed_since_start(period: Period, start: date | None) -> bool:
+    """Whether a report for `period` was ever owed: its collection period had not ended
+    when the initiative started (nobody owes the months before it existed)."""
+    return start is None or period.next().end > start
+
+
 def recent_periods(period: Period, count: int) -> list[Period]:
     """`count` periods ending with `period`, oldest first."""
     periods = [period]

@@ -14,10 +14,19 @@ class PartnerValue:
     partner_id: int
     value: float
     reported_at: datetime
+    numerator: float | None = None  # rate measures
+    denominator: float | None = None
+
+
+def pooled(numerator: float, denominator: float) -> float | None:
+    """Σ numerators / Σ denominators, as a percentage; None without any denominator."""
+    return 100 * numerator / denominator if denominator > 0 else None
 
 
 def aggregate(values: Sequence[PartnerValue], rule: str) -> float | None:
-    """Combine partners' current values for one period: sum, avg, or the latest reported."""
+    """Combine partners' current values for one period: sum, avg, the latest reported, or
+    pooled (Σ numerators / Σ denominators: a hospital with 900 births weighs more than a
+    clinic with 12; a value reported without its denominator cannot be pooled)."""
     if not values:
         return None
     if rule == "sum":
@@ -26,7 +35,44 @@ def aggregate(values: Sequence[PartnerValue], rule: str) -> float | None:
         return sum(v.value for v in values) / len(values)
     if rule == "latest":
         return max(values, key=lambda v: (v.reported_at, v.partner_id)).value
+    if rule == "pooled":
+        rated = [v for v in values if v.numerator is not None and v.denominator]
+        return pooled(sum(v.numerator or 0.0 for v in rated),
+                      sum(v.denominator or 0.0 for v in rated))
     raise ValueError(f"unknown aggregate rule {rule!r}")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A like-for-like change (SPEC §9): over the partners that reported in both periods."""
+
+    delta: float | None
+    partners: int  # partners in both periods
+
+
+def like_for_like(current: Sequence[PartnerValue], previous: Sequence[PartnerValue],
+                  rule: str) -> Change:
+    """The change between two periods over the partners present in both: a partner that
+    started (or stopped) reporting moves the total, not the trend."""
+    both = {v.partner_id for v in current} & {v.partner_id for v in previous}
+    now = aggregate([v for v in current if v.partner_id in both], rule)
+    before = aggregate([v for v in previous if v.partner_id in both], rule)
+    if now is None or before is None:
+        return Change(None, len(both))
+    return Change(now - before, len(both))
+
+
+def coverage_text(reported: int, expected: int) -> str:
+    """`2 of 3 partners`: how many of the measure's partners a figure is made of."""
+    return f"{reported} of {expected} partner{'' if expected == 1 else 's'}"
+
+
+def format_delta(delta: float, unit: str) -> str:
+    """+2 pts for percentages (a change of percentage points), +15 families otherwise."""
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    if unit == "%":
+        return f"{sign}{format_value(abs(delta))} pts"
+    return f"{sign}{format_value(abs(delta), unit)}"
 
 
 def progress_fraction(value: float | None, baseline: float | None, target: float | None
@@ -103,3 +149,8 @@ def format_value(value: float | None, unit: str = "") -> str:
 
 def format_percent(fraction: float | None) -> str:
     return "—" if fraction is None else f"{fraction * 100:.0f}%"
+
+
+def number_text(value: float) -> str:
+    """72.0 → '72', 72.25 → '72.25': the shortest text that reads back as the same float."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

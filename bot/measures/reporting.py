@@ -5,12 +5,15 @@ period), if any, is marked superseded and the new row becomes current. The parti
 unique index `uq_reports_current` guarantees at most one current row even when two
 people report at the same instant; the loser of such a race retries as a correction.
 
-`/impact report KEY VALUE [note…] [for PERIOD] [as PARTNER-KEY]`:
-- `for PERIOD` backfills an earlier period (`2026-09`, `2026-W38`, `2026-Q3`); the
-  running period and future ones are refused;
+`/impact report KEY VALUE [note…] [for PERIOD] [as PARTNER-KEY]` (read by
+`bot.measures.report_args`):
+- `for PERIOD` backfills an earlier period (`2026-09`, `September 2026`, `last month`, see
+  `bot.measures.phrases`); the running period, future ones and ones more than
+  `BACKFILL_YEARS` back (history is loaded with `impactbot import-values`) are refused;
 - `as PARTNER-KEY` is for backbone admins reporting on a partner's behalf (a member may
-  name their own partner, nothing else);
-- VALUE may contain thousands groups separated by spaces (`1 250`), see `bot.measures.values`.
+  name their own partner, nothing else). From a member, `as WORD` naming no partner is
+  prose kept in the note, unless it is shaped like a key (`as clinic-nort`): that is a
+  typo, refused.
 """
 
 from __future__ import annotations
@@ -19,50 +22,36 @@ import re
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, get_args
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot.measures.periods import Period, parse_period, reporting_period
-from bot.measures.progress import format_value
-from bot.measures.values import ValueRefused, allows_negative, parse_value
+from bot.measures.pending import Held, hold
+from bot.measures.periods import Period, local_date, reporting_period
+from bot.measures.phrases import PhraseRefused, period_label, period_words, read_phrase, resolve
+from bot.measures.progress import number_text
+from bot.measures.quality import question, suspicion
+from bot.measures.report_args import ReportError, ReportRequest, parse_report_args
+from bot.measures.values import ValueRefused, allows_negative, parse_rate, parse_value
 from bot.rendering import blocks as bk
 from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
-from bot.runtime.errors import UserError
 from storage.db import Store
 from storage.kinds import ReportSource
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 
+# Reading the command line lives in report_args; importable from here too.
+__all__ = ["NeedsConfirmation", "Recorded", "ReportError", "ReportRequest", "find_measure",
+           "parse_report_args", "record_report", "resolve_period"]
+
 SOURCES: tuple[ReportSource, ...] = get_args(ReportSource)
 NOTE_LIMIT = 1000
 RACE_RETRIES = 3
+BACKFILL_YEARS = 2  # a report further back than this is most likely a typo (2020 for 2026)
+_DOT_THOUSANDS = re.compile(r"^\d{1,3}\.\d{3}$")  # `1.250`: a decimal here, thousands elsewhere
 DROP_BACKOFF = 0.05  # seconds before the first retry after a dropped connection
-
-_PERIODISH = re.compile(r"^\d{4}-(W?\d{1,2}|Q\d)$", re.IGNORECASE)
-_KEYISH = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
-_FIRST_GROUP = re.compile(r"^[+\-\u2212]?\d{1,3}$")
-_NEXT_GROUP = re.compile(r"^\d{3}(\.\d*)?%?$")
-
-
-class ReportError(UserError):
-    """A report that cannot be recorded. `field` is the modal input it is about, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class ReportRequest:
-    measure_key: str
-    value_text: str
-    note: str = ""
-    period_text: str | None = None
-    partner_key: str | None = None  # `as PARTNER-KEY`
-
 
 @dataclass(frozen=True)
 class Superseded:
@@ -92,57 +81,9 @@ class Recorded:
     previous_period: str
     previous_value: float | None
     already: bool = False  # this exact value was recorded before: no new history row
-
-
-def parse_report_args(args: str) -> ReportRequest:
-    """Split `KEY VALUE [note…] [for PERIOD] [as PARTNER-KEY]` as a person types it."""
-    tokens = args.split()
-    if not tokens:
-        raise ReportError("Tell me which measure and value, like "
-                          "`/impact report prenatal-visits 72`.")
-    key = tokens[0].lower()
-    if len(tokens) < 2:
-        raise ReportError(f"Give a value for `{bk.escape(key[:64])}`, like "
-                          f"`/impact report {bk.escape(key[:64])} 72`.", field="value")
-    value_tokens, rest = _take_value(tokens[1:])
-    period_text: str | None = None
-    partner_key: str | None = None
-
-    def take_modifier(word: str, arg: str) -> bool:
-        nonlocal period_text, partner_key
-        if word == "for" and period_text is None and _PERIODISH.match(arg):
-            period_text = arg
-            return True
-        if word == "as" and partner_key is None and _KEYISH.match(arg):
-            partner_key = arg.lower()
-            return True
-        return False
-
-    # Modifiers are read from the end of the line, and also straight after the value.
-    while len(rest) >= 2 and take_modifier(rest[-2].lower(), rest[-1]):
-        rest = rest[:-2]
-    while len(rest) >= 2 and take_modifier(rest[0].lower(), rest[1]):
-        rest = rest[2:]
-    return ReportRequest(key, " ".join(value_tokens), " ".join(rest), period_text, partner_key)
-
-
-def _take_value(tokens: list[str]) -> tuple[list[str], list[str]]:
-    """The value's tokens (`1 250` is one value) and what follows it."""
-    first = tokens[0]
-    if len(first) > 1 and first[-1] in ",;:":
-        return [first.rstrip(",;:")], tokens[1:]  # `72, from the EHR`
-    taken = [first]
-    i = 1
-    if _FIRST_GROUP.match(first):
-        while i < len(tokens) and _NEXT_GROUP.match(tokens[i]):
-            taken.append(tokens[i])
-            i += 1
-            if not tokens[i - 1].isdigit():
-                break  # a decimal part or % ends the number
-    if i < len(tokens) and tokens[i] == "%":
-        taken.append("%")
-        i += 1
-    return taken, tokens[i:]
+    period_label: str = ""  # the period in words: `September 2026`
+    typed: str = ""  # the value as typed, when it reads differently from `value` (`1.250`)
+    fraction: str = ""  # a rate's numerator/denominator: `43/60`
 
 
 # --- resolving who, what, when and how much ---------------------------------------------
@@ -156,6 +97,9 @@ class _Resolved:
     value: float
     note: str
     on_behalf: bool
+    typed: str = ""
+    numerator: float | None = None
+    denominator: float | None = None
 
 
 def find_measure(session: Session, key: str) -> Measure:
@@ -186,6 +130,10 @@ def _partner_for(session: Session, caller: Caller, partner_key: str | None) -> t
                           "add you to your partner.")
     if not caller.is_admin:
         own = f"; you report for {caller.partner_name}" if caller.partner_name else ""
+        if not _partner_exists(session, partner_key):
+            raise ReportError(f"There is no partner `{bk.escape(partner_key[:64])}` (and "
+                              f"only backbone admins can report on another partner's "
+                              f"behalf{own}). Nothing was recorded.", field="partner")
         raise ReportError(f"Only backbone admins can report on another partner's "
                           f"behalf{own}.", field="partner")
     partner = session.scalar(select(Partner).where(Partner.key == partner_key,
@@ -196,6 +144,11 @@ def _partner_for(session: Session, caller: Caller, partner_key: str | None) -> t
         raise ReportError(f"There is no partner `{bk.escape(partner_key[:64])}`. Partners: "
                           + ", ".join(f"`{k}`" for k in keys) + ".", field="partner")
     return partner, True
+
+
+def _key_shaped(word: str) -> bool:
+    """`clinic-north`, `unit2`: what a partner key looks like, unlike an ordinary word."""
+    return any(c.isdigit() or c in "-_" for c in word)
 
 
 def _partner_exists(session: Session, key: str) -> bool:
@@ -220,21 +173,34 @@ def _check_assigned(session: Session, measure: Measure, partner: Partner) -> Non
 
 
 def resolve_period(measure: Measure, text: str | None, now: datetime, tz: ZoneInfo) -> Period:
-    """The measure's reporting period at `now`, or an earlier period being backfilled."""
+    """The measure's reporting period at `now`, or an earlier period being backfilled;
+    `text` is a key (`2026-09`) or a phrase in words (`September 2026`, `last month`)."""
     cadence = measure.cadence
     latest = reporting_period(cadence, now, tz)
     if text is None or not text.strip():
         return latest
+    words = text.split()
     try:
-        period = parse_period(cadence, text)
-    except ValueError as exc:
-        raise ReportError(f"{exc} (`{measure.key}` is reported {cadence}).",
-                          field="period") from None
+        found = read_phrase(words)
+        if found is None or found[0] != len(words):
+            raise PhraseRefused(f"I could not tell which period `{text.strip()[:40]}` means. "
+                                f"Write it like `2026-09`, `September 2026` or `last month` "
+                                f"(`{measure.key}` is reported {cadence}).")
+        period = resolve(found[1], cadence, local_date(now, tz))
+    except PhraseRefused as exc:
+        raise ReportError(str(exc), field="period") from None
     if period.start > latest.start:
         when = "is still running" if period == latest.next() else "is in the future"
-        raise ReportError(f"{period.key} {when}: you can report a period once it has "
-                          f"ended. The latest period for `{measure.key}` is {latest.key}.",
-                          field="period")
+        raise ReportError(f"{period_words(period)} {when}: you can report a "
+                          f"period once it has ended. The latest period for "
+                          f"`{measure.key}` is {period_words(latest)}. "
+                          "Nothing was recorded.", field="period")
+    oldest = latest.start.replace(year=latest.start.year - BACKFILL_YEARS)
+    if period.start < oldest:
+        raise ReportError(f"{period_words(period)} is more than "
+                          f"{BACKFILL_YEARS} years back, so I did not record it: was it a "
+                          f"typo? Older history is loaded by the backbone team with "
+                          "`impactbot import-values`.", field="period")
     return period
 
 
@@ -245,23 +211,41 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
         _partner_for(session, caller, None)  # raises the not-a-member reason
     measure = find_measure(session, request.measure_key)
     partner_key, note = request.partner_key, request.note.strip()
-    if partner_key is not None and not caller.is_admin and not _partner_exists(session,
-                                                                               partner_key):
-        # `… 72 as expected` from a member is prose, not a partner: keep it in the note.
-        partner_key, note = None, f"{note} as {partner_key}".strip()
+    if (partner_key is not None and not caller.is_admin
+            and not _partner_exists(session, partner_key) and not _key_shaped(partner_key)):
+        # `… 72 as expected` from a member is prose, not a partner: the note keeps it, in
+        # place. (`as clinic-nort` is shaped like a key: a typo, refused below.)
+        partner_key, note = None, (request.note_with_as or note).strip()
     partner, on_behalf = _partner_for(session, caller, partner_key)
     _check_assigned(session, measure, partner)
     period = resolve_period(measure, request.period_text, now, ZoneInfo(initiative.timezone))
+    numerator = denominator = None
     try:
-        value = parse_value(request.value_text, unit=measure.unit,
-                            allow_negative=allows_negative(measure.baseline, measure.target))
+        if measure.rate:
+            numerator, denominator, value = parse_rate(request.value_text)
+        elif "/" in request.value_text:
+            raise ValueRefused(f"`{bk.escape(request.value_text[:30])}` is a fraction, but "
+                               f"`{measure.key}` is not a rate measure: give one number.")
+        else:
+            value = parse_value(request.value_text, unit=measure.unit,
+                                allow_negative=allows_negative(measure.baseline,
+                                                               measure.target))
     except ValueRefused as exc:
         raise ReportError(str(exc), field="value") from None
     note = _without_unit(note, measure.unit)
     if len(note) > NOTE_LIMIT:
         raise ReportError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.",
                           field="note")
-    return _Resolved(measure, partner, period, value, note, on_behalf)
+    return _Resolved(measure, partner, period, value, note, on_behalf,
+                     "" if measure.rate else typed_differently(request.value_text, value),
+                     numerator, denominator)
+
+
+def typed_differently(text: str, value: float) -> str:
+    """The value as typed when showing the number would read differently (`1.250` is
+    one and a quarter, not one thousand two hundred fifty): empty otherwise."""
+    cleaned = text.strip().rstrip("%").strip()
+    return cleaned if _DOT_THOUSANDS.match(cleaned) else ""
 
 
 def _without_unit(note: str, unit: str) -> str:
@@ -297,12 +281,23 @@ def record_report(store: Store, request: ReportRequest, *, user_id: str, now: da
     raise AssertionError("unreachable")
 
 
+class NeedsConfirmation(ReportError):
+    """The data-quality guard held the report: `message` asks which value was meant."""
+
+    def __init__(self, held: Held) -> None:
+        super().__init__(str(held.message.get("text", "")), field="value")
+        self.message = held.message
+
+
 def _record_racing(store: Store, request: ReportRequest, *, user_id: str, now: datetime,
                    source: ReportSource) -> Recorded:
     for attempt in range(RACE_RETRIES):
         try:
             with store.session() as session:
-                return _record_in(session, request, user_id=user_id, now=now, source=source)
+                result = record_in(session, request, user_id=user_id, now=now, source=source)
+            if isinstance(result, Held):
+                raise NeedsConfirmation(result)  # after the hold was committed
+            return result
         except IntegrityError:
             # Someone stored a current value for the same key between our read and write:
             # run again, and this report becomes a correction of theirs.
@@ -311,17 +306,21 @@ def _record_racing(store: Store, request: ReportRequest, *, user_id: str, now: d
     raise AssertionError("unreachable")
 
 
-def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: datetime,
-               source: ReportSource) -> Recorded:
+def record_in(session: Session, request: ReportRequest, *, user_id: str, now: datetime,
+              source: ReportSource, guard: bool = True) -> Recorded | Held:
+    """Check and store one report in `session`; Held when the data-quality guard asks."""
     initiative = load_initiative(session)
     if initiative is None:
         raise ReportError(NO_INITIATIVE)
     r = _resolve(session, initiative, request, user_id, now)
+    if guard and (held := _guard(session, r, request, user_id, now, source)) is not None:
+        return held
     key = (Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
            Report.period == r.period.key)
     prior = session.scalar(select(Report).where(*key, Report.is_current.is_(True))
                            .with_for_update())
     if (prior is not None and prior.value == r.value and prior.note == r.note
+            and prior.denominator == r.denominator
             and prior.reported_by == user_id and prior.source == source):
         # The same person sending the same value again (a retry after a lost answer, a
         # double submit): it is stored already, and the history gets no duplicate row.
@@ -333,11 +332,35 @@ def _record_in(session: Session, request: ReportRequest, *, user_id: str, now: d
                                              Report.is_current.is_(True))
                         .values(is_current=False))
     report = Report(measure_id=r.measure.id, partner_id=r.partner.id, period=r.period.key,
-                    value=r.value, note=r.note, reported_by=user_id, reported_at=now,
+                    value=r.value, numerator=r.numerator, denominator=r.denominator,
+                    note=r.note, reported_by=user_id, reported_at=now,
                     source=source, is_current=True)
     session.add(report)
     session.flush()
     return _recorded(session, r, report, replaced)
+
+
+def _guard(session: Session, r: _Resolved, request: ReportRequest, user_id: str,
+           now: datetime, source: ReportSource) -> Held | None:
+    before = session.execute(
+        select(Report.value, Report.period).where(
+            Report.measure_id == r.measure.id, Report.partner_id == r.partner.id,
+            Report.is_current.is_(True), Report.period < r.period.key)
+        .order_by(Report.period.desc()).limit(1)).first()
+    found = suspicion(r.value, unit=r.measure.unit, previous=before[0] if before else None,
+                      previous_period=before[1] if before else None,
+                      baseline=r.measure.baseline, percent_sign="%" in request.value_text,
+                      rate=r.measure.rate)
+    if found is None:
+        return None
+    typed = " ".join(request.value_text.split())
+    token = hold(session, user_id=user_id, now=now, request={
+        "measure_key": r.measure.key, "value_text": typed,
+        "suggested_text": None if found.suggested is None else number_text(found.suggested),
+        "note": r.note, "period": r.period.key, "source": source,
+        "partner_key": r.partner.key if r.on_behalf else None})
+    return Held(question(token, typed, found, r.measure.unit, r.measure.name,
+                         period_words(r.period)))
 
 
 def _recorded(session: Session, r: _Resolved, report: Report, replaced: Superseded | None,
@@ -352,36 +375,7 @@ def _recorded(session: Session, r: _Resolved, report: Report, replaced: Supersed
         period=r.period.key, value=r.value, note=r.note, reported_by=report.reported_by,
         source=report.source, on_behalf=r.on_behalf, replaced=replaced,
         previous_period=previous.key, previous_value=previous_value, already=already,
+        typed=r.typed, period_label=period_label(r.period),
+        fraction=("" if r.numerator is None or r.denominator is None
+                  else f"{number_text(r.numerator)}/{number_text(r.denominator)}"),
     )
-
-
-# --- the confirmation -------------------------------------------------------------------
-
-
-def confirmation(rec: Recorded) -> dict[str, Any]:
-    """The message that tells the reporter exactly what was stored."""
-    value = format_value(rec.value, rec.unit)
-    head = (f"Recorded *{value}* for *{bk.escape(rec.measure_name)}* (`{rec.measure_key}`), "
-            f"{bk.escape(rec.partner_name)}, period *{rec.period}*.")
-    lines = [head]
-    if rec.previous_value is not None:
-        lines.append(f"Previous period ({rec.previous_period}): "
-                     f"{format_value(rec.previous_value, rec.unit)}.")
-    else:
-        lines.append(f"No value was reported for the previous period ({rec.previous_period}).")
-    if rec.replaced is not None:
-        when = rec.replaced.reported_at
-        # Slack shows the date in each reader's own time zone; the fallback is UTC.
-        stamp = f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|{when:%Y-%m-%d}>"
-        lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
-                     f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
-                     "that value stays in the history.")
-    if rec.already:
-        lines.append("You had already sent this value, so the history is unchanged.")
-    if rec.on_behalf:
-        lines.append(f"Reported on behalf of {bk.escape(rec.partner_name)}.")
-    blocks = [bk.section("\n".join(lines))]
-    if rec.note:
-        blocks.append(bk.context(f"Note: {bk.safe_user_text(rec.note)}"))
-    plain = " ".join(lines).replace("*", "")
-    return bk.message(plain, blocks)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.measures.obligations import Obligation, obligations
+from bot.measures.periods import DUE_AFTER_DAYS, due_from_start
 from bot.rendering import blocks as bk
 from bot.runtime.caller import Caller
 from storage.models import Initiative
@@ -21,8 +22,9 @@ def status_message(session: Session, initiative: Initiative, caller: Caller,
                    now: datetime) -> dict[str, Any]:
     today = now.astimezone(ZoneInfo(initiative.timezone)).date()
     if caller.partner_id is not None:
-        return _partner_status(caller, obligations(session, initiative, now,
-                                                   [caller.partner_id]), today)
+        items = [o._replace(due=due_from_start(o.due, initiative.start))
+                 for o in obligations(session, initiative, now, [caller.partner_id])]
+        return _partner_status(caller, items, today, initiative.reminder_day)
     if caller.is_admin:
         return _initiative_status(obligations(session, initiative, now))
     text = ("You are not a member of any partner in this initiative, so you owe no reports. "
@@ -35,7 +37,15 @@ def _due(o: Obligation, today: date) -> str:
     return f"overdue since {when}" if o.due < today else f"due {when}"
 
 
-def _partner_status(caller: Caller, items: list[Obligation], today: date) -> dict[str, Any]:
+def due_rule(reminder_day: int) -> str:
+    """How due dates are set, in words (the handbook says the same)."""
+    return (f"A period's report is due {DUE_AFTER_DAYS} days after its reminder (day "
+            f"{reminder_day} of the following period), or on that period's last day if "
+            "sooner; in a new initiative, not before a week after its start.")
+
+
+def _partner_status(caller: Caller, items: list[Obligation], today: date,
+                    reminder_day: int = 1) -> dict[str, Any]:
     name = bk.escape(caller.partner_name or "Your partner")
     owed = [o for o in items if o.owed]
     done = [o for o in items if not o.owed]
@@ -56,6 +66,8 @@ def _partner_status(caller: Caller, items: list[Obligation], today: date) -> dic
         blocks.append(bk.context(
             "Done: " + ", ".join(f"`{o.measure_key}` {o.period.key} ({o.status})"
                                  for o in done)))
+    if owed:
+        blocks.append(bk.context(due_rule(reminder_day)))
     lines = [head] + [f"{o.measure_key} for {o.period.key}, {_due(o, today)}" for o in owed]
     return bk.message("\n".join(lines), blocks)
 

@@ -107,3 +107,28 @@ def check_value(value: float, *, unit: str = "", allow_negative: bool = False,
         raise ValueRefused(f"`{shown}` is negative, and this measure{what} cannot be "
                            "below zero.")
     return value
+
+
+RATE_EXAMPLE = "like 43/60 (43 of 60)"
+
+
+def parse_rate(text: str) -> tuple[float, float, float]:
+    """`43/60` on a rate measure: (numerator, denominator, the percentage 71.67)."""
+    raw = " ".join(text.split()) if text else ""
+    shown = raw[:30]
+    top, slash, bottom = raw.partition("/")
+    if not slash:
+        raise ValueRefused(f"This measure is a rate: report it as numerator/denominator, "
+                           f"{RATE_EXAMPLE}, not `{shown}`.")
+    try:
+        numerator = parse_value(top.strip())
+        denominator = parse_value(bottom.strip())
+    except ValueRefused as exc:
+        raise ValueRefused(f"`{shown}`: {exc} Report a rate {RATE_EXAMPLE}.") from None
+    if denominator == 0:
+        raise ValueRefused(f"`{shown}` has a denominator of 0: a rate needs at least one "
+                           "case to count from.")
+    if numerator > denominator:
+        raise ValueRefused(f"`{shown}`: the numerator is larger than the denominator, so it "
+                           "is not a rate of at most 100%.")
+    return numerator, denominator, 100 * numerator / denominator

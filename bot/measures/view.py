@@ -26,8 +26,11 @@ from bot.measures.progress import (
     PartnerValue,
     Trend,
     aggregate,
+    coverage_text,
+    format_delta,
     format_percent,
     format_value,
+    like_for_like,
     progress_fraction,
     sparkline,
     trend,
@@ -53,13 +56,15 @@ class MeasureStatus:
     period: Period  # the reporting period at the time asked
     value_period: Period | None  # the period `value` belongs to (None: nothing reported)
     value: float | None
-    previous: float | None  # the aggregate for the period before `value_period`
+    previous: float | None  # the period before `value_period`, over the partners in both
     progress: float | None
-    trend: Trend
+    trend: Trend  # like for like: over the partners that reported in both periods
     reported: int  # assigned partners with a current value for `period`
     expected: int  # assigned, active partners
     history: tuple[float | None, ...]  # aggregates for the last HISTORY periods, oldest first
     waiting_on: tuple[str, ...] = ()  # keys of assigned partners yet to report for `period`
+    coverage: int = 0  # partners whose values make up `value`
+    change_partners: int = 0  # partners that reported in both periods of the trend
 
 
 def measure_statuses(session: Session, initiative: Initiative,
@@ -76,13 +81,14 @@ def measure_statuses(session: Session, initiative: Initiative,
     keys = sorted({p.key for window in by_cadence.values() for p in window})
     rows = session.execute(
         select(Report.measure_id, Report.partner_id, Report.period, Report.value,
-               Report.reported_at)
+               Report.reported_at, Report.numerator, Report.denominator)
         .join(Measure, Measure.id == Report.measure_id)
         .where(Report.is_current.is_(True), Measure.active.is_(True),
                Report.period.in_(keys))).all()
     values: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
-    for measure_id, partner_id, period_key, reported, reported_at in rows:
-        values[(measure_id, period_key)].append(PartnerValue(partner_id, reported, reported_at))
+    for measure_id, partner_id, period_key, reported, reported_at, num, den in rows:
+        values[(measure_id, period_key)].append(PartnerValue(partner_id, reported, reported_at,
+                                                             num, den))
     assigned: dict[int, dict[int, str]] = defaultdict(dict)  # measure -> partner id -> key
     for measure_id, partner_id, partner_key in session.execute(
             select(MeasurePartner.measure_id, MeasurePartner.partner_id, Partner.key)
@@ -98,7 +104,16 @@ def measure_statuses(session: Session, initiative: Initiative,
         latest = next((i for i in range(len(window) - 1, 0, -1) if series[i] is not None),
                       None)
         value = series[latest] if latest is not None else None
-        previous = series[latest - 1] if latest is not None else None
+        change = previous = None
+        coverage = change_partners = 0
+        if latest is not None:
+            now_values = values.get((m.id, window[latest].key), [])
+            before_values = values.get((m.id, window[latest - 1].key), [])
+            coverage = len(now_values)
+            found = like_for_like(now_values, before_values, m.aggregate)
+            change, change_partners = found.delta, found.partners
+            if change is not None and value is not None:
+                previous = value - change
         period = window[-1]
         reporters = {v.partner_id for v in values.get((m.id, period.key), [])}
         out.append(MeasureStatus(
@@ -108,7 +123,8 @@ def measure_statuses(session: Session, initiative: Initiative,
             value_period=window[latest] if latest is not None else None,
             value=value, previous=previous,
             progress=progress_fraction(value, m.baseline, m.target),
-            trend=trend(value, previous, m.direction),
+            trend=_trend(change, m.direction),
+            coverage=coverage, change_partners=change_partners,
             reported=len(reporters & assigned[m.id].keys()), expected=len(assigned[m.id]),
             waiting_on=tuple(key for pid, key in assigned[m.id].items()
                              if pid not in reporters),
@@ -118,15 +134,14 @@ def measure_statuses(session: Session, initiative: Initiative,
 
 
 
+def _trend(change: float | None, direction: str) -> Trend:
+    return trend(None if change is None else change, None if change is None else 0.0,
+                 direction)
+
+
 # --- rendering ---------------------------------------------------------------------------
 
-
-def format_delta(delta: float, unit: str) -> str:
-    """+2 pts for percentages (a change of percentage points), +15 families otherwise."""
-    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-    if unit == "%":
-        return f"{sign}{format_value(abs(delta))} pts"
-    return f"{sign}{format_value(abs(delta), unit)}"
+__all__ = ["MeasureStatus", "describe", "format_delta", "measure_statuses", "measures_message"]
 
 
 def describe(status: MeasureStatus) -> str:
@@ -138,7 +153,7 @@ def describe(status: MeasureStatus) -> str:
     else:
         stale = "" if s.value_period == s.period else " — latest reported"
         value = (f"*{format_value(s.value, s.unit)}* for {s.value_period.key}{stale} "
-                 f"({s.aggregate_rule})")
+                 f"({s.aggregate_rule}, {coverage_text(s.coverage, s.expected)})")
     target = ""
     if s.target is not None:
         by = f" by {s.target_date:%Y-%m-%d}" if s.target_date else ""
@@ -150,12 +165,15 @@ def describe(status: MeasureStatus) -> str:
     if s.value is None:
         change = ""
     elif s.trend.delta is None:
-        change = f"{s.trend.arrow} {s.trend.word}"
+        change = (f"{s.trend.arrow} no earlier value from the same partners"
+                  if s.coverage else f"{s.trend.arrow} {s.trend.word}")
     elif s.trend.better is None:
-        change = f"{s.trend.arrow} no change from the period before"
+        change = (f"{s.trend.arrow} no change from the period before (like for like: "
+                  f"{coverage_text(s.change_partners, s.expected)} reported in both)")
     else:
         change = (f"{s.trend.arrow} {format_delta(s.trend.delta, s.unit)} on the period "
-                  f"before, {s.trend.word}")
+                  f"before, {s.trend.word} (like for like: "
+                  f"{coverage_text(s.change_partners, s.expected)} reported in both)")
     spark = sparkline(list(s.history))
     spark_text = f" · `{spark}`" if spark.strip() and change else ""
     partners = "partner" if s.expected == 1 else "partners"

@@ -86,9 +86,12 @@ def test_digest_shows_every_measure_with_target_the_weeks_wins_and_who_has_not_r
         assert name in shown
         assert f"target *{target}*" in shown
     # October prenatal average is County Health's 74 alone; home visits sum 210 vs 180.
-    assert "*74%* in Oct 2026" in shown
-    assert "*210 families* in Oct 2026 · ↑ better (+20 families)" in shown
-    assert "*8.6%* in Q3 2026 · ↓ better" in shown  # falling is better for this one
+    # Like for like: County Health's 74 against its own 70 (North Clinic has not reported).
+    assert ("*74%* in Oct 2026 (1 of 2 partners) · ↑ better (+4 pts like for like: 1 of 2 "
+            "partners in both periods)") in shown
+    assert ("*210 families* in Oct 2026 (2 of 2 partners) · ↑ better (+20 families like for "
+            "like: 2 of 2 partners in both periods)") in shown
+    assert "*8.6%* in Q3 2026 (1 of 1 partner) · ↓ better (−0.4 pts" in shown  # falling is better
     assert "progress *50%*" in shown  # home visits: (210 - 120) / (300 - 120)
     assert "⏳ *North Clinic*: not reported First-trimester prenatal visits (Oct 2026" in shown
     assert ("⏭️ *United Way of Lake County*: skipped Diapers distributed (week 45 of 2026): "

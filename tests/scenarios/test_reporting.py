@@ -95,8 +95,8 @@ def test_backfilling_an_earlier_period_is_accepted(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(("period", "reason"), [
-    ("2026-11", "2026-11 is still running"),
-    ("2027-01", "2027-01 is in the future"),
+    ("2026-11", "2026-11 (November 2026) is still running"),
+    ("2027-01", "2027-01 (January 2027) is in the future"),
     ("2026-Q4", "'2026-Q4' is not a monthly period; write it like 2026-09"),
 ])
 def test_a_running_future_or_malformed_period_is_refused(sandbox: Sandbox, period: str,
@@ -224,7 +224,7 @@ def test_modal_period_errors_show_on_the_period_field(sandbox: Sandbox) -> None:
     sandbox.settle()
 
     assert reply.json is not None and reply.json["response_action"] == "errors"
-    assert "2026-12 is in the future" in reply.json["errors"]["period"]
+    assert "2026-12 (December 2026) is in the future" in reply.json["errors"]["period"]
     assert _reports(sandbox) == []
 
 
@@ -294,10 +294,11 @@ def test_measures_show_value_target_progress_trend_and_who_reported(sandbox: San
     reply = _reply(sandbox, "U0EEE", "measures")
     (visits,) = [b["text"]["text"] for b in reply["blocks"]
                  if b["type"] == "section" and "prenatal-visits" in b["text"]["text"]]
-    assert "*71.5%* for 2026-10 (avg)" in visits
+    assert "*71.5%* for 2026-10 (avg, 2 of 2 partners)" in visits
     assert "target 80% by 2027-12-31" in visits
     assert "55% of the way from baseline 61%" in visits
-    assert "↑ +3.5 pts on the period before, better" in visits
+    assert ("↑ +3.5 pts on the period before, better (like for like: 2 of 2 partners "
+            "reported in both)") in visits
     assert "2 of 2 partners reported for 2026-10" in visits
 
 
@@ -328,9 +329,10 @@ def test_admin_export_sends_the_csv_as_a_file_in_a_dm(sandbox: Sandbox) -> None:
     assert upload.channel_id == sandbox.emulator.dm_channel_for(ADMIN)
     assert upload.filename == "impact-export-2026-11-10.csv"
     lines = upload.bytes.decode().splitlines()
-    assert lines[0] == "measure_key,partner_key,period,value,note,reported_by,reported_at,source"
+    assert lines[0] == ("measure_key,partner_key,period,value,note,reported_by,reported_at,"
+                        "source,numerator,denominator,dimension,group")
     assert lines[1] == ('prenatal-visits,county-health,2026-10,72,"from ""the EHR""",U0AAA,'
-                        '2026-11-10T21:00:00Z,slash')
+                        '2026-11-10T21:00:00Z,slash,,,,')
     assert "Sent the export (1 rows" in reply["text"]
 
 
@@ -341,7 +343,7 @@ def test_measures_name_the_period_of_an_older_value_and_who_has_not_reported(
     reply = _reply(sandbox, "U0AAA", "measures")
     (visits,) = [b["text"]["text"] for b in reply["blocks"]
                  if b["type"] == "section" and "prenatal-visits" in b["text"]["text"]]
-    assert "*66%* for 2026-09 — latest reported (avg)" in visits
+    assert "*66%* for 2026-09 — latest reported (avg, 1 of 2 partners)" in visits
     assert "0 of 2 partners reported for 2026-10 (waiting on `county-health`, " \
            "`clinic-north`)" in visits
     (birthweight,) = [b["text"]["text"] for b in reply["blocks"]

@@ -1,7 +1,7 @@
 """parked destinations: channels and DMs Slack refuses the bot, with what waits for them
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
