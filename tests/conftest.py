@@ -22,6 +22,9 @@ from tests.support.databases import IN_CI, PG_URL, postgres_problem, truncate_po
 from tests.support.workspaces import TEAM_A, TEAM_B
 from tests.support.world import NOW, import_example, populate_world
 
+# The run-wide tallies (faults survived, fuzz cases), added up across xdist workers.
+pytest_plugins = ["tests.support.tallies"]
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

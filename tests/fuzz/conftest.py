@@ -3,16 +3,17 @@
 Profiles: `fuzz` (the default: modest example counts so CI stays fast) and `fuzz-long`
 (`IMPACTBOT_FUZZ_PROFILE=fuzz-long`, for a night's soak). Every fuzz test calls
 `count_case()` once per generated example; the total is printed at the end of the run
-("fuzz cases run: N") and written to `$IMPACTBOT_FUZZ_REPORT` when that is set.
+("fuzz cases run: N") and written to `$IMPACTBOT_FUZZ_REPORT` when that is set
+(tests/support/tallies.py).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.tallies import CASES
 
 settings.register_profile(
     "fuzz", max_examples=40, deadline=None, print_blob=True,
@@ -26,20 +27,5 @@ PROFILE = os.environ.get("IMPACTBOT_FUZZ_PROFILE", "fuzz")
 # tests keep hypothesis' defaults.
 FUZZ = settings(settings.get_profile(PROFILE))
 
-CASES: dict[str, int] = {}
-
-
 def count_case(name: str) -> None:
-    CASES[name] = CASES.get(name, 0) + 1
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not CASES:
-        return
-    total = sum(CASES.values())
-    terminalreporter.write_sep("-", f"fuzz cases run: {total}")
-    for name, count in sorted(CASES.items()):
-        terminalreporter.write_line(f"  {count:6d}  {name}")
-    report = os.environ.get("IMPACTBOT_FUZZ_REPORT")
-    if report:
-        Path(report).write_text(f"{total}\n")
+    CASES[name] += 1

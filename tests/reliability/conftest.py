@@ -1,7 +1,7 @@
 """Reliability fixtures: retries without the real waits, and a tally of faults survived.
 
 `faults` counts every fault a test injected and the app survived, by kind; the totals are
-printed at the end of the run ("faults injected and survived: N").
+printed at the end of the run ("faults injected and survived: N", tests/support/tallies.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import pytest
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from bot.emulator.sandbox import Sandbox
-
-FAULTS: Counter[str] = Counter()
+from tests.support.tallies import FAULTS
 
 
 def injected(sandbox: Sandbox) -> Counter[str]:
@@ -40,11 +39,3 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(BackoffRetryIntervalCalculator, "calculate_sleep_duration",
                         lambda self, current_attempt: 0.001)
     yield
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FAULTS:
-        return
-    terminalreporter.write_sep("-", f"faults injected and survived: {sum(FAULTS.values())}")
-    for kind, count in sorted(FAULTS.items()):
-        terminalreporter.write_line(f"  {count:6d}  {kind}")

@@ -14,8 +14,13 @@ from sqlalchemy.engine import make_url
 
 from storage.models import Base
 
-PG_URL = os.environ.get("IMPACTBOT_TEST_POSTGRES",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SUITE_PG_URL = os.environ.get("IMPACTBOT_TEST_POSTGRES",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Under pytest-xdist each worker empties its tables between tests, so each has a database of
+# its own, named after the suite's ("test_gw0", …), created on first use.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+PG_URL = (make_url(SUITE_PG_URL).set(database=f"{make_url(SUITE_PG_URL).database}_{WORKER}")
+          .render_as_string(hide_password=False) if WORKER else SUITE_PG_URL)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
@@ -24,6 +29,8 @@ OAUTH_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
 def postgres_problem() -> str | None:
     """Why PostgreSQL cannot be reached, or None when it can."""
     try:
+        if WORKER:
+            _create_worker_database()
         engine = create_engine(PG_URL)
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -31,6 +38,19 @@ def postgres_problem() -> str | None:
         return None
     except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _create_worker_database() -> None:
+    name = make_url(PG_URL).database
+    admin = create_engine(SUITE_PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                       {"n": name})
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def truncate_postgres(url: str) -> None:
