@@ -114,10 +114,9 @@ def reminder_round(url: str, workspaces: int, members: int, cwd: Path) -> int:
     truncate_postgres(url)
     store = Store(url)
     with SlackEmulator() as emu:
-        # Slack's chat.postMessage limits: about 1 message a second per channel (each DM is
-        # a channel of its own) with short bursts, per workspace (see docs/deploy.md).
-        emu.set_rate_limit("chat.postMessage", per_second=1.0, burst=20,
-                           per_channel_per_second=1.0)
+        # Slack's chat.postMessage limits, per workspace and per channel (each DM is a
+        # channel of its own): bot/emulator/faults.py, docs/deploy.md.
+        emu.use_post_message_limits()
         teams = provision(store, workspaces, members, datetime.now(UTC), emulator=emu)
         everyone = {(token_of(team), member_id(n, m))
                     for n, team in enumerate(teams) for m in range(members)}
