@@ -34,9 +34,9 @@ def reminders_next_due(services: Services, now: datetime) -> datetime | None:
             return None
         facts = load_facts(session, initiative, now)
         periods = {ob.period for ob in obligations(session, initiative, now)}
-        parked = dict(session.execute(select(ParkedDestination.destination,
-                                             ParkedDestination.recheck_at)
-                                      .where(ParkedDestination.kind == "dm")).tuples())
+        parked = {user: recheck for user, recheck in session.execute(
+            select(ParkedDestination.destination, ParkedDestination.recheck_at)
+            .where(ParkedDestination.kind == "dm"))}
         zones = {user_id: zone_or_none(tz) for user_id, tz in session.execute(
             select(SlackUser.user_id, SlackUser.tz)
             .join(Member, Member.user_id == SlackUser.user_id))}

@@ -216,8 +216,11 @@ def run_workspace_jobs(services: Services, specs: Collection[JobSpec]) -> int:
     """Each of `specs` in every workspace where it is due now; answers how many runs."""
     if not specs:
         return 0
+    wanted = {spec.id for spec in specs}
+    in_order = [spec for spec in JOBS if spec.id in wanted] + [
+        spec for spec in specs if spec.id not in {s.id for s in JOBS}]
     return due_work.run_due(services, {spec.id: (spec.load(), spec.load_next_due())
-                                       for spec in specs})
+                                       for spec in in_order})
 
 
 def run_due_now(svc: Services, only: Collection[str] | None = None) -> None:

@@ -27,7 +27,7 @@ def world(postgres_url: str) -> Iterator[tuple[Store, SlackEmulator, set[tuple[s
     truncate_postgres(postgres_url)
     store = Store(postgres_url)
     with SlackEmulator() as emu:
-        emu.set_latency(0.02)  # Slack's own pace, so that a round lasts long enough to share
+        emu.set_latency(0.2)  # Slack's own pace, so that a round lasts long enough to share
         teams = provision(store, WORKSPACES, MEMBERS, datetime.now(UTC), emulator=emu)
         everyone = {(token_of(team), member_id(n, m))
                     for n, team in enumerate(teams) for m in range(MEMBERS)}

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from bot.measures.periods import Period, reporting_period
+from storage import due
 from storage.db import Store
 from storage.kinds import Cadence
 from storage.models import Initiative, Measure, MeasurePartner, Member, Partner, Report, Skip
+from storage.tenancy import current_scope
 
 PARTNERS, MEASURES = 200, 100
 TIMEZONE = "America/Chicago"
@@ -121,6 +123,8 @@ def seed(store: Store, at: datetime, *, partners: int = PARTNERS, measures: int 
                   for p, users in (members or {}).items() for user in users]
         if people:
             connection.execute(insert(Member), people)
+        # What an import's session would have marked: every job due now (storage/due.py).
+        due.mark_due(connection, current_scope(), due.WATCHES)
     return LargeInitiative(partners, measures, periods)
 
 
