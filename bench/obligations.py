@@ -46,7 +46,8 @@ def timed(store: Store, repeat: int, work: Callable[[Any], int]) -> tuple[list[f
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is not a query
+            statements.append(statement)
 
     times, size = [], 0
     for _ in range(repeat):
