@@ -14,6 +14,8 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
+    func,
     literal,
     literal_column,
     select,
@@ -86,9 +88,12 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
 def owing_partners(session: Session, initiative: Initiative, now: datetime) -> Select[int]:
     """The ids of active partners that owe at least one report at `now`, as a subquery
     (`Member.partner_id.in_(owing_partners(...))`): the same rule as `obligations`."""
-    assignments = _assignments(session, _periods(initiative, now)).subquery("assignments")
-    return (select(assignments.c.partner_id)
-            .where(~assignments.c.reported, ~assignments.c.skipped))
+    a = _assignments(session, _periods(initiative, now)).subquery("assignments")
+    owed = case((and_(~a.c.reported, ~a.c.skipped), 1), else_=0)
+    # Grouped, not filtered: PostgreSQL estimates "neither reported nor skipped" (two
+    # anti-joins) at one row and plans the caller's IN as a nested loop over every
+    # member; grouped by partner it expects one row per partner and hashes them.
+    return select(a.c.partner_id).group_by(a.c.partner_id).having(func.max(owed) == 1)
 
 
 def _periods(initiative: Initiative, now: datetime) -> dict[Cadence, Period]:

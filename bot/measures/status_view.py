@@ -84,4 +84,17 @@ def _initiative_status(items: list[Obligation]) -> dict[str, Any]:
     head = ("You are a backbone admin, not a partner member. What each partner still owes:"
             if lines else "No partner has measures assigned yet.")
     text = "\n".join([head, *lines])
-    return bk.message(text, [bk.section(text)])
+    if len(text) <= bk.SECTION_LIMIT:
+        return bk.message(text, [bk.section(text)])
+    # A large initiative: each partner's count, over as many sections as it takes.
+    counts = [f"`{key}` owes {sum(1 for o in items if o.owed)} of {len(items)}"
+              for key, items in by_partner.items()]
+    sections: list[str] = []
+    for line in counts:
+        if sections and len(sections[-1]) + 1 + len(line) <= bk.SECTION_LIMIT:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    blocks = [bk.section(head), *(bk.section(chunk) for chunk in
+                                  sections[:bk.MESSAGE_BLOCK_LIMIT - 1])]
+    return bk.message("\n".join([head, *counts]), blocks)
