@@ -108,9 +108,22 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     today = now.astimezone(tz).date()
     start = initiative.start
 
-    def due(period: Period) -> date:
-        return due_from_start(due_date(period, initiative.reminder_day), start)
+    dues: dict[Period, date] = {}
 
+    def due(period: Period) -> date:
+        # Per period, not per partner: the same few periods are asked about 10,000s of times.
+        found = dues.get(period)
+        if found is None:
+            found = dues[period] = due_from_start(due_date(period, initiative.reminder_day),
+                                                  start)
+        return found
+
+    # What depends only on the cadence, worked out once (not per partner and measure).
+    recents = {c: ps[::-1] for c, ps in lookback.items()}  # newest first
+    fresh_due = {c: any(owed_since_start(p, start) and due(p) < today
+                        for p in ps[:FRESH_PERIODS]) for c, ps in recents.items()}
+    closed_periods = {c: [(p, due(p)) for p in ps if owed_since_start(p, start)
+                          and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
     owed = on_time = fresh = pairs = 0
     for measure in measures:
         cadence = as_cadence(measure.cadence)
@@ -132,22 +145,18 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 line.missing.append(Owed(measure.name, current, due(current)))
             # Engagement: punctuality over the last closed periods, freshness over the
             # latest ones; only periods owed since the initiative started, once due.
-            recent = lookback[cadence][::-1]  # newest first
             has_fresh = any((measure.id, partner_id, p.key) in first_reported
-                            for p in recent[:FRESH_PERIODS])
-            if has_fresh or any(owed_since_start(p, start) and due(p) < today
-                                for p in recent[:FRESH_PERIODS]):
+                            for p in recents[cadence][:FRESH_PERIODS])
+            if has_fresh or fresh_due[cadence]:
                 pairs += 1
                 fresh += has_fresh
-            closed = [p for p in recent
-                      if owed_since_start(p, start) and due(p) < today][:ON_TIME_PERIODS]
-            for period in closed:
+            for period, period_due in closed_periods[cadence]:
                 pkey = (measure.id, partner_id, period.key)
-                if pkey in skips and pkey not in first_reported:
+                first = first_reported.get(pkey)
+                if first is None and pkey in skips:
                     continue
                 owed += 1
-                first = first_reported.get(pkey)
-                if first is not None and first.astimezone(tz).date() <= due(period):
+                if first is not None and first.astimezone(tz).date() <= period_due:
                     on_time += 1
         measure_lines.append(MeasureLine(
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
