@@ -9,10 +9,11 @@ fills in are in `content.py`; the week's timing rules in `week.py`.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.digest.content import (
@@ -52,6 +53,7 @@ from storage.models import (
     Voice,
     Win,
 )
+from storage.types import UTCDateTime
 
 # The digest's values and week rules are importable from here too, beside build_digest.
 __all__ = ["DigestData", "IsoWeek", "MeasureLine", "PartnerLine", "build_digest",
@@ -87,10 +89,9 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     lookback = {c: recent_periods(p, _ENGAGEMENT_LOOKBACK) for c, p in reporting.items()}
     measure_ids = [m.id for m in measures]
 
-    aggregates = _aggregates(session, measure_ids,
+    aggregates = _aggregates(session, measures,
                              sorted({p.key for ps in history.values() for p in ps}))
     lookback_keys = sorted({p.key for ps in lookback.values() for p in ps})
-    first_reported = _first_reported(session, measure_ids, lookback_keys)
     skips = _skips(session, measure_ids, lookback_keys)
 
     # The latest period with a value for each measure, and the one before it.
@@ -118,11 +119,15 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                                                   start)
         return found
 
+    # When each looked-back period's due day ends, as an instant: reported before it is on time.
+    cutoffs = {p.key: datetime.combine(due(p) + timedelta(days=1), time(0), tzinfo=tz)
+               for ps in lookback.values() for p in ps}
+    first_reported = _reported(session, measure_ids, cutoffs)
     # What depends only on the cadence, worked out once (not per partner and measure).
     recents = {c: ps[::-1] for c, ps in lookback.items()}  # newest first
     fresh_due = {c: any(owed_since_start(p, start) and due(p) < today
                         for p in ps[:FRESH_PERIODS]) for c, ps in recents.items()}
-    closed_periods = {c: [(p, due(p)) for p in ps if owed_since_start(p, start)
+    closed_periods = {c: [p for p in ps if owed_since_start(p, start)
                           and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
     owed = on_time = fresh = pairs = 0
     for measure in measures:
@@ -150,14 +155,13 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             if has_fresh or fresh_due[cadence]:
                 pairs += 1
                 fresh += has_fresh
-            for period, period_due in closed_periods[cadence]:
+            for period in closed_periods[cadence]:
                 pkey = (measure.id, partner_id, period.key)
-                first = first_reported.get(pkey)
+                first = first_reported.get(pkey)  # True: first reported by its due date
                 if first is None and pkey in skips:
                     continue
                 owed += 1
-                if first is not None and first.astimezone(tz).date() <= period_due:
-                    on_time += 1
+                on_time += bool(first)
         measure_lines.append(MeasureLine(
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
             baseline=measure.baseline, target=measure.target, target_date=measure.target_date,
@@ -206,33 +210,44 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     )
 
 
-def _aggregates(session: Session, measure_ids: list[int], period_keys: list[str]
+def _aggregates(session: Session, measures: list[Measure], period_keys: list[str]
                 ) -> dict[tuple[int, str], PeriodAggregate]:
-    """Sum, count and latest current value per (measure, period): one statement."""
+    """Sum, count, Σ numerators and Σ denominators per (measure, period) in one grouped
+    statement; the latest value (a window over reports) only for `latest` measures."""
+    measure_ids = [m.id for m in measures]
     if not measure_ids or not period_keys:
+        return {}
+    rows = session.execute(
+        select(Report.measure_id, Report.period, func.sum(Report.value),
+               func.count(Report.id), func.sum(Report.numerator), func.sum(Report.denominator))
+        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
+               Report.period.in_(period_keys))
+        .group_by(Report.measure_id, Report.period))
+    latest = _latest_values(session, [m.id for m in measures if m.aggregate == "latest"],
+                            period_keys)
+    return {(measure_id, period): PeriodAggregate(float(total), int(n),
+                                                  latest.get((measure_id, period), 0.0),
+                                                  float(nums or 0), float(dens or 0))
+            for measure_id, period, total, n, nums, dens in rows}
+
+
+def _latest_values(session: Session, measure_ids: list[int], period_keys: list[str]
+                   ) -> dict[tuple[int, str], float]:
+    """The most recently reported current value per (measure, period): one statement."""
+    if not measure_ids:
         return {}
     partition = (Report.measure_id, Report.period)
     ranked = (
-        select(
-            Report.measure_id, Report.period, Report.value,
-            func.row_number().over(
-                partition_by=partition,
-                order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"),
-            func.sum(Report.value).over(partition_by=partition).label("total"),
-            func.count(Report.id).over(partition_by=partition).label("n"),
-            func.sum(Report.numerator).over(partition_by=partition).label("nums"),
-            func.sum(Report.denominator).over(partition_by=partition).label("dens"),
-        )
+        select(Report.measure_id, Report.period, Report.value,
+               func.row_number().over(
+                   partition_by=partition,
+                   order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"))
         .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
                Report.period.in_(period_keys))
-        .subquery()
-    )
-    rows = session.execute(
-        select(ranked.c.measure_id, ranked.c.period, ranked.c.value, ranked.c.total,
-               ranked.c.n, ranked.c.nums, ranked.c.dens).where(ranked.c.rank == 1))
-    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value),
-                                                  float(nums or 0), float(dens or 0))
-            for measure_id, period, value, total, n, nums, dens in rows}
+        .subquery())
+    return {(m, period): float(value) for m, period, value in session.execute(
+        select(ranked.c.measure_id, ranked.c.period, ranked.c.value)
+        .where(ranked.c.rank == 1))}
 
 
 def _like_for_like(session: Session, measures: list[Measure],
@@ -242,35 +257,42 @@ def _like_for_like(session: Session, measures: list[Measure],
     if not latest:
         return {}
     keys = sorted({k for pair in latest.values() for k in pair})
+    # reported_at only orders reports (the `latest` rule): read as the database gives it,
+    # without turning 10,000s of values into aware datetimes (they compare alike either way).
     rows = session.execute(
         select(Report.measure_id, Report.partner_id, Report.period, Report.value,
-               Report.reported_at, Report.numerator, Report.denominator)
+               type_coerce(Report.reported_at, String), Report.numerator, Report.denominator)
         .where(Report.is_current.is_(True), Report.measure_id.in_(latest),
                Report.period.in_(keys)))
     found: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
     for measure_id, partner_id, period, value, reported_at, num, den in rows:
         if period in latest[measure_id]:
             found[(measure_id, period)].append(
-                PartnerValue(partner_id, value, reported_at, num, den))
+                PartnerValue(partner_id, value, cast(datetime, reported_at), num, den))
     rules = {m.id: m.aggregate for m in measures}
     return {measure_id: like_for_like(found[(measure_id, now)], found[(measure_id, before)],
                                       rules[measure_id])
             for measure_id, (now, before) in latest.items()}
 
 
-def _first_reported(session: Session, measure_ids: list[int], period_keys: list[str]
-                    ) -> dict[tuple[int, int, str], datetime]:
-    """When each partner first reported each measure for each period: one statement.
+def _reported(session: Session, measure_ids: list[int], cutoffs: dict[str, datetime]
+              ) -> dict[tuple[int, int, str], bool]:
+    """For each partner, measure and period (of `cutoffs`) with a report: whether it first
+    came in before the period's cutoff (the end of its due day). One statement; the
+    comparison is made by the database, so no timestamps travel back.
 
     Corrections add rows, so the earliest row is when the report first came in.
     """
-    if not measure_ids or not period_keys:
+    if not measure_ids or not cutoffs:
         return {}
+    cutoff = case(*[(Report.period == key, literal(at, UTCDateTime()))
+                    for key, at in cutoffs.items()])
     rows = session.execute(
-        select(Report.measure_id, Report.partner_id, Report.period, func.min(Report.reported_at))
-        .where(Report.measure_id.in_(measure_ids), Report.period.in_(period_keys))
+        select(Report.measure_id, Report.partner_id, Report.period,
+               case((func.min(Report.reported_at) < cutoff, 1), else_=0))
+        .where(Report.measure_id.in_(measure_ids), Report.period.in_(sorted(cutoffs)))
         .group_by(Report.measure_id, Report.partner_id, Report.period))
-    return {(m, p, period): first for m, p, period, first in rows}
+    return {(m, p, period): bool(on_time) for m, p, period, on_time in rows}
 
 
 def _skips(session: Session, measure_ids: list[int], period_keys: list[str]
