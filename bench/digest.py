@@ -1,11 +1,14 @@
 """Benchmark: build the weekly digest from a large store, on SQLite and PostgreSQL.
 
-    PYTHONPATH=. python bench/digest.py [--postgres URL] [--repeat 5]
+    PYTHONPATH=. python bench/digest.py [--postgres URL] [--repeat 5] [--reports N]
 
 The store: 200 partners, 100 measures (80 monthly, 10 quarterly, 10 weekly; 20 partners
 each), 36 months of reports (with some corrections), 20,000 posted wins, commitments and
-community voice. Prints the time and the number of SQL statements it takes to build the
-digest (data and Block Kit). Goal: at most 1 s and 15 statements.
+community voice. With `--reports N` (the sizes issue 15 names: 720000, 2000000) every
+partner reports every measure, all monthly, for N / 20,000 months (36 months for 720,000;
+100 months for 2,000,000). Prints the time and the number of SQL statements it takes to
+build the digest (data and Block Kit), and the process's peak RSS. Goal: at most 1 s (2 s
+at 2,000,000 reports) and 15 statements.
 
 PostgreSQL: give a scratch database; its tables are emptied first.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -65,7 +69,9 @@ def _insert(store: Store, model: Any, rows: list[dict[str, Any]]) -> None:
             connection.execute(insert(model), rows[i:i + CHUNK])
 
 
-def populate(store: Store) -> dict[str, int]:
+def populate(store: Store, full: int | None = None) -> dict[str, int]:
+    """The store; `full`: every partner reports every measure, monthly, for about
+    `full` reports in all."""
     rng = random.Random(46)
     _insert(store, Initiative, [dict(
         id=1, name="Benchmark Collective", agenda="", timezone="America/Chicago",
@@ -76,23 +82,38 @@ def populate(store: Store) -> dict[str, int]:
     _insert(store, Partner, [dict(id=p + 1, key=f"partner-{p}", name=f"Partner {p}",
                                   position=p, active=True) for p in range(PARTNERS)])
     cadences = ["monthly"] * 80 + ["quarterly"] * 10 + ["weekly"] * 10
+    months = MONTHS
+    per_measure = PARTNERS_PER_MEASURE
+    if full is not None:
+        cadences = ["monthly"] * MEASURES
+        per_measure = PARTNERS
+        months = max(1, round(full / (PARTNERS * MEASURES)))
     _insert(store, Measure, [dict(
         id=m + 1, key=f"measure-{m}", name=f"Shared measure {m}", unit="people",
         direction="up" if m % 3 else "down", baseline=100.0, target=200.0 if m % 3 else 50.0,
         cadence=cadences[m], aggregate=("sum", "avg", "latest")[m % 3], position=m,
         active=True) for m in range(MEASURES)])
-    assignments = [(m + 1, (m * 7 + k * 10) % PARTNERS + 1)
-                   for m in range(MEASURES) for k in range(PARTNERS_PER_MEASURE)]
+    assignments = ([(m + 1, p + 1) for m in range(MEASURES) for p in range(PARTNERS)]
+                   if full is not None else
+                   [(m + 1, (m * 7 + k * 10) % PARTNERS + 1)
+                    for m in range(MEASURES) for k in range(per_measure)])
     _insert(store, MeasurePartner, [dict(measure_id=m, partner_id=p) for m, p in assignments])
 
-    periods = {c: _periods(c, MONTHS) for c in ("monthly", "quarterly", "weekly")}
+    periods = {c: _periods(c, months) for c in ("monthly", "quarterly", "weekly")}
     reports: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
+    report_count = 0
     for measure_id, partner_id in assignments:
+        if len(reports) >= CHUNK * 20:  # insert as we go: 2M dicts would not fit comfortably
+            _insert(store, Report, reports)
+            report_count += len(reports)
+            reports.clear()
         for period in periods[cadences[measure_id - 1]]:
             at = datetime.combine(period.end, datetime.min.time(), tzinfo=UTC) + timedelta(
                 days=rng.randint(0, 12), hours=rng.randint(8, 18))
-            if at > NOW or rng.random() < 0.03:
+            if full is not None and at > NOW:
+                at = NOW - timedelta(hours=1)  # every partner reports every period
+            elif at > NOW or rng.random() < 0.03:
                 if at <= NOW and rng.random() < 0.5:
                     skips.append(dict(measure_id=measure_id, partner_id=partner_id,
                                       period=period.key, reason="no data this period",
@@ -109,6 +130,7 @@ def populate(store: Store) -> dict[str, int]:
                                 period=period.key, value=value, note="", reported_by="U0P",
                                 reported_at=at, source="slash", is_current=True))
     _insert(store, Report, reports)
+    report_count += len(reports)
     _insert(store, Skip, skips)
 
     span = (MONTHS * 30) * 24 * 3600
@@ -128,7 +150,8 @@ def populate(store: Store) -> dict[str, int]:
         for p in range(PARTNERS)])
     _insert(store, Voice, [dict(text="voice", created_at=NOW - timedelta(hours=i * 7))
                            for i in range(3000)])
-    return {"reports": len(reports), "skips": len(skips), "wins": len(wins)}
+    return {"reports": report_count, "skips": len(skips), "wins": len(wins),
+            "months": months}
 
 
 def chart(store: Store, out: Path | None) -> str:
@@ -169,7 +192,8 @@ def measure(store: Store, repeat: int) -> tuple[list[float], int, int]:
     return times, len(statements), blocks
 
 
-def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> None:
+def run(label: str, url: str, repeat: int, chart_out: Path | None = None,
+        full: int | None = None) -> None:
     store = Store(url)
     store.upgrade()
     if store.dialect == "postgresql":
@@ -177,7 +201,7 @@ def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> Non
         with store.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     started = time.perf_counter()
-    sizes = populate(store)
+    sizes = populate(store, full)
     if store.dialect == "postgresql":
         with store.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
@@ -189,13 +213,16 @@ def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> Non
     drawn = chart(store, chart_out)
     store.dispose()
     print(f"{label}: store of {PARTNERS} partners, {MEASURES} measures, "
-          f"{sizes['reports']:,} reports ({MONTHS} months), {sizes['skips']:,} skips, "
+          f"{sizes['reports']:,} reports ({sizes['months']} months), {sizes['skips']:,} skips, "
           f"{sizes['wins']:,} wins (filled in {filled:.1f} s)")
     print(f"{label}: digest built in {statistics.median(times) * 1000:.0f} ms median, "
           f"{min(times) * 1000:.0f} ms best, {times[0] * 1000:.0f} ms first "
           f"(of {repeat}); {statements} SQL statements; {blocks} blocks in all; {drawn}")
-    ok = statistics.median(times) <= 1.0 and statements <= 15
-    print(f"{label}: goal ≤ 1 s and ≤ 15 statements: {'met' if ok else 'NOT met'}")
+    goal = 2.0 if sizes["reports"] > 1_000_000 else 1.0
+    ok = statistics.median(times) <= goal and statements <= 15
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"{label}: goal ≤ {goal:g} s and ≤ 15 statements: {'met' if ok else 'NOT met'}; "
+          f"peak RSS of this process so far {peak:,.0f} MiB (filling the store included)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,11 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", metavar="URL", help="a scratch PostgreSQL database")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--chart", type=Path, metavar="PNG", help="save the chart here")
+    parser.add_argument("--reports", type=int, metavar="N",
+                        help="every partner reports every measure monthly: about N reports")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.repeat, args.chart)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            run("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.repeat, args.chart,
+                args.reports)
     if args.postgres:
-        run("PostgreSQL", args.postgres, args.repeat)
+        run("PostgreSQL", args.postgres, args.repeat, full=args.reports)
     return 0
 
 

@@ -9,10 +9,11 @@ fills in are in `content.py`; the week's timing rules in `week.py`.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.digest.content import (
@@ -32,7 +33,6 @@ from bot.digest.content import (
 )
 from bot.digest.week import IsoWeek, digest_due, iso_week
 from bot.measures.periods import (
-    CADENCES,
     Period,
     as_cadence,
     due_date,
@@ -53,6 +53,7 @@ from storage.models import (
     Voice,
     Win,
 )
+from storage.types import UTCDateTime
 
 # The digest's values and week rules are importable from here too, beside build_digest.
 __all__ = ["DigestData", "IsoWeek", "MeasureLine", "PartnerLine", "build_digest",
@@ -83,14 +84,15 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             assignments[measure_id].append(partner_id)
 
     # The periods each cadence needs: its reporting period and the ones before it.
-    # (Every cadence the code knows, so that the statements below keep their shape.)
-    reporting = {c: reporting_period(c, now, tz) for c in CADENCES}
+    reporting = {c: reporting_period(c, now, tz) for c in {as_cadence(m.cadence) for m in measures}}
     history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
     lookback = {c: recent_periods(p, _ENGAGEMENT_LOOKBACK) for c, p in reporting.items()}
-    aggregates = _aggregates(session, sorted({p.key for ps in history.values() for p in ps}))
+    measure_ids = [m.id for m in measures]
+
+    aggregates = _aggregates(session, measures,
+                             sorted({p.key for ps in history.values() for p in ps}))
     lookback_keys = sorted({p.key for ps in lookback.values() for p in ps})
-    first_reported = _first_reported(session, lookback_keys)
-    skips = _skips(session, lookback_keys)
+    skips = _skips(session, measure_ids, lookback_keys)
 
     # The latest period with a value for each measure, and the one before it.
     latest: dict[int, tuple[str, str]] = {}
@@ -107,9 +109,26 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     today = now.astimezone(tz).date()
     start = initiative.start
 
-    def due(period: Period) -> date:
-        return due_from_start(due_date(period, initiative.reminder_day), start)
+    dues: dict[Period, date] = {}
 
+    def due(period: Period) -> date:
+        # Per period, not per partner: the same few periods are asked about 10,000s of times.
+        found = dues.get(period)
+        if found is None:
+            found = dues[period] = due_from_start(due_date(period, initiative.reminder_day),
+                                                  start)
+        return found
+
+    # When each looked-back period's due day ends, as an instant: reported before it is on time.
+    cutoffs = {p.key: datetime.combine(due(p) + timedelta(days=1), time(0), tzinfo=tz)
+               for ps in lookback.values() for p in ps}
+    first_reported = _reported(session, measure_ids, cutoffs)
+    # What depends only on the cadence, worked out once (not per partner and measure).
+    recents = {c: ps[::-1] for c, ps in lookback.items()}  # newest first
+    fresh_due = {c: any(owed_since_start(p, start) and due(p) < today
+                        for p in ps[:FRESH_PERIODS]) for c, ps in recents.items()}
+    closed_periods = {c: [p for p in ps if owed_since_start(p, start)
+                          and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
     owed = on_time = fresh = pairs = 0
     for measure in measures:
         cadence = as_cadence(measure.cadence)
@@ -131,23 +150,18 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 line.missing.append(Owed(measure.name, current, due(current)))
             # Engagement: punctuality over the last closed periods, freshness over the
             # latest ones; only periods owed since the initiative started, once due.
-            recent = lookback[cadence][::-1]  # newest first
             has_fresh = any((measure.id, partner_id, p.key) in first_reported
-                            for p in recent[:FRESH_PERIODS])
-            if has_fresh or any(owed_since_start(p, start) and due(p) < today
-                                for p in recent[:FRESH_PERIODS]):
+                            for p in recents[cadence][:FRESH_PERIODS])
+            if has_fresh or fresh_due[cadence]:
                 pairs += 1
                 fresh += has_fresh
-            closed = [p for p in recent
-                      if owed_since_start(p, start) and due(p) < today][:ON_TIME_PERIODS]
-            for period in closed:
+            for period in closed_periods[cadence]:
                 pkey = (measure.id, partner_id, period.key)
-                if pkey in skips and pkey not in first_reported:
+                first = first_reported.get(pkey)  # True: first reported by its due date
+                if first is None and pkey in skips:
                     continue
                 owed += 1
-                first = first_reported.get(pkey)
-                if first is not None and first.astimezone(tz).date() <= due(period):
-                    on_time += 1
+                on_time += bool(first)
         measure_lines.append(MeasureLine(
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
             baseline=measure.baseline, target=measure.target, target_date=measure.target_date,
@@ -196,37 +210,44 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     )
 
 
-def _active_measures() -> Select[int]:
-    """The active measures' ids, as a subquery: a statement's shape never depends on how
-    many measures there are."""
-    return select(Measure.id).where(Measure.active.is_(True))
-
-
-def _aggregates(session: Session, period_keys: list[str]
+def _aggregates(session: Session, measures: list[Measure], period_keys: list[str]
                 ) -> dict[tuple[int, str], PeriodAggregate]:
-    """Sum, count and latest current value per (active measure, period): one statement."""
+    """Sum, count, Σ numerators and Σ denominators per (measure, period) in one grouped
+    statement; the latest value (a window over reports) only for `latest` measures."""
+    measure_ids = [m.id for m in measures]
+    if not measure_ids or not period_keys:
+        return {}
+    rows = session.execute(
+        select(Report.measure_id, Report.period, func.sum(Report.value),
+               func.count(Report.id), func.sum(Report.numerator), func.sum(Report.denominator))
+        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
+               Report.period.in_(period_keys))
+        .group_by(Report.measure_id, Report.period))
+    latest = _latest_values(session, [m.id for m in measures if m.aggregate == "latest"],
+                            period_keys)
+    return {(measure_id, period): PeriodAggregate(float(total), int(n),
+                                                  latest.get((measure_id, period), 0.0),
+                                                  float(nums or 0), float(dens or 0))
+            for measure_id, period, total, n, nums, dens in rows}
+
+
+def _latest_values(session: Session, measure_ids: list[int], period_keys: list[str]
+                   ) -> dict[tuple[int, str], float]:
+    """The most recently reported current value per (measure, period): one statement."""
+    if not measure_ids:
+        return {}
     partition = (Report.measure_id, Report.period)
     ranked = (
-        select(
-            Report.measure_id, Report.period, Report.value,
-            func.row_number().over(
-                partition_by=partition,
-                order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"),
-            func.sum(Report.value).over(partition_by=partition).label("total"),
-            func.count(Report.id).over(partition_by=partition).label("n"),
-            func.sum(Report.numerator).over(partition_by=partition).label("nums"),
-            func.sum(Report.denominator).over(partition_by=partition).label("dens"),
-        )
-        .where(Report.is_current.is_(True), Report.measure_id.in_(_active_measures()),
+        select(Report.measure_id, Report.period, Report.value,
+               func.row_number().over(
+                   partition_by=partition,
+                   order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"))
+        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
                Report.period.in_(period_keys))
-        .subquery()
-    )
-    rows = session.execute(
-        select(ranked.c.measure_id, ranked.c.period, ranked.c.value, ranked.c.total,
-               ranked.c.n, ranked.c.nums, ranked.c.dens).where(ranked.c.rank == 1))
-    return {(measure_id, period): PeriodAggregate(float(total), int(n), float(value),
-                                                  float(nums or 0), float(dens or 0))
-            for measure_id, period, value, total, n, nums, dens in rows}
+        .subquery())
+    return {(m, period): float(value) for m, period, value in session.execute(
+        select(ranked.c.measure_id, ranked.c.period, ranked.c.value)
+        .where(ranked.c.rank == 1))}
 
 
 def _like_for_like(session: Session, measures: list[Measure],
@@ -236,37 +257,49 @@ def _like_for_like(session: Session, measures: list[Measure],
     if not latest:
         return {}
     keys = sorted({k for pair in latest.values() for k in pair})
+    # reported_at only orders reports (the `latest` rule): read as the database gives it,
+    # without turning 10,000s of values into aware datetimes (they compare alike either way).
     rows = session.execute(
         select(Report.measure_id, Report.partner_id, Report.period, Report.value,
-               Report.reported_at, Report.numerator, Report.denominator)
+               type_coerce(Report.reported_at, String), Report.numerator, Report.denominator)
         .where(Report.is_current.is_(True), Report.measure_id.in_(latest),
                Report.period.in_(keys)))
     found: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
     for measure_id, partner_id, period, value, reported_at, num, den in rows:
         if period in latest[measure_id]:
             found[(measure_id, period)].append(
-                PartnerValue(partner_id, value, reported_at, num, den))
+                PartnerValue(partner_id, value, cast(datetime, reported_at), num, den))
     rules = {m.id: m.aggregate for m in measures}
     return {measure_id: like_for_like(found[(measure_id, now)], found[(measure_id, before)],
                                       rules[measure_id])
             for measure_id, (now, before) in latest.items()}
 
 
-def _first_reported(session: Session, period_keys: list[str]
-                    ) -> dict[tuple[int, int, str], datetime]:
-    """When each partner first reported each measure for each period: one statement.
+def _reported(session: Session, measure_ids: list[int], cutoffs: dict[str, datetime]
+              ) -> dict[tuple[int, int, str], bool]:
+    """For each partner, measure and period (of `cutoffs`) with a report: whether it first
+    came in before the period's cutoff (the end of its due day). One statement; the
+    comparison is made by the database, so no timestamps travel back.
 
     Corrections add rows, so the earliest row is when the report first came in.
     """
+    if not measure_ids or not cutoffs:
+        return {}
+    cutoff = case(*[(Report.period == key, literal(at, UTCDateTime()))
+                    for key, at in cutoffs.items()])
     rows = session.execute(
-        select(Report.measure_id, Report.partner_id, Report.period, func.min(Report.reported_at))
-        .where(Report.measure_id.in_(_active_measures()), Report.period.in_(period_keys))
+        select(Report.measure_id, Report.partner_id, Report.period,
+               case((func.min(Report.reported_at) < cutoff, 1), else_=0))
+        .where(Report.measure_id.in_(measure_ids), Report.period.in_(sorted(cutoffs)))
         .group_by(Report.measure_id, Report.partner_id, Report.period))
-    return {(m, p, period): first for m, p, period, first in rows}
+    return {(m, p, period): bool(on_time) for m, p, period, on_time in rows}
 
 
-def _skips(session: Session, period_keys: list[str]) -> dict[tuple[int, int, str], str]:
+def _skips(session: Session, measure_ids: list[int], period_keys: list[str]
+           ) -> dict[tuple[int, int, str], str]:
+    if not measure_ids or not period_keys:
+        return {}
     rows = session.execute(
         select(Skip.measure_id, Skip.partner_id, Skip.period, Skip.reason)
-        .where(Skip.measure_id.in_(_active_measures()), Skip.period.in_(period_keys)))
+        .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(period_keys)))
     return {(m, p, period): reason for m, p, period, reason in rows}
