@@ -6,6 +6,7 @@ The columns stay plain strings in the schema (no migration, no database enum); t
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 Direction = Literal["up", "down"]  # which way is better for a measure
@@ -20,3 +21,14 @@ ParkedKind = Literal["channel", "dm"]  # a channel, or a person's DM (bot/parkin
 # came from (the offline console records its reports with source "console").
 ObligationStatus = Literal["owed", "reported", "skipped"]
 Surface = Literal["slack", "console"]
+WinSource = Literal["reaction", "shortcut", "command"]
+
+
+class WinStatus(StrEnum):
+    """Where a win stands (bot/wins/states.py has the transitions)."""
+
+    COUNTING = "counting"  # reactions so far are below the threshold
+    PENDING = "pending"  # awaiting its author's consent
+    APPROVED = "approved"  # to post
+    DECLINED = "declined"  # the author said no
+    POSTED = "posted"

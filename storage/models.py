@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -29,6 +28,8 @@ from storage.kinds import (
     PauseReason,
     ReportSource,
 )
+from storage.kinds import WinSource as WinSource  # importable from here too
+from storage.kinds import WinStatus as WinStatus
 from storage.tenancy import Tenant, current_scope
 
 # --- the initiative as configured by the backbone (initiative.yml) ---------------------
@@ -57,8 +58,7 @@ class Initiative(Tenant, Base):
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
-    # `initiative.start` (SPEC §9): owed periods count only after it; default: first import.
-    start: Mapped[date | None] = mapped_column(Date)
+    start: Mapped[date | None] = mapped_column(Date)  # SPEC §9; default: the first import
     # SHA-256 of the initiative.yml last imported: a start whose INITIATIVE_FILE is unchanged
     # skips the import.
     file_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -106,8 +106,8 @@ class Measure(Tenant, Base):
     target_date: Mapped[date | None] = mapped_column(Date)
     cadence: Mapped[Cadence] = mapped_column(String(10), default="monthly")
     aggregate: Mapped[AggregateRule] = mapped_column(String(6), default="sum")
-    # A rate (SPEC §9): reported as NUMERATOR/DENOMINATOR, shown as a percentage.
-    rate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    rate: Mapped[bool] = mapped_column(Boolean, default=False,  # reported as 43/60 (SPEC §9)
+                                       server_default=text("false"))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -143,8 +143,7 @@ class Report(Tenant, Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     period: Mapped[str] = mapped_column(String(10))
     value: Mapped[float] = mapped_column(Float)
-    # Rate measures: what the value is 100 × numerator / denominator of (pooled sums them).
-    numerator: Mapped[float | None] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)  # rates: value = 100 × num / den
     denominator: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str] = mapped_column(Text, default="")
     reported_by: Mapped[str] = mapped_column(String(32))
@@ -169,13 +168,9 @@ class Skip(Tenant, Base):
 
 
 class PendingReport(Tenant, Base):
-    """A report held by the data-quality guard (SPEC §9) until its reporter presses one of
-    the confirm buttons. `resolved_at` is set by the one press that wins (an UPDATE …
-    WHERE resolved_at IS NULL), so a double click records the value once."""
-
+    """A report the quality guard holds; the one press that sets resolved_at records it."""
     __tablename__ = "pending_reports"
     __table_args__ = (UniqueConstraint("team_id", "token"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(32))
@@ -254,19 +249,6 @@ class ReminderDelivery(Tenant, Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(200))
-
-
-class WinStatus(StrEnum):
-    """Where a win stands (bot/wins/states.py has the transitions)."""
-
-    COUNTING = "counting"  # reactions so far are below the threshold
-    PENDING = "pending"  # awaiting its author's consent
-    APPROVED = "approved"  # to post
-    DECLINED = "declined"  # the author said no
-    POSTED = "posted"
-
-
-WinSource = Literal["reaction", "shortcut", "command"]
 
 
 class Win(Tenant, Base):

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, help="write to this file instead of stdout")
     exp.add_argument("--history", action="store_true",
                      help="include superseded values (corrections) too")
+    exp.add_argument("--totals", action="store_true", help="one row per measure and period: "
+                     "the initiative's figure (pooled for rates) and its coverage")
     exp.add_argument("--measure", metavar="KEY", help="only this measure")
     exp.add_argument("--partner", metavar="KEY", help="only this partner")
     exp.add_argument("--from", dest="period_from", metavar="PERIOD",
@@ -341,6 +343,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings()
     services = _services(settings)
     _require_initiative(services)
+    if args.totals:
+        from bot.measures.totals import run_totals_command
+
+        return run_totals_command(services, args)
     return run_export_command(services, args)
 
 

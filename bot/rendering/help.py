@@ -10,9 +10,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("report", "partner members", "open the report form for what your partner owes"),
     ("report KEY VALUE [note…]", "partner members",
      "record a value for your partner's latest complete period (add `for September 2026`, "
-     "`for last month` or `for 2026-09` to backfill; a rate is `43/60`)"),
-    ("report KEY VALUE [note…] as PARTNER-KEY", "backbone admins",
-     "record a value on a partner's behalf"),
+     "`for last month` or `for 2026-09` to backfill; a rate is `43/60`; backbone admins "
+     "report on a partner's behalf by ending with `as PARTNER-KEY`)"),
     ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
     ("status", "everyone", "what your partner still owes, and when it is due"),
     ("win TEXT", "everyone", "share a win with the whole initiative"),

@@ -6,15 +6,19 @@ what Slack received and what the database holds out."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.cli.main import main
 from bot.emulator.sandbox import Sandbox
 from bot.measures.export import COLUMNS
 from storage.models import Measure, Report
+from tests.support.processes import point_cli_at
 from tests.support.world import ADMIN, EXAMPLE, import_example
 
 RATE = """
@@ -112,6 +116,22 @@ def test_pooled_weighs_partners_by_their_size_everywhere(rated: Sandbox) -> None
     rates = sorted(line.split(",")[-4:-2] for line in lines[1:]
                    if line.startswith("breastfeeding,"))
     assert rates == [["12", "12"], ["450", "900"]]
+
+
+def test_export_totals_show_the_pooled_figure_and_its_coverage(
+        rated: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _reply(rated, "U0AAA", "report breastfeeding 450/900")
+    _reply(rated, "U0CCC", "report breastfeeding 12/12")
+    point_cli_at(rated, monkeypatch)
+    capsys.readouterr()
+
+    assert main(["export", "--totals", "--measure", "breastfeeding"]) == 0
+
+    (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row == {"measure_key": "breastfeeding", "period": "2026-10",
+                   "value": repr(100 * 462 / 912), "aggregate": "pooled", "partners": "2",
+                   "assigned": "2", "numerator": "462", "denominator": "912"}
 
 
 def test_a_change_is_like_for_like_when_a_partner_starts_reporting(sandbox: Sandbox) -> None:
