@@ -90,6 +90,9 @@ def test_remind_killed_mid_fan_out_then_run_again_delivers_every_dm_once(
         hold.release()
     posted_before = sum(len(reminder_dms(sandbox, u)) for u in MEMBERS)
     unrecorded = [d for d in _deliveries(sandbox) if d.sent_at is None]
+    # Posted by Slack, not recorded by the killed process: the first DM too, when the burst
+    # sent it alongside the second and the kill came before its answer was recorded.
+    posted_unrecorded = posted_before - sum(1 for d in _deliveries(sandbox) if d.sent_at)
 
     assert process.returncode == -signal.SIGKILL
     assert posted_before == 2
@@ -102,4 +105,5 @@ def test_remind_killed_mid_fan_out_then_run_again_delivers_every_dm_once(
     for user in MEMBERS:
         assert len(reminder_dms(sandbox, user)) == 1, user
     assert all(d.sent_at is not None for d in _deliveries(sandbox))
-    assert "1 found already posted" in out
+    assert posted_unrecorded in (1, 2)
+    assert f"{posted_unrecorded} found already posted" in out
