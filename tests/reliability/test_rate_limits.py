@@ -26,7 +26,7 @@ def _first_success_after(sandbox: Sandbox, method: str, start: float) -> float:
 def test_reminder_fan_out_through_a_429_storm_sends_each_dm_once(sandbox: Sandbox) -> None:
     emu = sandbox.emulator
     emu.set_rate_limit("chat.postMessage", per_second=2, burst=1)
-    emu.rate_limit_burst("chat.postMessage", 2)
+    emu.rate_limit_burst("chat.postMessage", 4)  # real seconds: outlasts a slow build
     emu.rate_limit_burst("conversations.open", 1)
 
     started = time.monotonic()
@@ -46,7 +46,7 @@ def test_wins_voice_and_commitments_through_a_429_storm_are_posted_once(
         sandbox: Sandbox) -> None:
     emu, driver = sandbox.emulator, sandbox.driver
     celebrated = emu.add_message("C0GENERAL", user="U0CCC", text="Clinic open on Saturdays!")
-    emu.rate_limit_burst("chat.postMessage", 2)
+    emu.rate_limit_burst("chat.postMessage", 4)  # real seconds: outlasts a slow build
     emu.rate_limit_burst("conversations.history", 1)
 
     driver.reaction("U0DDD", "C0GENERAL", celebrated)
@@ -69,7 +69,7 @@ def test_wins_voice_and_commitments_through_a_429_storm_are_posted_once(
 def test_digest_posted_through_a_429_storm_is_posted_once_with_its_chart(
         sandbox: Sandbox) -> None:
     emu = sandbox.emulator
-    emu.rate_limit_burst("chat.postMessage", 2)
+    emu.rate_limit_burst("chat.postMessage", 4)  # real seconds: outlasts a slow build
     emu.rate_limit_burst("files.getUploadURLExternal", 1)
     due = NOW + timedelta(days=3, hours=1)
     sandbox.clock.set(due)

@@ -76,10 +76,15 @@ def run_round(store: Store, emu: SlackEmulator, expected: int, cwd: Path, *,
     env = environment(store.url, emu)
     started = time.monotonic()
     procs = {"scheduler A": BotProcess(["scheduler"], env, cwd),
-             "scheduler B": BotProcess(["scheduler"], env, cwd),
-             "remind": BotProcess(["remind"], env, cwd, with_stdout=True)}
+             "scheduler B": BotProcess(["scheduler"], env, cwd)}
     result = Round()
     try:
+        # `remind` starts as soon as both schedulers are up (Python's start-up takes a few
+        # seconds on a busy machine; remind, which needs no scheduler, would be first by
+        # that much and could take the whole round before they join).
+        for name in ("scheduler A", "scheduler B"):
+            procs[name].wait_for("scheduler started", timeout=120)
+        procs["remind"] = BotProcess(["remind"], env, cwd, with_stdout=True)
         if kill_after is not None:
             assert emu.wait_for(lambda e: sum(delivered(e).values()) >= kill_after, timeout)
             procs["scheduler A"].process.kill()
