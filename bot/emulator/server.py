@@ -12,6 +12,7 @@ one module per Web API area (`users`, `chat`, `conversations`, `views`, `files`,
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -37,6 +38,13 @@ METHODS: dict[str, Method] = {
 class _Server(ThreadingHTTPServer):
     # Slack takes bursts: the default listen backlog of 5 would reset connections instead.
     request_queue_size = 2048
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout, a killed process) is not the emulator's error:
+        # no traceback for a reply nobody reads.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class SlackEmulator(Workspace, FaultInjection):
