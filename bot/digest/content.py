@@ -131,6 +131,7 @@ class WinLine:
     partner_name: str | None
     posted_at: datetime
     posted_channel: str | None
+    measure_name: str | None = None  # the measure it is linked to (SPEC §12)
 
 
 @dataclass(frozen=True)

@@ -162,11 +162,12 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         ))
 
     until = min(week.end, now + timedelta(microseconds=1))
-    wins = [WinLine(text, permalink, author, partner, posted_at or now, channel)
-            for text, permalink, author, partner, posted_at, channel in session.execute(
+    wins = [WinLine(text, permalink, author, partner, posted_at or now, channel, measure)
+            for text, permalink, author, partner, posted_at, channel, measure in session.execute(
                 select(Win.text, Win.permalink, Win.author_id, Partner.name, Win.posted_at,
-                       Win.posted_channel)
+                       Win.posted_channel, Measure.name)
                 .outerjoin(Partner, Partner.id == Win.partner_id)
+                .outerjoin(Measure, Measure.id == Win.measure_id)
                 .where(Win.status == "posted", Win.posted_at >= week.start,
                        Win.posted_at < until)
                 .order_by(Win.posted_at, Win.id))]
