@@ -41,6 +41,7 @@ WATCHES: dict[str, frozenset[str]] = {
     "backbone-relay": frozenset({"initiative", "voices", "commitments",
                                  "parked_destinations"}),
     "home-refresh": frozenset({"home_viewers"}),
+    "asks": frozenset({"question_dms"}),  # a question's DMs not sent yet
 }
 
 _JOBS_OF_TABLE: dict[str, tuple[str, ...]] = {}

@@ -13,8 +13,12 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
      "(add `for 2026-09` to backfill)"),
     ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
     ("status", "everyone", "what your partner still owes, and when it is due"),
-    ("win TEXT", "everyone", "share a win with the whole initiative"),
-    ("wins", "everyone", "recent wins"),
+    ("win [KEY:] TEXT", "everyone", "share a win with the whole initiative (linked to measure "
+                                     "KEY)"),
+    ("wins [KEY]", "everyone", "recent wins (those linked to measure KEY)"),
+    ("ask TEXT [for KEY]", "everyone", "ask the initiative; the partners that report KEY hear "
+                                       "of it"),
+    ("learn WORDS", "everyone", "search wins and answered questions: what works"),
     ("agenda", "everyone", "the common agenda and who has committed to it"),
     ("commit", "partner members", "commit your partner to the common agenda"),
     ("voice TEXT", "everyone", "send anonymous community voice to the backbone team"),

@@ -95,6 +95,7 @@ JOBS: tuple[JobSpec, ...] = (
             "bot.agenda.relay_due:relay_next_due"),
     JobSpec("home-refresh", "bot.home.refresh:home_refresh_tick",
             "bot.home.refresh:home_refresh_next_due"),
+    JobSpec("asks", "bot.asks.questions:asks_tick", "bot.asks.questions:asks_next_due"),
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),
 )
 

@@ -36,7 +36,9 @@ EVENT_SCOPES = {"reaction_added": {"reactions:read"}, "app_home_opened": set(),
                 "message.im": {"im:history"}, "user_change": {"users:read"},
                 "channel_unarchive": {"channels:read"},
                 "group_unarchive": {"groups:read"},
-                "member_joined_channel": {"channels:read", "groups:read"}}
+                "member_joined_channel": {"channels:read", "groups:read"},
+                "message.channels": {"channels:history"},
+                "message.groups": {"groups:history"}}
 CALL = re.compile(r"\.((?:chat|conversations|users|views|files|reactions|team|auth|apps|"
                   r"usergroups|pins|bookmarks|admin|search|im|mpim|groups|channels)"
                   r"_[A-Za-z0-9_]+)\(")
