@@ -21,6 +21,8 @@ TYPED = {
     "status": "status",
     "win": "win We enrolled 40 new families this month",
     "wins": "wins",
+    "ask": "ask Who has a good Spanish-language flyer? for home-visits",
+    "learn": "learn flyer",
     "agenda": "agenda",
     "commit": "commit",
     "voice": "voice The clinic's evening hours would help working parents",
