@@ -264,6 +264,10 @@ def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
     voices = data.voice_count
     blocks.append(section(f"💬 *Community voice:* {voices} anonymous "
                           f"message{'s' if voices != 1 else ''} this week"))
+    made, answered, met = data.intros
+    if made or answered:
+        blocks.append(section(f"🤝 *Intros:* {made} made this week; {met} of {answered} "
+                              "check-back answers say they met"))
     return blocks
 
 

@@ -183,6 +183,8 @@ class DigestData:
     voice_count: int
     engagement: Engagement
     initiative_start: date | None = None
+    # Intros (SPEC §12): made this week, check-back answers this week, of which "we met"
+    intros: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def missing_partners(self) -> list[PartnerLine]:

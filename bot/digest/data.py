@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from bot.connect.intros import digest_counts
 from bot.digest.content import (
     FRESH_PERIODS,
     HISTORY_PERIODS,
@@ -193,7 +194,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         measures=measure_lines, wins=wins, commitments=list(commitments.values()),
         voice_count=int(voice_count),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
-        initiative_start=start,
+        initiative_start=start, intros=digest_counts(session, week.start, until),
     )
 
 

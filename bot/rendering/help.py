@@ -19,6 +19,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("ask TEXT [for KEY]", "everyone", "ask the initiative; the partners that report KEY hear "
                                        "of it"),
     ("learn WORDS", "everyone", "search wins and answered questions: what works"),
+    ("connect [KEY|off|on]", "everyone", "meet someone from another partner on the same "
+                                         "measure; off/on: scheduled intros"),
     ("agenda", "everyone", "the common agenda and who has committed to it"),
     ("commit", "partner members", "commit your partner to the common agenda"),
     ("voice TEXT", "everyone", "send anonymous community voice to the backbone team"),

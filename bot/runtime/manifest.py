@@ -11,6 +11,8 @@ BOT_SCOPES: dict[str, str] = {
     "commands": "the /impact slash command and the Share as a win shortcut",
     "chat:write": "reminders, wins, digests and answers",
     "im:write": "open a DM to recover an interrupted reminder send",
+    "mpim:write": "open the group DM that introduces two partner members (/impact connect, "
+                  "scheduled intros: conversations.open with both)",
     "im:history": "answer messages sent to the app's Messages tab (message.im); check a "
                   "reminder DM was not already delivered before re-sending",
     "channels:history": "read the message people reacted to (public channels); hear replies "

@@ -23,6 +23,7 @@ TYPED = {
     "wins": "wins",
     "ask": "ask Who has a good Spanish-language flyer? for home-visits",
     "learn": "learn flyer",
+    "connect": "connect off",
     "agenda": "agenda",
     "commit": "commit",
     "voice": "voice The clinic's evening hours would help working parents",
