@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from bot import parking
 from bot.asks import messages as am
-from bot.exactly_once import REAL_TIME, Ledger, lease_free
+from bot.exactly_once import Ledger, lease_free
 from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
@@ -96,7 +96,7 @@ def ask(services: Services, client: WebClient, user_id: str, args: str) -> Asked
     with services.store.session() as session:
         session.execute(update(Question).where(Question.id == question_id).values(
             posted_channel=channel, posted_ts=ts, permalink=link))
-        told = _claim_dms(session, question_id, user_id, services.clock.now())
+        told = _claim_dms(session, question_id, user_id, services.clock.now())  # leased
     send_claimed(services, client, question_id)
     return Asked(channel, link, measure_name, len(told))
 
@@ -114,14 +114,15 @@ def _claim_dms(session: Any, question_id: int, asker: str, now: datetime) -> lis
                Member.user_id != asker).order_by(Member.user_id)).all()
     for user in dict.fromkeys(members):
         DMS.insert(session, {"question_id": question_id, "user_id": user, "created_at": now,
-                             "lease_until": REAL_TIME.now() + LEASE})
+                             "lease_until": now + LEASE})
     return list(dict.fromkeys(members))
 
 
 def send_claimed(services: Services, client: WebClient, question_id: int | None = None) -> int:
     """Send the DMs this worker holds (just claimed), or, from the job, take over those whose
-    lease ran out and send them. Each is recorded once it is sent."""
-    now = REAL_TIME.now()
+    lease ran out and send them. Each is recorded once it is sent. Leases run on the
+    services' clock, as wins' do."""
+    now = services.clock.now()
     with services.store.session() as session:
         query = (select(QuestionDM, Question, Measure.name)
                  .join(Question, Question.id == QuestionDM.question_id)

@@ -3,6 +3,8 @@ partners that report the measure is DMed once, and thread replies are kept as an
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from bot.emulator.message_events import message_event, write
@@ -78,3 +80,21 @@ def test_ask_without_a_measure_dms_nobody_and_empty_asks_explain(sandbox: Sandbo
     assert sandbox.emulator.calls_to("conversations.open") == []
     assert all(not _question_dms(sandbox, u) for u in ("U0BBB", "U0CCC", "U0DDD", "U0EEE"))
     assert any("Ask something" in p.payload["text"] for p in sandbox.emulator.response_posts)
+
+
+def test_a_dm_slack_refused_is_sent_once_by_the_job_when_it_works_again(
+        sandbox: Sandbox) -> None:
+    sandbox.emulator.set_user("U0BBB", deleted=True)  # Slack refuses to DM them for now
+    sandbox.driver.command("U0CCC", f"ask {QUESTION}")
+    sandbox.settle()
+    assert _question_dms(sandbox, "U0BBB") == []
+    assert len(_question_dms(sandbox, "U0AAA")) == 1
+
+    scheduler.run_due_now(sandbox.services, only={"asks"})  # not yet: retried a day later
+    sandbox.emulator.set_user("U0BBB", deleted=False)
+    sandbox.clock.set(sandbox.clock.now() + timedelta(days=1, minutes=1))
+    scheduler.run_due_now(sandbox.services, only={"asks"})
+    scheduler.run_due_now(sandbox.services, only={"asks"})
+
+    for user in ("U0AAA", "U0BBB", "U0DDD"):
+        assert len(_question_dms(sandbox, user)) == 1, user
