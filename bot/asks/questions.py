@@ -160,7 +160,13 @@ def send_claimed(services: Services, client: WebClient, question_id: int | None 
 
 
 def asks_tick(services: Services) -> None:
-    send_claimed(services, services.client())
+    """Send the question DMs that failed or were abandoned (no Slack client without any)."""
+    now = services.clock.now()
+    with services.store.session() as session:
+        waiting = session.scalar(select(QuestionDM.id).where(
+            QuestionDM.sent_at.is_(None), lease_free(QuestionDM.lease_until, now)).limit(1))
+    if waiting is not None:
+        send_claimed(services, services.client())
 
 
 def asks_next_due(services: Services, now: datetime) -> datetime | None:

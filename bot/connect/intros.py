@@ -247,10 +247,19 @@ def answer(services: Services, intro_id: int, user_id: str, met: bool) -> bool:
 
 
 def connect_tick(services: Services) -> None:
-    client, now = services.client(), services.clock.now()
+    """This round's pairs, intros to send, check-backs due (a Slack client only then)."""
+    now = services.clock.now()
     run_round(services, now)
-    send_due(services, client, now)
-    check_back(services, client, now)
+    with services.store.session() as session:
+        waiting = session.scalar(select(Intro.id).where(
+            (Intro.sent_at.is_(None) & lease_free(Intro.lease_until, now))
+            | (Intro.sent_at.is_not(None) & (Intro.sent_at <= now - CHECK_BACK)
+               & Intro.checkback_sent_at.is_(None)
+               & lease_free(Intro.checkback_lease, now))).limit(1))
+    if waiting is not None:
+        client = services.client()
+        send_due(services, client, now)
+        check_back(services, client, now)
 
 
 def connect_next_due(services: Services, now: datetime) -> datetime | None:
