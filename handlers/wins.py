@@ -16,6 +16,7 @@ from bot.runtime.manifest import SHORTCUT_CALLBACK
 from bot.runtime.replies import tell_privately
 from bot.runtime.services import Services
 from bot.wins import flow as wins
+from bot.wins import links
 from bot.wins import messages as wm
 from handlers._acks import ack_first
 from handlers.router import CommandContext, Router
@@ -72,12 +73,30 @@ def register(app: App, services: Services, router: Router) -> None:
     ack_first(app.action(wm.APPROVE_ACTION), on_consent(True))
     ack_first(app.action(wm.DECLINE_ACTION), on_consent(False))
 
+    def on_link(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        action = (body.get("actions") or [{}])[0]
+        _, _, raw_id = str(action.get("block_id") or "").partition(":")
+        key = str((action.get("selected_option") or {}).get("value") or "")
+        user = (body.get("user") or {}).get("id") or ""
+        if not (raw_id.isdigit() and 0 < int(raw_id) < 2**31 and key):
+            return
+        answer = links.link_answer(links.link(services, client, int(raw_id), user, key))
+        if answer:
+            tell_privately(client, user, {"text": answer},
+                           respond=respond if body.get("response_url") else None)
+
+    ack_first(app.action(wm.LINK_ACTION), on_link)
+
     router.add("win", lambda ctx: share_win(services, ctx))
-    router.add("wins", lambda ctx: ctx.reply_message(wins.recent_wins(services, ctx.client)))
+    router.add("wins", lambda ctx: ctx.reply_message(
+        links.wins_for(services, ctx.client, ctx.args.split()[0]) if ctx.args.strip()
+        else wins.recent_wins(services, ctx.client)))
 
 
 def share_win(services: Services, ctx: CommandContext) -> None:
-    win = wins.share_text(services, ctx.client, ctx.user_id, ctx.args)
+    with services.store.session() as session:
+        measure_id, text = links.split_key(session, ctx.args)
+    win = wins.share_text(services, ctx.client, ctx.user_id, text, measure_id)
     where = f"<#{win.posted_channel}>" if win.posted_channel else "the wins channel"
     link = f" <{win.permalink}|See it>" if win.permalink else ""
     ctx.reply(f":tada: Your win is shared in {where}.{link}")

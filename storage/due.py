@@ -41,6 +41,10 @@ WATCHES: dict[str, frozenset[str]] = {
     "backbone-relay": frozenset({"initiative", "voices", "commitments",
                                  "parked_destinations"}),
     "home-refresh": frozenset({"home_viewers"}),
+    "asks": frozenset({"question_dms"}),  # a question's DMs not sent yet
+    # Intros: the schedule (initiative), who may be paired, intros to send or check back on.
+    "connect": frozenset({"initiative", "partners", "members", "measure_partners",
+                          "connect_optouts", "intros"}),
 }
 
 _JOBS_OF_TABLE: dict[str, tuple[str, ...]] = {}

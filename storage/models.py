@@ -58,10 +58,11 @@ class Initiative(Tenant, Base):
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
-    start: Mapped[date | None] = mapped_column(Date)  # SPEC §9; default: the first import
-    # SHA-256 of the initiative.yml last imported: a start whose INITIATIVE_FILE is unchanged
-    # skips the import.
+    # `initiative.start` (SPEC §9): owed periods count only after it; default: first import.
+    start: Mapped[date | None] = mapped_column(Date)
+    # SHA-256 of the initiative.yml last imported (unchanged: a start skips the import).
     file_sha256: Mapped[str | None] = mapped_column(String(64))
+    connect: Mapped[dict[str, Any] | None] = mapped_column()  # SPEC §12 pairing schedule
 
 
 class Partner(Tenant, Base):
@@ -125,8 +126,6 @@ class MeasurePartner(Tenant, Base):
 
 
 # --- shared measurement ------------------------------------------------------------------
-
-
 class Report(Tenant, Base):
     """A value a partner reported for a measure and period. Corrections add a row and mark
     the earlier one not current (never rewritten); a partial index keeps one current row."""
@@ -182,8 +181,6 @@ class PendingReport(Tenant, Base):
 
 
 # --- people ------------------------------------------------------------------------------
-
-
 class SlackUser(Tenant, Base):
     """What Slack told us of a person (time zone above all): users.info or user_change."""
 
@@ -264,6 +261,7 @@ class Win(Tenant, Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     author_id: Mapped[str] = mapped_column(String(32))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text, default="")
     permalink: Mapped[str | None] = mapped_column(String(500))
     reactors: Mapped[list[str]] = mapped_column(default=list)
@@ -377,5 +375,7 @@ class DeferredEvent(Tenant, Base):
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
-# The global tables (no workspace column), re-exported: storage/global_models.py.
+# Re-exported: the global tables (storage/global_models.py), and asks, answers and intros
+# (storage/knowledge_models.py, SPEC §12).
 from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401
+from storage.knowledge_models import Answer, ConnectOptOut, Intro, Question, QuestionDM  # noqa

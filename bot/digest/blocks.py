@@ -154,6 +154,21 @@ def _win_text(win: WinLine) -> str:
     return f"🎉 {label} — {who}{where}"
 
 
+def _wins_by_measure(wins: list[WinLine]) -> list[str]:
+    """The week's wins grouped under the measure each is linked to (SPEC §12), measures
+    in the order of their first win, unlinked wins last."""
+    groups: dict[str | None, list[WinLine]] = {}
+    for win in wins:
+        groups.setdefault(win.measure_name, []).append(win)
+    if list(groups) == [None]:
+        return [_win_text(w) for w in wins]
+    lines: list[str] = []
+    for name in sorted(groups, key=lambda n: n is None):
+        lines.append(f"📊 *{safe_user_text(name)}*" if name else "_Not linked to a measure_")
+        lines.extend(_win_text(w) for w in groups[name])
+    return lines
+
+
 def _commitment_text(c: CommitmentLine) -> str:
     what = [f"{label}: {truncate(' '.join(value.split()), COMMITMENT_TEXT_LIMIT)}"
             for label, value in (("activities", c.activities), ("resources", c.resources),
@@ -236,8 +251,7 @@ def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
     blocks: list[Block] = []
     if data.wins:
         blocks.append(_listing(f"*Wins of the week ({len(data.wins)})*",
-                               [_win_text(w) for w in data.wins], limit,
-                               "wins in the thread"))
+                               _wins_by_measure(data.wins), limit, "wins in the thread"))
     else:
         blocks.append(section("*Wins of the week:* none shared yet. React with the wins emoji "
                               "or use `/impact win` to share one."))
@@ -250,6 +264,10 @@ def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
     voices = data.voice_count
     blocks.append(section(f"💬 *Community voice:* {voices} anonymous "
                           f"message{'s' if voices != 1 else ''} this week"))
+    made, answered, met = data.intros
+    if made or answered:
+        blocks.append(section(f"🤝 *Intros:* {made} made this week; {met} of {answered} "
+                              "check-back answers say they met"))
     return blocks
 
 
@@ -311,7 +329,7 @@ def digest_message(data: DigestData, *, block_limit: int = MESSAGE_BLOCK_LIMIT) 
 def _overflow(data: DigestData, block_limit: int) -> list[Post]:
     """Every win and commitment in the thread, when more than fit in the message."""
     posts = []
-    for title, lines in (("Wins of the week", [_win_text(w) for w in data.wins]),
+    for title, lines in (("Wins of the week", _wins_by_measure(data.wins)),
                          ("New commitments", [_commitment_text(c) for c in data.commitments])):
         if sum(len(line) + 1 for line in lines) + len(title) + 80 > SECTION_LIMIT:
             posts.extend(_chunks(title, _sections("", lines), data, block_limit))

@@ -131,6 +131,7 @@ class WinLine:
     partner_name: str | None
     posted_at: datetime
     posted_channel: str | None
+    measure_name: str | None = None  # the measure it is linked to (SPEC §12)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ class DigestData:
     voice_count: int
     engagement: Engagement
     initiative_start: date | None = None
+    # Intros (SPEC §12): made this week, check-back answers this week, of which "we met"
+    intros: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def missing_partners(self) -> list[PartnerLine]:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
+from bot.connect.intros import digest_counts
 from bot.digest.content import (
     FRESH_PERIODS,
     HISTORY_PERIODS,
@@ -176,11 +177,12 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         ))
 
     until = min(week.end, now + timedelta(microseconds=1))
-    wins = [WinLine(text, permalink, author, partner, posted_at or now, channel)
-            for text, permalink, author, partner, posted_at, channel in session.execute(
+    wins = [WinLine(text, permalink, author, partner, posted_at or now, channel, measure)
+            for text, permalink, author, partner, posted_at, channel, measure in session.execute(
                 select(Win.text, Win.permalink, Win.author_id, Partner.name, Win.posted_at,
-                       Win.posted_channel)
+                       Win.posted_channel, Measure.name)
                 .outerjoin(Partner, Partner.id == Win.partner_id)
+                .outerjoin(Measure, Measure.id == Win.measure_id)
                 .where(Win.status == "posted", Win.posted_at >= week.start,
                        Win.posted_at < until)
                 .order_by(Win.posted_at, Win.id))]
@@ -206,7 +208,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         measures=measure_lines, wins=wins, commitments=list(commitments.values()),
         voice_count=int(voice_count),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
-        initiative_start=start,
+        initiative_start=start, intros=digest_counts(session, week.start, until),
     )
 
 

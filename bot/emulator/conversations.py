@@ -23,8 +23,13 @@ def open_(ws: Workspace, params: dict[str, Any]) -> dict[str, Any]:
     for u in ids:
         if u not in ws.users or ws.users[u].get("deleted"):
             raise ApiError("user_not_found")
+    if len(ids) > 8:
+        raise ApiError("too_many_users")
     if len(ids) > 1:
-        raise ApiError("not_supported")  # mpims are not emulated
+        # Several users: a multi-person DM (mpim) with them and the bot, which is left out
+        # of `users` ("we do that for you"); the same set resumes the same conversation.
+        # Needs mpim:write (docs.slack.dev/reference/methods/conversations.open).
+        return {"channel": {"id": ws.mpim_channel_for(ids)}}
     cid = ws.dm_channel_for(ids[0])
     out: dict[str, Any] = {"channel": {"id": cid}}
     if truthy(params.get("return_im")):
@@ -49,7 +54,7 @@ def channel_info(ws: Workspace, ch: Channel) -> dict[str, Any]:
         "is_channel": not ch.is_private,
         "is_group": ch.is_private,
         "is_im": False,
-        "is_mpim": False,
+        "is_mpim": ch.is_mpim,
         "is_private": ch.is_private,
         "created": 1700000000,
         "is_archived": ch.is_archived,

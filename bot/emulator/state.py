@@ -63,6 +63,7 @@ class Channel:
     user: str | None = None  # the other party of an IM
     is_archived: bool = False
     posting_restricted: bool = False  # only admins may post (chat.postMessage: restricted_action)
+    is_mpim: bool = False  # a group DM (conversations.open with several users)
 
 
 @dataclass
@@ -340,6 +341,21 @@ class Workspace(ABC):
             cid = "D" + user_id[1:]
             self.add_channel(cid, name=cid, is_im=True, members=[user_id, self.bot_user_id])
             self.channels[cid].user = user_id
+            return cid
+
+    def mpim_channel_for(self, user_ids: Iterable[str]) -> str:
+        """The group DM of the bot with these people: the same one for the same set, as
+        Slack resumes an existing conversation (docs.slack.dev/reference/methods/
+        conversations.open, "Using the users parameter")."""
+        people = frozenset(user_ids) | {self.bot_user_id}
+        with self._cond:
+            for ch in self.channels.values():
+                if ch.is_mpim and ch.members == people:
+                    return ch.id
+            cid = f"G0MPIM{len(self.channels):04d}"
+            self.add_channel(cid, name=f"mpdm-{'--'.join(sorted(people))}-1", is_private=True,
+                             members=people)
+            self.channels[cid].is_mpim = True
             return cid
 
     def messages_to_user(self, user_id: str) -> list[dict[str, Any]]:

@@ -77,6 +77,8 @@ class InitiativeSpec:
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
     start: date | None = None  # None: the day of the first import
+    # `connect: {every: week|month, week: 1-4, weekday, time}` (SPEC §12); None: no rounds
+    connect: dict[str, Any] | None = None
 
 
 class _Checker:
@@ -201,7 +203,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces", "start"},
+         "workspaces", "start", "connect"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -267,7 +269,19 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         measures=measures,
         start=(None if init.get("start") is None
                else check.day(init["start"], "initiative.start")),
+        connect=None if init.get("connect") is None else _connect(check, init["connect"]),
     )
+
+
+def _connect(check: _Checker, raw: Any) -> dict[str, Any]:
+    """`initiative.connect`: how often members are paired across partners (SPEC §12)."""
+    path = "initiative.connect"
+    entry = check.mapping(raw, path, {"every", "week", "weekday", "time"}, {"every"})
+    return {"every": check.choice(entry["every"], f"{path}.every", ("week", "month")),
+            "week": check.integer(entry.get("week", 1), f"{path}.week", 1, 4),
+            "weekday": WEEKDAYS.index(check.choice(entry.get("weekday", "tuesday"),
+                                                   f"{path}.weekday", WEEKDAYS)),
+            "time": check.clock_time(entry.get("time", "10:00"), f"{path}.time")}
 
 
 def _channel(check: _Checker, value: Any, path: str) -> str | None:

@@ -24,8 +24,13 @@ def load_facts(session: Session, initiative: Initiative, now: datetime) -> Facts
     members: who owes is a subquery (`owing_partners`), never a list of ids."""
     facts = Facts(initiative)
     by_partner: dict[int, list[Obligation]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for ob in obligations(session, initiative, now):
         by_partner[ob.partner_id].append(ob)
+        count = counts[(ob.measure_key, ob.period.key)]
+        count[0] += ob.status == "reported"
+        count[1] += 1
+    facts.peers = {key: (done, of) for key, (done, of) in counts.items()}
     if not any(o.owed for obs in by_partner.values() for o in obs):
         return facts
     owing = owing_partners(session, initiative, now)

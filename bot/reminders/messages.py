@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,9 +33,19 @@ def _day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
+def peers_line(peers: Mapping[tuple[str, str], tuple[int, int]], item: ReminderItem) -> str:
+    """Social proof (SPEC §12): "1 of 2 partners have reported" for the item's period."""
+    done, of = peers.get((item.measure_key, item.period), (0, 0))
+    return f"{done} of {of} partners have reported" if of > 1 else ""
+
+
 def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
-                     delivery_key: str) -> dict[str, Any]:
-    """One DM listing every measure the person's partner owes, with report/skip/snooze."""
+                     delivery_key: str,
+                     peers: Mapping[tuple[str, str], tuple[int, int]] | None = None
+                     ) -> dict[str, Any]:
+    """One DM listing every measure the person's partner owes, with report/skip/snooze,
+    and for each how many partners have already reported that period."""
+    peers = peers or {}
     count = len(items)
     what = "an update" if count == 1 else f"{count} updates"
     partner = bk.escape(partner_name)
@@ -44,12 +55,15 @@ def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
     else:
         intro = f"A friendly nudge: *{partner}* still has {what} to report."
         text = f"Nudge: {partner} still has {what} to report."
-    listing = "; ".join(f"{bk.escape(i.measure_name)} ({i.period}, due {_day(i.due)})"
+    listing = "; ".join(f"{bk.escape(i.measure_name)} ({i.period}, due {_day(i.due)}"
+                        + (f", {line}" if (line := peers_line(peers, i)) else "") + ")"
                         for i in items)
     blocks: list[bk.Block] = [bk.section(intro)]
     for item in items[:MAX_LISTED]:
+        proof = f" · {line}" if (line := peers_line(peers, item)) else ""
         blocks.append(bk.section(
-            f"*{bk.escape(item.measure_name)}*\nPeriod *{item.period}* · due {_day(item.due)}"))
+            f"*{bk.escape(item.measure_name)}*\nPeriod *{item.period}* · due {_day(item.due)}"
+            f"{proof}"))
         blocks.append(bk.actions(
             bk.button("Report", f"{REPORT_ACTION}:{item.measure_key}", item.period,
                       style="primary"),

@@ -62,6 +62,8 @@ class MemberFacts:
 class Facts:
     initiative: Initiative
     members: list[MemberFacts] = field(default_factory=list)
+    # Social proof (SPEC §12): (measure key, period) -> (partners reported, partners owing it)
+    peers: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
 
 def round_key(user_id: str, periods: Iterable[str]) -> str:

@@ -106,7 +106,8 @@ def run_tick(services: Services, client: WebClient | None, now: datetime,
                     pacer=services.pacers.for_team(current_scope(), limits), now=now,
                     lease=lease)
     outbound = [Outbound(dm.key, dm.user_id, dm.nudge, dm.item_dicts(),
-                         reminder_message(dm.partner_name, list(dm.items), dm.nudge, dm.key))
+                         reminder_message(dm.partner_name, list(dm.items), dm.nudge, dm.key,
+                                          facts.peers))
                 for dm in result.planned]
     result.outcomes = _fan_out(sender, outbound, workers, progress)
     result.elapsed = time.monotonic() - started

@@ -14,8 +14,14 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
      "report on a partner's behalf by ending with `as PARTNER-KEY`)"),
     ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
     ("status", "everyone", "what your partner still owes, and when it is due"),
-    ("win TEXT", "everyone", "share a win with the whole initiative"),
-    ("wins", "everyone", "recent wins"),
+    ("win [KEY:] TEXT", "everyone", "share a win with the whole initiative (linked to measure "
+                                     "KEY)"),
+    ("wins [KEY]", "everyone", "recent wins (those linked to measure KEY)"),
+    ("ask TEXT [for KEY]", "everyone", "ask the initiative; the partners that report KEY hear "
+                                       "of it"),
+    ("learn WORDS", "everyone", "search wins and answered questions: what works"),
+    ("connect [KEY|off|on]", "everyone", "meet someone from another partner on the same "
+                                         "measure; off/on: scheduled intros"),
     ("agenda", "everyone", "the common agenda and who has committed to it"),
     ("commit", "partner members", "commit your partner to the common agenda"),
     ("voice TEXT", "everyone", "send anonymous community voice to the backbone team"),

@@ -11,10 +11,14 @@ BOT_SCOPES: dict[str, str] = {
     "commands": "the /impact slash command and the Share as a win shortcut",
     "chat:write": "reminders, wins, digests and answers",
     "im:write": "open a DM to recover an interrupted reminder send",
+    "mpim:write": "open the group DM that introduces two partner members (/impact connect, "
+                  "scheduled intros: conversations.open with both)",
     "im:history": "answer messages sent to the app's Messages tab (message.im); check a "
                   "reminder DM was not already delivered before re-sending",
-    "channels:history": "read the message people reacted to (public channels)",
-    "groups:history": "read the message people reacted to (private channels)",
+    "channels:history": "read the message people reacted to (public channels); hear replies "
+                        "in a question's thread (message.channels)",
+    "groups:history": "read the message people reacted to (private channels); hear replies "
+                      "in a question's thread (message.groups)",
     "channels:read": "tell public from private channels before sharing a win; hear that a "
                      "channel was unarchived or the bot invited back (channel_unarchive, "
                      "member_joined_channel)",
@@ -28,9 +32,11 @@ BOT_SCOPES: dict[str, str] = {
 # channel_unarchive, group_unarchive and member_joined_channel (the bot invited back) resume
 # posts parked for a channel at once (handlers/channels.py); they need channels:read and
 # groups:read, which the bot has already.
+# message.channels and message.groups: replies in a question's thread are kept as answers
+# (handlers/asks.py); they need channels:history and groups:history, which the bot has.
 BOT_EVENTS = ("reaction_added", "app_home_opened", "app_uninstalled", "tokens_revoked",
               "message.im", "user_change", "channel_unarchive",
-               "group_unarchive", "member_joined_channel")
+              "group_unarchive", "member_joined_channel", "message.channels", "message.groups")
 SHORTCUT_CALLBACK = "share_as_win"
 
 

@@ -95,6 +95,9 @@ JOBS: tuple[JobSpec, ...] = (
             "bot.agenda.relay_due:relay_next_due"),
     JobSpec("home-refresh", "bot.home.refresh:home_refresh_tick",
             "bot.home.refresh:home_refresh_next_due"),
+    JobSpec("asks", "bot.asks.questions:asks_tick", "bot.asks.questions:asks_next_due"),
+    JobSpec("connect", "bot.connect.intros:connect_tick",
+            "bot.connect.intros:connect_next_due"),
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),
 )
 

@@ -98,8 +98,7 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
     except SlackApiError as exc:
         if parking.refused_for_good(wins_channel, parking.error_of(exc)):
             _release(services, win_id)
-            _park(services, client, wins_channel, parking.error_of(exc), WAITING_WINS)
-            return False
+            return _park(services, client, wins_channel, parking.error_of(exc), WAITING_WINS)
         unsure = exc.response.status_code >= 500
         log.warning("posting win %s failed: %s%s", win_id, exc.response.get("error"),
                     " (Slack may have posted it; the retry checks first)" if unsure else "")
@@ -117,11 +116,12 @@ def post_win(services: Services, client: WebClient, win_id: int, *, retry: bool 
 
 
 def _park(services: Services, client: WebClient, destination: str, error: str,
-          waiting: str) -> None:
+          waiting: str) -> bool:
     """Slack refuses `destination` for good: park what waits, tell the backbone once."""
     now = services.clock.now()
     parking.park_store(services.store, destination, error, waiting, now)
     parking.tell_untold(services.store, client, now)
+    return False
 
 
 def _release(services: Services, win_id: int, *, unsure: bool = False) -> None:
@@ -296,8 +296,9 @@ def share_message(services: Services, client: WebClient, *, channel_id: str,
         return Shared(outcome, author, win.permalink, wins_channel)
 
 
-def share_text(services: Services, client: WebClient, user_id: str, text: str) -> Win:
-    """`/impact win TEXT`: the caller's own win, posted at once."""
+def share_text(services: Services, client: WebClient, user_id: str, text: str,
+               measure_id: int | None = None) -> Win:
+    """`/impact win [KEY:] TEXT`: the caller's own win (linked to KEY), posted at once."""
     text = text.strip()
     if not text:
         raise UserError("Tell us what the win is: `/impact win We enrolled 40 new families!`")
@@ -310,7 +311,7 @@ def share_text(services: Services, client: WebClient, user_id: str, text: str) -
     with services.store.session() as session:
         win_id = queries.add_typed(session, user_id=user_id, text=text,
                                    partner_id=identify(session, user_id).partner_id,
-                                   now=services.clock.now())
+                                   now=services.clock.now(), measure_id=measure_id)
     if not post_win(services, client, win_id):
         with services.store.session() as session:
             if parking.is_parked(session, wins_channel, services.clock.now()):

@@ -18,6 +18,8 @@ from bot.rendering.user_text import fit, repost_text
 
 APPROVE_ACTION = "win_approve"
 DECLINE_ACTION = "win_decline"
+LINK_ACTION = "win_link_measure"  # the wins post's "link to a measure" select
+LINK_BLOCK = "win_link"  # its block id: `win_link:<win id>`
 
 # A message's own text gets one section; leave room for the quote marks we add.
 BODY_LIMIT = bk.SECTION_LIMIT
@@ -52,19 +54,38 @@ class WinView:
     reactors: tuple[str, ...]
     permalink: str | None
     source: str
+    win_id: int = 0
+    measure_key: str | None = None  # the measure it is linked to (SPEC §12)
+    measure_name: str | None = None
+    measures: tuple[tuple[str, str], ...] = ()  # (key, name) offered by the select
+
+
+def link_select(win: WinView) -> bk.Block:
+    """The "link to a measure" select its author (or an admin) may change."""
+    options = [bk.option(name, key) for key, name in win.measures[:100]]
+    initial = next((o for o in options if o["value"] == win.measure_key), None)
+    placeholder = "Change the measure" if initial else "Link to a measure"
+    return bk.actions(bk.static_select(LINK_ACTION, placeholder, options=options,
+                                       initial=initial),
+                      block_id=f"{LINK_BLOCK}:{win.win_id}")
 
 
 def win_post(win: WinView) -> dict[str, Any]:
-    """The wins-channel post: the text, the author and partner, who celebrated, the link."""
+    """The wins-channel post: the text, the author and partner, who celebrated, the link,
+    the measure it is linked to and the select that links it."""
     headline = f":tada: *A win from {credit(win.author_id, win.partner_name)}*"
     blocks = [bk.section(headline), bk.section(body(win.text, win.permalink))]
     notes = []
+    if win.measure_name:
+        notes.append(f":bar_chart: {bk.escape(win.measure_name)}")
     if win.reactors:
         notes.append(f"Celebrated by {people(win.reactors)}")
     if win.permalink:
         notes.append(f"<{win.permalink}|See the original message>")
     if notes:
         blocks.append(bk.context(" · ".join(notes)))
+    if win.measures and win.win_id:
+        blocks.append(link_select(win))
     fallback = (f"A win from {credit(win.author_id, win.partner_name)}: "
                 + fit(repost_text(win.text).replace("\n", " "), FALLBACK_LIMIT))
     return bk.message(fallback, blocks)
@@ -108,18 +129,25 @@ class WinLine:
     posted_at: datetime
     posted_channel: str | None = None
     posted_ts: str | None = None
+    measure_name: str | None = None
 
 
-def recent_wins(lines: Sequence[WinLine], wins_channel: str | None) -> dict[str, Any]:
+def recent_wins(lines: Sequence[WinLine], wins_channel: str | None,
+                measure_name: str | None = None) -> dict[str, Any]:
+    about = f" for *{bk.escape(measure_name)}*" if measure_name else ""
     if not lines:
-        text = "No wins shared yet. React with a win emoji, or use `/impact win TEXT`."
+        text = (f"No wins linked{about} yet. Share one with `/impact win KEY: TEXT`."
+                if measure_name else
+                "No wins shared yet. React with a win emoji, or use `/impact win TEXT`.")
         return bk.message(text, [bk.section(text)])
     where = f" in <#{wins_channel}>" if wins_channel else ""
-    blocks = [bk.section(f"*Recent wins*{where}")]
+    blocks = [bk.section(f"*Recent wins*{about}{where}")]
     for line in lines:
         snippet = fit(repost_text(line.text).replace("\n", " ").strip(), 200)
         date = line.posted_at.strftime("%b %-d")
         link = f" <{line.link}|link>" if line.link else ""
+        measure = (f" _({bk.escape(line.measure_name)})_"
+                   if line.measure_name and not measure_name else "")
         blocks.append(bk.section(f"*{date}* · {credit(line.author_id, line.partner_name)}: "
-                                 f"{snippet}{link}"))
+                                 f"{snippet}{link}{measure}"))
     return bk.message(f"The {len(lines)} most recent wins", blocks[: bk.MESSAGE_BLOCK_LIMIT])

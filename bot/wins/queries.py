@@ -20,7 +20,7 @@ from bot.runtime.caller import load_initiative
 from bot.wins import messages as wm
 from bot.wins import states
 from bot.wins.states import Action, Move, WinState, WinStatus
-from storage.models import Partner, Win
+from storage.models import Measure, Partner, Win
 
 LEASE = timedelta(minutes=2)
 RECENT = 10
@@ -115,10 +115,11 @@ def answer(session: Session, win_id: int, *, user_id: str, approve: bool, now: d
 
 
 def add_typed(session: Session, *, user_id: str, partner_id: int | None, text: str,
-              now: datetime) -> int:
-    """A `/impact win TEXT` row, approved and claimed for posting at once."""
+              now: datetime, measure_id: int | None = None) -> int:
+    """A `/impact win [KEY:] TEXT` row, approved and claimed for posting at once."""
     win = Win(source="command", author_id=user_id, text=text, reactors=[],
-              partner_id=partner_id, status=WinStatus.APPROVED, created_at=now,
+              partner_id=partner_id, measure_id=measure_id, status=WinStatus.APPROVED,
+              created_at=now,
               lease_until=now + LEASE)
     session.add(win)
     session.flush()
@@ -169,8 +170,14 @@ def settled_status(session: Session, channel_id: str, message_ts: str) -> str | 
 
 def view(session: Session, win: Win) -> wm.WinView:
     partner = session.get(Partner, win.partner_id) if win.partner_id else None
+    measures = session.execute(select(Measure.id, Measure.key, Measure.name)
+                               .where(Measure.active.is_(True))
+                               .order_by(Measure.position, Measure.id)).all()
+    linked = next((m for m in measures if m.id == win.measure_id), None)
     return wm.WinView(win.author_id, partner.name if partner else None, win.text,
-                      tuple(win.reactors), win.permalink, win.source)
+                      tuple(win.reactors), win.permalink, win.source, win.id,
+                      linked.key if linked else None, linked.name if linked else None,
+                      tuple((m.key, m.name) for m in measures))
 
 
 def wins_channel(session: Session) -> str | None:
@@ -178,13 +185,16 @@ def wins_channel(session: Session) -> str | None:
     return initiative.wins_channel if initiative else None
 
 
-def recent(session: Session, limit: int = RECENT) -> list[wm.WinLine]:
-    """The latest posted wins, newest first (for `/impact wins`, Home and the digest)."""
-    rows = session.execute(
-        select(Win, Partner.name).outerjoin(Partner, Partner.id == Win.partner_id)
-        .where(Win.status == WinStatus.POSTED)
-        .order_by(Win.posted_at.desc(), Win.id.desc()).limit(limit)
-    ).all()
+def recent(session: Session, limit: int = RECENT,
+           measure_id: int | None = None) -> list[wm.WinLine]:
+    """The latest posted wins, newest first (for `/impact wins [KEY]`, Home and the digest)."""
+    query = (select(Win, Partner.name, Measure.name)
+             .outerjoin(Partner, Partner.id == Win.partner_id)
+             .outerjoin(Measure, Measure.id == Win.measure_id)
+             .where(Win.status == WinStatus.POSTED))
+    if measure_id is not None:
+        query = query.where(Win.measure_id == measure_id)
+    rows = session.execute(query.order_by(Win.posted_at.desc(), Win.id.desc()).limit(limit))
     return [wm.WinLine(win.author_id, name, win.text, win.permalink, win.posted_at,
-                       win.posted_channel, win.posted_ts)
-            for win, name in rows if win.posted_at is not None]
+                       win.posted_channel, win.posted_ts, measure)
+            for win, name, measure in rows if win.posted_at is not None]

@@ -22,7 +22,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "conversations_info": {"channels:read", "groups:read"},
-    "conversations_open": {"im:write"},
+    # A DM (reminders) and a group DM introducing two people (intros, SPEC §12).
+    "conversations_open": {"im:write", "mpim:write"},
     "users_info": {"users:read"},
     "views_open": set(),
     "views_publish": set(),
@@ -36,7 +37,9 @@ EVENT_SCOPES = {"reaction_added": {"reactions:read"}, "app_home_opened": set(),
                 "message.im": {"im:history"}, "user_change": {"users:read"},
                 "channel_unarchive": {"channels:read"},
                 "group_unarchive": {"groups:read"},
-                "member_joined_channel": {"channels:read", "groups:read"}}
+                "member_joined_channel": {"channels:read", "groups:read"},
+                "message.channels": {"channels:history"},
+                "message.groups": {"groups:history"}}
 CALL = re.compile(r"\.((?:chat|conversations|users|views|files|reactions|team|auth|apps|"
                   r"usergroups|pins|bookmarks|admin|search|im|mpim|groups|channels)"
                   r"_[A-Za-z0-9_]+)\(")
@@ -77,4 +80,5 @@ def test_the_manifest_has_no_user_scopes_and_subscribes_only_to_handled_events()
     assert data["settings"]["org_deploy_enabled"] is False
     broad = [s for s in BOT_SCOPES if s.startswith(("admin", "users:read.email", "mpim:",
                                                    "chat:write.customize", "chat:write.public"))]
-    assert broad == []
+    # Group DMs: only opened (intros), never read (no mpim:history, mpim:read).
+    assert broad == ["mpim:write"]

@@ -1,0 +1,294 @@
+"""Intros (SPEC §12): `/impact connect [KEY]`, scheduled rounds (`initiative.connect`), and
+the check-back a week later.
+
+Each intro is a row claimed before its group DM is opened and posted (`intros`: round and
+the pair are unique, so a pair is introduced once per round, and by hand at most once a
+day), recorded after; the check-back is claimed and recorded on the same row
+(`checkback_lease`, `checkback_sent_at`), so it is asked once. What fails is released and
+retried by the `connect` due-work job, which the rows it watches make due
+(storage/due.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.orm import Session
+
+from bot.connect import messages as cm
+from bot.connect.rules import Person, pair, rounds_around
+from bot.exactly_once import Ledger, lease_free
+from bot.rendering import blocks as bk
+from bot.rendering.user_text import fit, repost_text
+from bot.runtime.caller import identify, load_initiative
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
+from bot.wins.links import measure_by_key
+from storage.models import (
+    ConnectOptOut,
+    Intro,
+    Measure,
+    MeasurePartner,
+    Member,
+    Partner,
+    Win,
+    WinStatus,
+)
+from storage.upserts import upsert
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+CHECK_BACK = timedelta(days=7)
+LATE = timedelta(days=7)  # a round the scheduler missed by more than this is skipped
+KEY = ("team_id", "round", "user_a", "user_b")
+SENDING = Ledger(Intro, Intro.id, Intro.lease_until, Intro.sent_at.is_(None), key=KEY)
+CHECKING = Ledger(Intro, Intro.id, Intro.checkback_lease,
+                  and_(Intro.sent_at.is_not(None), Intro.checkback_sent_at.is_(None)), key=KEY)
+
+
+def people(session: Session, *, opted_in: bool = True) -> list[Person]:
+    """Members of active partners with their partner's active measures (not those who
+    opted out)."""
+    rows = session.execute(
+        select(Member.user_id, Member.partner_id, MeasurePartner.measure_id)
+        .join(Partner, Partner.id == Member.partner_id)
+        .outerjoin(MeasurePartner, MeasurePartner.partner_id == Partner.id)
+        .outerjoin(Measure, and_(Measure.id == MeasurePartner.measure_id,
+                                 Measure.active.is_(True)))
+        .where(Partner.active.is_(True))).all()
+    out: set[str] = set(session.scalars(select(ConnectOptOut.user_id))) if opted_in else set()
+    found: dict[str, tuple[int, set[int]]] = {}
+    for user, partner, measure in rows:
+        if user not in out:
+            found.setdefault(user, (partner, set()))[1].update([measure] if measure else [])
+    return [Person(u, p, frozenset(m)) for u, (p, m) in sorted(found.items())]
+
+
+def why(session: Session, a: str, b: str, shared: frozenset[int]) -> str:
+    """The short why: the partners, the measures they share, the other's latest win."""
+    names = dict(session.execute(select(Measure.id, Measure.name)
+                                 .where(Measure.id.in_(list(shared)))).all())
+    partners = dict(session.execute(select(Member.user_id, Partner.name)
+                                    .join(Partner, Partner.id == Member.partner_id)
+                                    .where(Member.user_id.in_([a, b]))).all())
+    text = (f"<@{a}> is with *{bk.escape(partners.get(a, '?'))}* and <@{b}> with "
+            f"*{bk.escape(partners.get(b, '?'))}*.")
+    if names:
+        text += " You both work on " + ", ".join(
+            f"*{bk.escape(names[m])}*" for m in sorted(names)) + "."
+    for user in (b, a):
+        win = session.scalar(select(Win.text).where(Win.author_id == user,
+                                                    Win.status == WinStatus.POSTED)
+                             .order_by(Win.posted_at.desc()).limit(1))
+        if win:
+            text += f" <@{user}>'s latest win: “{fit(repost_text(' '.join(win.split())), 200)}”"
+    return text
+
+
+def _claim(session: Session, round_key: str, a: str, b: str, why_text: str, now: datetime,
+           *, scheduled: bool) -> int | None:
+    first, second = sorted((a, b))
+    return SENDING.insert(session, {
+        "round": round_key, "scheduled": scheduled, "user_a": first, "user_b": second,
+        "why": why_text, "created_at": now,
+        "lease_until": None if scheduled else now + LEASE})
+
+
+def send(services: Services, client: WebClient, intro_id: int) -> str | None:
+    """Open the pair's group DM and introduce them (the row is claimed); its channel."""
+    with services.store.session() as session:
+        intro = session.get(Intro, intro_id)
+        if intro is None or intro.sent_at is not None:
+            return None
+        users, message = f"{intro.user_a},{intro.user_b}", cm.intro_message(
+            intro.user_a, intro.user_b, intro.why)
+    try:
+        channel = str(client.conversations_open(users=users)["channel"]["id"])
+        client.chat_postMessage(channel=channel, **message)
+    except SlackApiError as exc:
+        log.warning("intro %s not sent: %s", intro_id, exc.response.get("error"))
+        with services.store.session() as session:
+            SENDING.release(session, Intro.id == intro_id, retry_at=services.clock.now())
+        return None
+    with services.store.session() as session:
+        SENDING.record(session, Intro.id == intro_id,
+                       {"sent_at": services.clock.now(), "channel": channel})
+    return channel
+
+
+def connect_command(services: Services, client: WebClient, user_id: str, args: str) -> str:
+    """`/impact connect [KEY]`, `/impact connect off` / `on`: the answer to the caller."""
+    arg = args.strip().lower()
+    now = services.clock.now()
+    with services.store.session() as session:
+        if arg in ("off", "on"):
+            return _opt(session, user_id, arg == "off", now)
+        caller = identify(session, user_id)
+        if caller.partner_id is None:
+            raise UserError("Intros are between partner members, and you are not a member "
+                            "of any partner yet. Ask your backbone team to add you.")
+        measure = measure_by_key(session, arg) if arg else None
+        if arg and measure is None:
+            raise UserError(f"There is no measure `{bk.escape(arg[:64])}`. "
+                            "`/impact measures` lists them.")
+        everyone = people(session, opted_in=False)
+        mine = next((p.measures for p in everyone if p.user_id == user_id), frozenset())
+        wanted = frozenset([measure.id]) if measure else mine
+        chosen = _choose(session, user_id, [p for p in people(session)
+                                            if p.partner_id != caller.partner_id
+                                            and p.measures & wanted])
+        if chosen is None:
+            raise UserError("Nobody from another partner works on "
+                            + (f"*{bk.escape(measure.name)}*" if measure else "your measures")
+                            + " yet (or they have turned intros off).")
+        shared = chosen.measures & (wanted if measure else mine)
+        local = now.astimezone(ZoneInfo(load_initiative(session).timezone))  # type: ignore[union-attr]
+        intro_id = _claim(session, f"manual:{local.date().isoformat()}", user_id,
+                          chosen.user_id, why(session, user_id, chosen.user_id, shared), now,
+                          scheduled=False)
+    if intro_id is None:
+        raise UserError(f"You were introduced to <@{chosen.user_id}> today already.")
+    channel = send(services, client, intro_id)
+    if channel is None:
+        return (f"Slack did not open the group DM with <@{chosen.user_id}> just now; "
+                "I will try again shortly.")
+    return f":wave: I introduced you to <@{chosen.user_id}> in a group DM."
+
+
+def _opt(session: Session, user_id: str, off: bool, now: datetime) -> str:
+    if off:
+        upsert(session, ConnectOptOut, {"user_id": user_id, "created_at": now}, ("created_at",))
+        return ("Scheduled intros are off for you. `/impact connect on` turns them back on; "
+                "you can still ask for one with `/impact connect`.")
+    session.execute(delete(ConnectOptOut).where(ConnectOptOut.user_id == user_id))
+    return "Scheduled intros are on for you again."
+
+
+def _choose(session: Session, user_id: str, candidates: list[Person]) -> Person | None:
+    """Someone the caller has met least (then the least introduced overall)."""
+    if not candidates:
+        return None
+    pairs = session.execute(select(Intro.user_a, Intro.user_b)).all()
+    with_me = Counter(b if a == user_id else a for a, b in pairs if user_id in (a, b))
+    overall = Counter(u for pair_ in pairs for u in pair_)
+    return min(candidates, key=lambda p: (with_me[p.user_id], overall[p.user_id], p.user_id))
+
+
+# --- the scheduled job -----------------------------------------------------------------
+
+
+def run_round(services: Services, now: datetime) -> int:
+    """Pair this round's members once (rows claimed for the senders); how many pairs."""
+    with services.store.session() as session:
+        initiative = load_initiative(session)
+        if initiative is None or not initiative.connect:
+            return 0
+        current, _ = rounds_around(initiative.connect, ZoneInfo(initiative.timezone), now)
+        if now - current.at > LATE or session.scalar(
+                select(Intro.id).where(Intro.round == current.key).limit(1)) is not None:
+            return 0
+        last = session.scalar(select(Intro.round).where(Intro.scheduled.is_(True))
+                              .order_by(Intro.created_at.desc(), Intro.id.desc()).limit(1))
+        last_pairs = {frozenset(p) for p in session.execute(
+            select(Intro.user_a, Intro.user_b).where(Intro.round == last))}
+        made = pair(people(session), last_pairs)
+        for a, b, shared in made:
+            _claim(session, current.key, a.user_id, b.user_id,
+                   why(session, a.user_id, b.user_id, shared), now, scheduled=True)
+        return len(made)
+
+
+def send_due(services: Services, client: WebClient, now: datetime) -> int:
+    with services.store.session() as session:
+        ids = [i for i in session.scalars(select(Intro.id).where(
+            Intro.sent_at.is_(None), lease_free(Intro.lease_until, now)).order_by(Intro.id))
+            if SENDING.take_over(session, Intro.id == i, now=now, length=LEASE)]
+    return sum(send(services, client, i) is not None for i in ids)
+
+
+def check_back(services: Services, client: WebClient, now: datetime) -> int:
+    """A week after each intro, ask the pair once whether they met."""
+    with services.store.session() as session:
+        due = [(i, ch) for i, ch in session.execute(select(Intro.id, Intro.channel).where(
+            Intro.sent_at <= now - CHECK_BACK, Intro.checkback_sent_at.is_(None),
+            lease_free(Intro.checkback_lease, now)))
+            if CHECKING.take_over(session, Intro.id == i, now=now, length=LEASE)]
+    asked = 0
+    for intro_id, channel in due:
+        try:
+            client.chat_postMessage(channel=channel or "", **cm.checkback_message(intro_id))
+        except SlackApiError as exc:
+            log.warning("check-back %s not sent: %s", intro_id, exc.response.get("error"))
+            with services.store.session() as session:
+                CHECKING.release(session, Intro.id == intro_id, retry_at=now)
+            continue
+        with services.store.session() as session:
+            CHECKING.record(session, Intro.id == intro_id,
+                            {"checkback_sent_at": services.clock.now()})
+        asked += 1
+    return asked
+
+
+def answer(services: Services, intro_id: int, user_id: str, met: bool) -> bool:
+    """One of the pair answers the check-back (the latest answer counts)."""
+    with services.store.session() as session:
+        intro = session.get(Intro, intro_id)
+        if intro is None or user_id not in (intro.user_a, intro.user_b):
+            return False
+        intro.met, intro.answered_at = met, services.clock.now()
+        return True
+
+
+def connect_tick(services: Services) -> None:
+    """This round's pairs, intros to send, check-backs due (a Slack client only then)."""
+    now = services.clock.now()
+    run_round(services, now)
+    with services.store.session() as session:
+        waiting = session.scalar(select(Intro.id).where(
+            (Intro.sent_at.is_(None) & lease_free(Intro.lease_until, now))
+            | (Intro.sent_at.is_not(None) & (Intro.sent_at <= now - CHECK_BACK)
+               & Intro.checkback_sent_at.is_(None)
+               & lease_free(Intro.checkback_lease, now))).limit(1))
+    if waiting is not None:
+        client = services.client()
+        send_due(services, client, now)
+        check_back(services, client, now)
+
+
+def connect_next_due(services: Services, now: datetime) -> datetime | None:
+    """The next round, an unsent intro's retry, or the next check-back, whichever is first."""
+    with services.store.session() as session:
+        initiative = load_initiative(session)
+        times = []
+        if initiative is not None and initiative.connect:
+            times.append(rounds_around(initiative.connect, ZoneInfo(initiative.timezone),
+                                       now)[1].at)
+        unsent, lease = session.execute(select(
+            func.count().filter(Intro.lease_until.is_(None)), func.min(Intro.lease_until))
+            .where(Intro.sent_at.is_(None))).one()
+        times += [now] if unsent else [lease] if lease else []
+        sent, held = session.execute(select(func.min(Intro.sent_at),
+                                            func.max(Intro.checkback_lease))
+                                     .where(Intro.sent_at.is_not(None),
+                                            Intro.checkback_sent_at.is_(None))).one()
+        if sent is not None:
+            times.append(max(sent + CHECK_BACK, held or sent))
+    return min(times, default=None)
+
+
+def digest_counts(session: Session, start: datetime, until: datetime) -> tuple[int, int, int]:
+    """Intros made in the week, check-back answers given in it, and how many said they met."""
+    made = session.scalar(select(func.count(Intro.id)).where(
+        Intro.sent_at >= start, Intro.sent_at < until)) or 0
+    answered, met = session.execute(select(
+        func.count(Intro.id), func.count(Intro.id).filter(Intro.met.is_(True)))
+        .where(Intro.answered_at >= start, Intro.answered_at < until)).one()
+    return int(made), int(answered or 0), int(met or 0)
+

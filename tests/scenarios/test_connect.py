@@ -1,0 +1,147 @@
+"""Intros (SPEC §12): `/impact connect [KEY]` opens one group DM with a member of another
+partner on the same measure; scheduled rounds pair members across partners (shared
+measures first, no pair of the last round again, nobody who opted out); each pair is asked
+once, a week later, whether they met, and the answers reach the digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.emulator.render import render_blocks
+from bot.emulator.sandbox import Sandbox
+from bot.runtime import scheduler
+from storage.models import Intro
+from tests.support.wins import post_text
+from tests.support.world import ADMIN, EXAMPLE, import_example
+
+DECEMBER = datetime(2026, 12, 1, 16, 1, tzinfo=UTC)  # first Tuesday, 10:01 in Chicago
+JANUARY = datetime(2027, 1, 5, 16, 1, tzinfo=UTC)
+
+
+def _schedule(sandbox: Sandbox, tmp_path: Path) -> None:
+    text = EXAMPLE.read_text().replace(
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n",
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n"
+        "  connect: {every: month, week: 1, weekday: tuesday}\n")
+    (tmp_path / "initiative.yml").write_text(text)
+    import_example(sandbox.store, path=tmp_path / "initiative.yml")
+
+
+def _intros(sandbox: Sandbox, round_key: str | None = None) -> set[frozenset[str]]:
+    with sandbox.store.session() as session:
+        query = select(Intro.user_a, Intro.user_b)
+        if round_key:
+            query = query.where(Intro.round == round_key)
+        return {frozenset(pair) for pair in session.execute(query)}
+
+
+def _run(sandbox: Sandbox, at: datetime) -> None:
+    sandbox.clock.set(at)
+    scheduler.run_due_now(sandbox.services, only={"connect"})
+
+
+def _group_dms(sandbox: Sandbox) -> dict[str, list[dict[str, object]]]:
+    emu = sandbox.emulator
+    return {cid: emu.bot_messages(cid) for cid, ch in emu.channels.items() if ch.is_mpim}
+
+
+def _reply(sandbox: Sandbox) -> str:
+    return str(sandbox.emulator.response_posts[-1].payload["text"])
+
+
+def test_connect_by_measure_opens_one_group_dm_with_a_member_of_the_other_partner(
+        sandbox: Sandbox) -> None:
+    reply = sandbox.driver.command("U0AAA", "connect prenatal-visits")
+    sandbox.settle()
+
+    assert reply.status == 200 and reply.elapsed < 3.0
+    (opened,) = sandbox.emulator.calls_to("conversations.open")
+    assert opened.params["users"] == "U0AAA,U0CCC"
+    ((channel, (intro,)),) = _group_dms(sandbox).items()
+    assert sandbox.emulator.channels[channel].members >= {"U0AAA", "U0CCC"}
+    shown = post_text(intro)
+    assert "<@U0AAA>, meet <@U0CCC>" in shown
+    assert "North Clinic" in shown and "First-trimester prenatal visits" in shown
+    assert "I introduced you to <@U0CCC>" in _reply(sandbox)
+
+    sandbox.driver.command("U0AAA", "connect prenatal-visits")  # the same day again
+    sandbox.settle()
+    assert len(sandbox.emulator.calls_to("conversations.open")) == 1
+    assert "introduced to <@U0CCC> today already" in _reply(sandbox)
+
+
+def test_people_who_turned_intros_off_are_never_paired(sandbox: Sandbox) -> None:
+    sandbox.driver.command("U0CCC", "connect off")
+    sandbox.settle()
+    assert "Scheduled intros are off" in _reply(sandbox)
+
+    sandbox.driver.command("U0AAA", "connect prenatal-visits")
+    sandbox.driver.command("U0OUTSIDER", "connect")
+    sandbox.driver.command("U0AAA", "connect nonsense")
+    sandbox.settle()
+
+    assert sandbox.emulator.calls_to("conversations.open") == []
+    told = [str(p.payload["text"]) for p in sandbox.emulator.response_posts]
+    assert any("Nobody from another partner works on" in t for t in told)
+    assert any("not a member of any partner" in t for t in told)
+    assert any("There is no measure `nonsense`" in t for t in told)
+
+
+def test_a_scheduled_month_pairs_across_partners_without_last_months_pairs(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    _schedule(sandbox, tmp_path)
+    sandbox.driver.command("U0EEE", "connect off")
+    sandbox.settle()
+
+    _run(sandbox, DECEMBER - timedelta(minutes=2))
+    assert _intros(sandbox) == set()  # not before its time
+    _run(sandbox, DECEMBER)
+    _run(sandbox, DECEMBER + timedelta(minutes=5))  # again: nothing more
+
+    december = _intros(sandbox, "2026-12")
+    # Shared measures first: prenatal (Health, Clinic), home visits (Health, Family).
+    assert december == {frozenset({"U0AAA", "U0CCC"}), frozenset({"U0BBB", "U0DDD"})}
+    assert len(_group_dms(sandbox)) == 2
+    assert len(sandbox.emulator.calls_to("conversations.open")) == 2
+
+    _run(sandbox, JANUARY)
+    january = _intros(sandbox, "2027-01")
+    assert january == {frozenset({"U0AAA", "U0DDD"}), frozenset({"U0BBB", "U0CCC"})}
+    assert not any("U0EEE" in pair for pair in december | january)
+
+
+def test_the_check_back_arrives_a_week_later_once_and_answers_reach_the_digest(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    _schedule(sandbox, tmp_path)
+    _run(sandbox, DECEMBER)
+    _run(sandbox, DECEMBER + timedelta(days=6, hours=23))
+    assert all(len(msgs) == 1 for msgs in _group_dms(sandbox).values())
+
+    _run(sandbox, DECEMBER + timedelta(days=7))
+    _run(sandbox, DECEMBER + timedelta(days=7, hours=1))
+
+    dms = _group_dms(sandbox)
+    assert len(dms) == 2 and all(len(msgs) == 2 for msgs in dms.values())
+    channel = next(cid for cid in dms if "U0CCC" in sandbox.emulator.channels[cid].members)
+    checkback = dms[channel][1]
+    assert "Did you get to meet?" in post_text(checkback)
+
+    sandbox.driver.block_action("U0CCC", "connect_met_yes", message=checkback,
+                                channel=channel)
+    sandbox.driver.block_action("U0DDD", "connect_met_yes", message=checkback,
+                                channel=channel)  # not one of this pair
+    sandbox.settle()
+    with sandbox.store.session() as session:
+        answered = {(i.user_a, i.user_b): i.met for i in session.scalars(select(Intro))}
+    assert answered[("U0AAA", "U0CCC")] is True
+    assert sum(v is not None for v in answered.values()) == 1
+
+    sandbox.clock.set(DECEMBER + timedelta(days=10))  # Friday of that week
+    sandbox.driver.command(ADMIN, "digest")
+    sandbox.settle()
+    post = sandbox.emulator.response_posts[-1].payload
+    assert "1 of 1 check-back answers say they met" in render_blocks(post["blocks"],
+                                                                       post["text"])
