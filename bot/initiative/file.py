@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.initiative.public_section import PublicSpec, parse_public
 from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
 from bot.measures.periods import CADENCES, Cadence
 from bot.runtime.errors import UserError
@@ -77,6 +78,7 @@ class InitiativeSpec:
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
     start: date | None = None  # None: the day of the first import
+    public: PublicSpec = field(default=PublicSpec())
 
 
 class _Checker:
@@ -201,7 +203,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces", "start"},
+         "workspaces", "start", "public"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -267,6 +269,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         measures=measures,
         start=(None if init.get("start") is None
                else check.day(init["start"], "initiative.start")),
+        public=parse_public(check, init.get("public")),
     )
 
 
