@@ -137,7 +137,9 @@ def version(session: Session, now: datetime) -> tuple[str, datetime | None]:
         select(func.count(Voice.id), func.max(Voice.counted_at))
         .where(Voice.status == "approved")).one()
     updated = initiative.updated_at if initiative is not None else None
-    seed = "|".join(str(x) for x in (top_report, updated, voices, latest_voice, day))
+    settings = ((initiative.file_sha256, initiative.public_languages)
+                if initiative is not None else None)
+    seed = "|".join(str(x) for x in (top_report, updated, settings, voices, latest_voice, day))
     stamps = [s for s in (updated, latest_report, latest_voice) if s is not None]
     return hashlib.sha256(seed.encode()).hexdigest()[:32], max(stamps) if stamps else None
 
@@ -165,6 +167,43 @@ def _rba_extras(session: Session) -> dict[str, Extras]:
     """
     del session
     return {}
+
+
+@dataclass(frozen=True)
+class GroupInput:
+    """One group's figure as the store knows it, before suppression: `size` is what
+    `min_group` is compared with (the denominator for rates, the value for counts)."""
+
+    dimension: str
+    name: str
+    value: float | None
+    size: float
+
+
+def group_figures(groups: list[GroupInput], *, min_group: int, unit: str, direction: str
+                  ) -> tuple[GroupFigure, ...]:
+    """Suppress small groups and compute each shown group's gap to the best shown group
+    (SPEC §10): points for rates and percentages, a ratio for counts. A suppressed group
+    keeps only "fewer than `min_group`": its value is dropped here and goes no further."""
+    shown = [g for g in groups if g.value is not None and g.size >= min_group]
+    best = None
+    if shown:
+        values = [g.value for g in shown if g.value is not None]
+        best = max(values) if direction == "up" else min(values)
+    out = []
+    for g in groups:
+        if g.value is None or g.size < min_group:
+            out.append(GroupFigure(g.dimension, g.name, None, None,
+                                   suppressed_below=min_group))
+            continue
+        if best is None:
+            gap = None
+        elif unit == "%":
+            gap = round(g.value - best, 6)
+        else:
+            gap = round(g.value / best, 6) if best else None
+        out.append(GroupFigure(g.dimension, g.name, g.value, gap))
+    return tuple(out)
 
 
 def _card(line: MeasureLine, extra: Extras) -> MeasureCard:
