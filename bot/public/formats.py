@@ -14,10 +14,13 @@ def number(value: float | None, unit: str, lang: str) -> str:
     """72.456 → '72.5' / '72,5'; 1250 → '1,250' / '1250'; '%' sticks to the number."""
     if value is None:
         return "—"
-    pattern = "#,##0" if float(value).is_integer() else "#,##0.0"
-    if value != 0 and abs(value) < 0.1:
-        pattern = "0.###"
-    text = format_decimal(value, format=pattern, locale=lang)
+    # The locale's own pattern: 1,250.5 in English, 1.250,5 in Spanish.
+    if float(value).is_integer():
+        text = format_decimal(int(value), locale=lang)
+    elif abs(value) < 0.1:
+        text = format_decimal(float(f"{value:.3g}"), locale=lang)
+    else:
+        text = format_decimal(round(value, 1), locale=lang)
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"

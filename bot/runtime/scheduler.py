@@ -95,7 +95,8 @@ JOBS: tuple[JobSpec, ...] = (
             "bot.agenda.relay_due:relay_next_due"),
     JobSpec("home-refresh", "bot.home.refresh:home_refresh_tick",
             "bot.home.refresh:home_refresh_next_due"),
-    JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),
+    # Also forgets the public voice form's hour-old rate-limit hashes: every 5 minutes.
+    JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=5),
 )
 
 
