@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from bot.measures.periods import Period
 from bot.public import formats
@@ -71,5 +72,5 @@ def render(template: str, lang: str, offered: tuple[str, ...], path: str,
     languages = [(code, LANGUAGE_NAMES.get(code, code), f"{path}?lang={code}")
                  for code in offered] if len(offered) > 1 else []
     html = environment(lang).get_template(template).render(
-        lang=lang, languages=languages, stylesheet=STYLESHEET, **context)
+        lang=lang, languages=languages, stylesheet=Markup(STYLESHEET), **context)
     return html.encode("utf-8")

@@ -89,7 +89,9 @@ def chart(card: MeasureCard) -> Chart | None:
         (x1, v1), (x2, v2) = card.forecast
         ahead = (x(x1), y(v1), x(x2), y(v2))
     count = len(card.points)
-    tick_indexes = range(count) if count <= 6 else sorted({0, (count - 1) // 2, count - 1})
+    # At most four period labels, counted back from the latest, so they never overlap.
+    step = max(1, math.ceil(count / 4))
+    tick_indexes = sorted(range(count - 1, -1, -step))
     ticks = []
     tick = low
     while tick <= high + step / 1000:

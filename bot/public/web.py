@@ -103,7 +103,7 @@ class PublicSite:
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
         links = Links(prefix=prefix, lang=lang,
                       scorecard=f"{prefix}/scorecard?lang={lang}" if scorecard_on else None,
-                      voice=f"{prefix}/voice" if voice_on else None,
+                      voice=f"{prefix}/voice?lang={lang}" if voice_on else None,
                       origin=f"{scheme}://{host}" if host else "")
         page = {"lang": lang, "offered": offered, "name": name, "links": links, "now": now,
                 "path": f"{prefix}{route}", "scheme": scheme}
