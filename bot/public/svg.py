@@ -90,8 +90,8 @@ def chart(card: MeasureCard) -> Chart | None:
         ahead = (x(x1), y(v1), x(x2), y(v2))
     count = len(card.points)
     # At most four period labels, counted back from the latest, so they never overlap.
-    step = max(1, math.ceil(count / 4))
-    tick_indexes = sorted(range(count - 1, -1, -step))
+    every = max(1, math.ceil(count / 4))
+    tick_indexes = sorted(range(count - 1, -1, -every))
     ticks = []
     tick = low
     while tick <= high + step / 1000:

@@ -16,8 +16,7 @@ from bot.emulator.sandbox import Sandbox
 from bot.public.voice_form import COOKIE, LIMIT, MAX_LENGTH
 from bot.runtime import scheduler
 from storage.models import Voice, VoiceLimit
-from tests.scenarios.test_voice import every_row
-from tests.support.public import Page, fetch, go_public
+from tests.support.public import Page, every_row, fetch, go_public
 from tests.support.world import ADMIN, BACKBONE
 
 CLIENT = "127.0.0.1"  # the sandbox's loopback client: must never be stored

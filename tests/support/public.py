@@ -8,11 +8,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from sqlalchemy import select
+
 from bot.emulator.sandbox import Sandbox
+from storage.models import Base
 from tests.support.world import EXAMPLE, import_example
 
 PUBLIC_ROUTES = ("/scorecard", "/scorecard/prenatal-visits", "/scorecard/prenatal-visits/embed",
                  "/scorecard.csv", "/scorecard.json", "/voice")
+
+
+def every_row(sandbox: Sandbox) -> set[str]:
+    """Every row of every table, as text, to compare before and after."""
+    rows: set[str] = set()
+    with sandbox.store.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)):
+                rows.add(f"{table.name}: {tuple(row)!r}")
+    return rows
 
 
 def public_initiative(tmp_path: Path, *, scorecard: bool = True, voice: bool = True,
