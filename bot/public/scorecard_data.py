@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.digest.content import MeasureLine
-from bot.digest.data import build_digest
 from bot.measures.periods import Period
+from bot.public.figures import measure_lines
 from bot.runtime.caller import load_initiative
 from storage.models import Initiative, Measure, Report, Voice
 
@@ -145,12 +145,12 @@ def version(session: Session, now: datetime) -> tuple[str, datetime | None]:
 
 
 def build_scorecard(session: Session, now: datetime) -> Scorecard | None:
-    digest = build_digest(session, now)
     initiative = load_initiative(session)
-    if digest is None or initiative is None:
+    if initiative is None:
         return None
     extras = _rba_extras(session)
-    cards = [_card(line, extras.get(line.key, Extras())) for line in digest.measures]
+    cards = [_card(line, extras.get(line.key, Extras()))
+             for line in measure_lines(session, initiative, now)]
     # Headline measures lead (SPEC §10); otherwise the file's order.
     cards.sort(key=lambda card: not card.headline)
     voices = session.scalar(select(func.count(Voice.id)).where(Voice.status == "approved"))

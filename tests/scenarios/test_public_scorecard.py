@@ -224,3 +224,27 @@ def test_each_workspace_has_its_own_pages_under_its_team_id(multi: Sandbox,
     # The ETag of one workspace is not the other's.
     assert (fetch(multi, f"/w/{TEAM_A}/scorecard.json").headers["etag"]
             != fetch(multi, f"/w/{TEAM_B}/scorecard.json").headers["etag"])
+
+
+def test_the_scorecard_figures_are_the_digests(sandbox: Sandbox, tmp_path: Path) -> None:
+    from bot.digest.data import build_digest
+    from bot.public.figures import measure_lines
+    from bot.runtime.caller import load_initiative
+
+    go_public(sandbox, tmp_path)
+    seed_week(sandbox.store)
+    sandbox.driver.command("U0CCC", "report prenatal-visits 70 for October 2026")
+    sandbox.driver.command("U0CCC", "report prenatal-visits 71 for October 2026")  # corrected
+    sandbox.settle()
+    with sandbox.store.session() as session:
+        digest = build_digest(session, sandbox.clock.now())
+        initiative = load_initiative(session)
+        assert digest is not None and initiative is not None
+        lines = measure_lines(session, initiative, sandbox.clock.now())
+
+    def figures(line: object) -> tuple[object, ...]:
+        return tuple(getattr(line, name) for name in (
+            "key", "values", "coverage", "change", "change_partners", "assigned", "periods"))
+
+    assert [figures(line) for line in lines] == [figures(line) for line in digest.measures]
+    assert any(v is not None for line in lines for v in line.values)
