@@ -63,6 +63,10 @@ class Initiative(Tenant, Base):
     # SHA-256 of the initiative.yml last imported (unchanged: a start skips the import).
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     connect: Mapped[dict[str, Any] | None] = mapped_column()  # SPEC §12 pairing schedule
+    # `initiative.public` (SPEC §13): the public scorecard and the web voice form.
+    public_scorecard: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_voice: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_languages: Mapped[list[str]] = mapped_column(default=lambda: ["en"])
 
 
 class Partner(Tenant, Base):
@@ -346,19 +350,6 @@ class Commitment(Tenant, Base):
     lease_until: Mapped[datetime | None]  # a poster's claim on announcing it
 
 
-class Voice(Tenant, Base):
-    """Anonymous community voice: the text and the time, nothing that identifies the sender."""
-
-    __tablename__ = "voices"
-    __table_args__ = (Index("ix_voices_team_id_created_at", "team_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    relayed_at: Mapped[datetime | None]  # set once it is posted to the backbone channel
-    lease_until: Mapped[datetime | None]  # a poster's claim on relaying it
-
-
 class DeferredEvent(Tenant, Base):
     """An event that could not be handled because Slack was briefly unavailable (a 5xx,
     a rate limit, a timeout while reading the message): kept here and handled again by a
@@ -379,3 +370,6 @@ class DeferredEvent(Tenant, Base):
 # (storage/knowledge_models.py, SPEC §12).
 from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401
 from storage.knowledge_models import Answer, ConnectOptOut, Intro, Question, QuestionDM  # noqa
+
+# Community voice and the public form's rate limit: storage/voice_models.py.
+from storage.voice_models import Voice, VoiceLimit  # noqa: E402, F401

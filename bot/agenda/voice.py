@@ -109,7 +109,7 @@ def clean_text(raw: str) -> str:
 
 def record_voice(session: Session, text: str, now: datetime) -> int:
     """Store the text and the time; answer the row id (which identifies no one)."""
-    row = Voice(text=text, created_at=now)
+    row = Voice(text=text, created_at=now, source="slack", status="approved", counted_at=now)
     session.add(row)
     session.flush()
     return row.id
@@ -122,20 +122,41 @@ def unrelayed(session: Session, limit: int = 20) -> list[int]:
 
 
 def voice_count(session: Session, start: datetime, end: datetime) -> int:
-    """How many voices arrived in [start, end): the digest's community voice count."""
+    """How many voices started to count in [start, end): the digest's community voice
+    count. A voice from the public form counts from its approval; a discarded or pending
+    one never does."""
     return int(session.scalar(select(func.count()).select_from(Voice).where(
-        Voice.created_at >= start, Voice.created_at < end)) or 0)
+        Voice.status == "approved", Voice.counted_at >= start, Voice.counted_at < end)) or 0)
 
 
-def voice_message(text: str) -> dict[str, Any]:
+def voice_message(text: str, *, voice_id: int | None = None, source: str = "slack"
+                  ) -> dict[str, Any]:
+    """The backbone channel's message. A voice from the public form (SPEC §13) carries
+    Approve / Discard buttons: it counts as community voice only once approved."""
     # Slash-command text arrives with &, < and > as entities: decoded, then made safe once.
-    safe = repost_text(text)
-    return bk.message(
-        f"Community voice (anonymous): {safe}",
-        [bk.section(f":speech_balloon: *Community voice*\n>{safe.replace(chr(10), chr(10) + '>')}"),
-         bk.context("Sent anonymously with `/impact voice`. Impact Bot did not record who "
-                    "sent it.")],
-    )
+    # The public form's text arrives as typed: made safe as it is.
+    safe = repost_text(text) if source == "slack" else bk.safe_user_text(text)
+    quoted = safe.replace(chr(10), chr(10) + ">")
+    if source != "web":
+        return bk.message(
+            f"Community voice (anonymous): {safe}",
+            [bk.section(f":speech_balloon: *Community voice*\n>{quoted}"),
+             bk.context("Sent anonymously with `/impact voice`. Impact Bot did not record who "
+                        "sent it.")],
+        )
+    blocks = [bk.section(f":speech_balloon: *Community voice from the public form*\n>{quoted}"),
+              bk.context("Sent anonymously through the public voice form. Impact Bot did not "
+                         "record who sent it. It counts as community voice once approved.")]
+    if voice_id is not None:
+        blocks.append(bk.actions(
+            bk.button("Approve", APPROVE, str(voice_id), style="primary"),
+            bk.button("Discard", DISCARD, str(voice_id), style="danger"),
+            block_id=f"voice_review_{voice_id}"))
+    return bk.message(f"Community voice from the public form, awaiting approval: {safe}", blocks)
+
+
+APPROVE = "voice_approve"
+DISCARD = "voice_discard"
 
 
 def relay_pending(store: Store, client: WebClient, channel: str | None, now: datetime) -> int:
@@ -145,10 +166,12 @@ def relay_pending(store: Store, client: WebClient, channel: str | None, now: dat
     if not channel:
         return 0
     with store.session() as session:
-        pending = [(v, session.get_one(Voice, v).text) for v in unrelayed(session)]
+        rows = [session.get_one(Voice, v) for v in unrelayed(session)]
+        pending = [(row.id, row.text, row.source) for row in rows]
     posted = 0
-    for voice_id, text in pending:
-        outcome = post_once(store, client, channel, Voice, voice_id, voice_message(text), now)
+    for voice_id, text, source in pending:
+        message = voice_message(text, voice_id=voice_id, source=source)
+        outcome = post_once(store, client, channel, Voice, voice_id, message, now)
         if outcome == POSTED:
             posted += 1
         elif outcome == FAILED:

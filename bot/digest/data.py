@@ -197,8 +197,9 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             partner_name, row.resources, row.data, row.activities, row.signed_agenda,
             row.signed_by, row.signed_at)
     voice_count = session.scalar(
-        select(func.count(Voice.id)).where(Voice.created_at >= week.start,
-                                           Voice.created_at < until)) or 0
+        select(func.count(Voice.id)).where(Voice.status == "approved",
+                                           Voice.counted_at >= week.start,
+                                           Voice.counted_at < until)) or 0
 
     return DigestData(
         initiative_name=initiative.name, timezone=initiative.timezone,

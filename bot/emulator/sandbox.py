@@ -119,7 +119,7 @@ class Sandbox:
         self.services = Services(settings, self.store, self.clock,
                                  background=Background(quiet=BACKGROUND_QUIET))
         self.app = create_app(self.services, listener_executor=self.executor)
-        wsgi = make_wsgi_app(self.app, self.store)
+        wsgi = make_wsgi_app(self.app, self.store, services=self.services)
         self._server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer,
                                    handler_class=_QuietHandler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sandbox-http",

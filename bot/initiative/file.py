@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.initiative.public_section import PublicSpec, parse_public
 from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
 from bot.measures.periods import CADENCES, Cadence
 from bot.runtime.errors import UserError
@@ -79,6 +80,7 @@ class InitiativeSpec:
     start: date | None = None  # None: the day of the first import
     # `connect: {every: week|month, week: 1-4, weekday, time}` (SPEC §12); None: no rounds
     connect: dict[str, Any] | None = None
+    public: PublicSpec = field(default=PublicSpec())
 
 
 class _Checker:
@@ -203,7 +205,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces", "start", "connect"},
+         "workspaces", "start", "connect", "public"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -270,6 +272,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         start=(None if init.get("start") is None
                else check.day(init["start"], "initiative.start")),
         connect=None if init.get("connect") is None else _connect(check, init["connect"]),
+        public=parse_public(check, init.get("public")),
     )
 
 

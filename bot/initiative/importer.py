@@ -129,6 +129,9 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
         "win_emoji": list(spec.win_emoji),
         "win_threshold": spec.win_threshold,
         "connect": spec.connect,
+        "public_scorecard": spec.public.scorecard,
+        "public_voice": spec.public.voice,
+        "public_languages": list(spec.public.languages),
     }
     # `initiative.start`: as written, else the day of the first import (kept after that).
     if spec.start is not None:

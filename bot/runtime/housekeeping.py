@@ -7,10 +7,14 @@ from datetime import timedelta
 from sqlalchemy import Table, delete
 
 from bot.runtime.services import Services
-from storage.models import SlackEvent
+from storage.models import SlackEvent, VoiceLimit
 
 # Slack retries a delivery for minutes, not days: older ids need not be remembered.
 KEEP_EVENT_IDS = timedelta(days=2)
+# The public voice form's rate-limit hashes live one hour (bot/public/voice_form.py).
+KEEP_VOICE_LIMITS = timedelta(hours=1)
+# The job runs every 5 minutes (bot/runtime/scheduler.py): a hash outlives its hour by at
+# most that much, and the limit ignores it from the moment it is an hour old.
 
 
 def forget_old_events(services: Services) -> None:
@@ -19,3 +23,6 @@ def forget_old_events(services: Services) -> None:
     with services.store.engine.begin() as connection:
         connection.execute(delete(events).where(
             events.c.received_at < services.clock.now() - KEEP_EVENT_IDS))
+        limits: Table = VoiceLimit.__table__  # type: ignore[assignment]
+        connection.execute(delete(limits).where(
+            limits.c.created_at <= services.clock.now() - KEEP_VOICE_LIMITS))

@@ -98,7 +98,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("asks", "bot.asks.questions:asks_tick", "bot.asks.questions:asks_next_due"),
     JobSpec("connect", "bot.connect.intros:connect_tick",
             "bot.connect.intros:connect_next_due"),
-    JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),
+    # Also forgets the public voice form's hour-old rate-limit hashes: every 5 minutes.
+    JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=5),
 )
 
 

@@ -34,7 +34,8 @@ def build_wsgi(settings: Settings) -> Any:
 
     store = Store(settings.database_url)
     services = Services(settings, store, SystemClock())
-    return make_wsgi_app(create_app(services), store, settings.signing_secret)
+    return make_wsgi_app(create_app(services), store, settings.signing_secret,
+                         services=services)
 
 
 def prepare_database(settings: Settings) -> None:

@@ -1,4 +1,5 @@
-"""The HTTP face: POST /slack/events (everything Slack sends), GET /healthz."""
+"""The HTTP face: POST /slack/events (everything Slack sends), GET /healthz, and the public
+pages (/scorecard…, /voice: bot/public/web.py) when the app is given its services."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -15,6 +16,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot.runtime.replays import ReplayGuard
 from bot.runtime.settings import MAX_BODY_BYTES
 from storage.db import Store
+
+if TYPE_CHECKING:
+    from bot.runtime.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +60,14 @@ def _read_body(environ: dict[str, Any]) -> bytes | str:
     return bytes(body)
 
 
-def make_wsgi_app(app: App, store: Store, signing_secret: str | None = None) -> WSGIApp:
+def make_wsgi_app(app: App, store: Store, signing_secret: str | None = None, *,
+                  services: Services | None = None) -> WSGIApp:
     slack = SlackRequestHandler(app, path="/slack/events")
+    site = None
+    if services is not None:
+        from bot.public.web import PublicSite, is_public_path
+
+        site = PublicSite(services)
     secret = signing_secret or getattr(app, "_signing_secret", "") or ""
     replays = ReplayGuard(store, secret) if secret else None
 
@@ -71,6 +81,15 @@ def make_wsgi_app(app: App, store: Store, signing_secret: str | None = None) -> 
             start_response(status, [("Content-Type", "application/json"),
                                     ("Content-Length", str(len(answer)))])
             return [answer.encode()]
+        if site is not None and is_public_path(path):
+            form: bytes | None = None
+            if environ.get("REQUEST_METHOD") == "POST":
+                read = _read_body(environ)
+                if isinstance(read, str):
+                    return _plain(start_response, read, read[4:],
+                                  close="gunicorn.socket" in environ)
+                form = read
+            return contextvars.Context().run(site, environ, start_response, form)
         if environ.get("REQUEST_METHOD") == "POST":
             body = _read_body(environ)
             if isinstance(body, str):

@@ -86,8 +86,10 @@ def test_sender_is_told_plainly_what_is_kept_and_what_is_not(sandbox: Sandbox) -
 def test_voice_table_has_no_column_that_could_hold_identity(sandbox: Sandbox) -> None:
     with sandbox.store.session() as session:
         columns = set(session.execute(text("SELECT * FROM voices")).keys())
-    # team_id names the workspace (the initiative), which every member shares: not a person.
-    assert columns == {"team_id", "id", "text", "created_at", "relayed_at", "lease_until"}
+    # team_id names the workspace (the initiative), which every member shares: not a person;
+    # source (slack | web), status and counted_at (SPEC §13) say nothing of the sender.
+    assert columns == {"team_id", "id", "text", "created_at", "relayed_at", "lease_until",
+                       "source", "status", "counted_at"}
 
 
 def test_empty_or_overlong_voice_is_refused_and_nothing_is_kept(sandbox: Sandbox) -> None:

@@ -66,5 +66,6 @@ def seed_week(store: Store) -> None:
         session.add(Commitment(partner_id=p["family-connects"], activities="Monthly home "
                                "visits for every enrolled family", resources="two nurses",
                                signed_agenda=True, signed_by="U0DDD", signed_at=this_week))
-        session.add_all([Voice(text=f"voice {i}", created_at=this_week) for i in range(3)])
-        session.add(Voice(text="old voice", created_at=early))
+        session.add_all([Voice(text=f"voice {i}", created_at=this_week, counted_at=this_week)
+                         for i in range(3)])
+        session.add(Voice(text="old voice", created_at=early, counted_at=early))

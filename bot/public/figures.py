@@ -1,0 +1,89 @@
+"""The scorecard's figures, read lean: per measure, the recent periods' aggregates and their
+coverage, and the like-for-like change. The same arithmetic as the digest (its aggregate
+rules and `_like_for_like`), without what only the digest needs (who owes what, engagement,
+wins, commitments): a few statements whatever the store's size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.digest.content import HISTORY_PERIODS, MeasureLine, PeriodAggregate, aggregate_value
+from bot.digest.data import _like_for_like
+from bot.measures.periods import CADENCES, as_cadence, recent_periods, reporting_period
+from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
+
+
+def measure_lines(session: Session, initiative: Initiative, now: datetime) -> list[MeasureLine]:
+    tz = ZoneInfo(initiative.timezone)
+    measures = list(session.scalars(
+        select(Measure).where(Measure.active.is_(True)).order_by(Measure.position, Measure.id)))
+    assigned: dict[int, int] = {measure_id: count for measure_id, count in session.execute(
+        select(MeasurePartner.measure_id, func.count())
+        .join(Partner, Partner.id == MeasurePartner.partner_id)
+        .where(Partner.active.is_(True)).group_by(MeasurePartner.measure_id))}
+    reporting = {c: reporting_period(c, now, tz) for c in CADENCES}
+    history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
+    keys = sorted({p.key for ps in history.values() for p in ps})
+    found = _aggregates(session, keys, [m.id for m in measures if m.aggregate == "latest"])
+
+    latest: dict[int, tuple[str, str]] = {}
+    for measure in measures:
+        periods = history[as_cadence(measure.cadence)]
+        index = next((i for i in range(len(periods) - 1, 0, -1)
+                      if (measure.id, periods[i].key) in found), None)
+        if index is not None:
+            latest[measure.id] = (periods[index].key, periods[index - 1].key)
+    changes = _like_for_like(session, measures, latest)
+
+    lines = []
+    for measure in measures:
+        cadence = as_cadence(measure.cadence)
+        periods = history[cadence]
+        aggregates = [found.get((measure.id, p.key)) for p in periods]
+        change = changes.get(measure.id)
+        lines.append(MeasureLine(
+            key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
+            baseline=measure.baseline, target=measure.target, target_date=measure.target_date,
+            cadence=cadence, periods=periods,
+            values=[aggregate_value(a, measure.aggregate) for a in aggregates],
+            reporting_period=reporting[cadence], reported=0, skipped=0,
+            assigned=assigned.get(measure.id, 0), aggregate_rule=measure.aggregate,
+            coverage=[a.count if a else 0 for a in aggregates],
+            change=change.delta if change else None,
+            change_partners=change.partners if change else 0))
+    return lines
+
+
+def _aggregates(session: Session, period_keys: list[str], latest_ids: list[int]
+                ) -> dict[tuple[int, str], PeriodAggregate]:
+    """Σ values, count, Σ numerators and Σ denominators per (measure, period) with GROUP BY;
+    the latest value only for the measures whose rule is `latest` (a window over them)."""
+    active = select(Measure.id).where(Measure.active.is_(True))
+    current = (Report.is_current.is_(True), Report.measure_id.in_(active),
+               Report.period.in_(period_keys))
+    rows = session.execute(
+        select(Report.measure_id, Report.period, func.sum(Report.value), func.count(Report.id),
+               func.sum(Report.numerator), func.sum(Report.denominator))
+        .where(*current).group_by(Report.measure_id, Report.period))
+    latest: dict[tuple[int, str], float] = {}
+    if latest_ids:
+        ranked = (select(Report.measure_id, Report.period, Report.value,
+                         func.row_number().over(
+                             partition_by=(Report.measure_id, Report.period),
+                             order_by=(Report.reported_at.desc(), Report.partner_id.desc()))
+                         .label("rank"))
+                  .where(*current, Report.measure_id.in_(latest_ids)).subquery())
+        latest = {(m, p): float(v) for m, p, v in session.execute(
+            select(ranked.c.measure_id, ranked.c.period, ranked.c.value)
+            .where(ranked.c.rank == 1))}
+    out: dict[tuple[int, str], PeriodAggregate] = {}
+    for measure_id, period, total, count, nums, dens in rows:
+        out[(measure_id, period)] = PeriodAggregate(
+            float(total or 0), int(count), latest.get((measure_id, period), 0.0),
+            float(nums or 0), float(dens or 0))
+    return out

@@ -1,0 +1,55 @@
+"""Numbers, periods and dates as each language writes them (Babel's locale data)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from bot.measures.periods import Period
+
+
+def number(value: float | None, unit: str, lang: str) -> str:
+    """72.456 → '72.5' / '72,5'; 1250 → '1,250' / '1250'; '%' sticks to the number."""
+    if value is None:
+        return "—"
+    # The locale's own pattern: 1,250.5 in English, 1.250,5 in Spanish.
+    if float(value).is_integer():
+        text = format_decimal(int(value), locale=lang)
+    elif abs(value) < 0.1:
+        text = format_decimal(float(f"{value:.3g}"), locale=lang)
+    else:
+        text = format_decimal(round(value, 1), locale=lang)
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def change(value: float | None, unit: str, lang: str) -> str:
+    """A like-for-like change, signed; a percentage's change is in points (SPEC §9)."""
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    magnitude = number(abs(value), "" if unit == "%" else unit, lang)
+    return f"{sign}{magnitude} pts" if unit == "%" else f"{sign}{magnitude}"
+
+
+def period(p: Period, lang: str) -> str:
+    """'Oct 2026' / 'oct 2026', 'Q3 2026' / 'T3 2026', 'W45 2026' / 'S45 2026', '2026'."""
+    year = p.key[:4]
+    if p.cadence == "monthly":
+        return format_date(p.start, "MMM y", locale=lang)
+    if p.cadence == "quarterly":
+        return ("T" if lang == "es" else "Q") + p.key.split("-Q")[1] + f" {year}"
+    if p.cadence == "weekly":
+        return ("S" if lang == "es" else "W") + p.key.split("-W")[1] + f" {year}"
+    return p.key
+
+
+def day(value: date | str | None, lang: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "long", locale=lang)
