@@ -1,7 +1,7 @@
 """the public face (SPEC §13): initiative.public, voice sources and approval, voice limits
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-29
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
