@@ -34,6 +34,7 @@ def _last_reply(sandbox: Sandbox) -> str:
 
 def test_win_with_a_measure_key_is_linked_and_listed_under_it(sandbox: Sandbox) -> None:
     reply = sandbox.driver.command("U0AAA", "win home-visits: Enrolled 12 families this week")
+    sandbox.settle()  # posted first: the two are posted by parallel listeners otherwise
     sandbox.driver.command("U0CCC", "win Great news: the clinic repainted")
     sandbox.settle()
 
