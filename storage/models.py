@@ -62,6 +62,9 @@ class Initiative(Tenant, Base):
     # SHA-256 of the initiative.yml last imported: a start whose INITIATIVE_FILE is unchanged
     # skips the import.
     file_sha256: Mapped[str | None] = mapped_column(String(64))
+    # SPEC §10: [{key, name, groups}] and [{key, name, indicators}] as in initiative.yml.
+    dimensions: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default="[]")
+    results: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default="[]")
 
 
 class Partner(Tenant, Base):
@@ -108,6 +111,18 @@ class Measure(Tenant, Base):
     aggregate: Mapped[AggregateRule] = mapped_column(String(6), default="sum")
     # A rate (SPEC §9): reported as NUMERATOR/DENOMINATOR, shown as a percentage.
     rate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Results-Based Accountability (SPEC §10; bot/initiative/rba_file.py checks them).
+    kind: Mapped[str] = mapped_column(String(12), default="performance",
+                                      server_default="performance")  # or indicator
+    quadrant: Mapped[str | None] = mapped_column(String(12))  # how-much|how-well|better-off
+    result: Mapped[str | None] = mapped_column(String(64))  # a result key (initiative.results)
+    headline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    source: Mapped[str] = mapped_column(Text, default="", server_default="")
+    breakdowns: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    min_group: Mapped[int | None] = mapped_column()
+    development: Mapped[bool] = mapped_column(Boolean, default=False,
+                                              server_default=text("false"))
+    forecast: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -340,60 +355,10 @@ class ParkedDestination(Tenant, Base):
     told_at: Mapped[datetime | None]
 
 
-# --- common agenda and community voice --------------------------------------------------
-
-
-class Commitment(Tenant, Base):
-    """What a partner commits to the common agenda. Re-committing keeps the history."""
-
-    __tablename__ = "commitments"
-    __table_args__ = (
-        Index("uq_commitments_current", "team_id", "partner_id", unique=True,
-              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
-        Index("ix_commitments_team_id_signed_at", "team_id", "signed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
-    resources: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[str] = mapped_column(Text, default="")
-    activities: Mapped[str] = mapped_column(Text, default="")
-    signed_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
-    signed_by: Mapped[str] = mapped_column(String(32))
-    signed_at: Mapped[datetime]
-    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    announced_at: Mapped[datetime | None]  # set once the announcement is posted
-    lease_until: Mapped[datetime | None]  # a poster's claim on announcing it
-
-
-class Voice(Tenant, Base):
-    """Anonymous community voice: the text and the time, nothing that identifies the sender."""
-
-    __tablename__ = "voices"
-    __table_args__ = (Index("ix_voices_team_id_created_at", "team_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    relayed_at: Mapped[datetime | None]  # set once it is posted to the backbone channel
-    lease_until: Mapped[datetime | None]  # a poster's claim on relaying it
-
-
-class DeferredEvent(Tenant, Base):
-    """An event that could not be handled because Slack was briefly unavailable (a 5xx,
-    a rate limit, a timeout while reading the message): kept here and handled again by a
-    scheduled tick, since Slack will not redeliver an event it saw acknowledged."""
-
-    __tablename__ = "deferred_events"
-    __table_args__ = (Index("ix_deferred_events_team_id_next_attempt_at", "team_id",
-                            "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # reaction
-    payload: Mapped[dict[str, Any]] = mapped_column()
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime]
-    created_at: Mapped[datetime]
+# Common agenda, community voice and deferred events: storage/agenda_models.py; the
+# Results-Based Accountability tables (group reports, stories): storage/rba_models.py.
+from storage.agenda_models import Commitment, DeferredEvent, Voice  # noqa: E402, F401
 
 # The global tables (no workspace column), re-exported: storage/global_models.py.
 from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401
+from storage.rba_models import GroupReport, Story  # noqa: E402, F401
