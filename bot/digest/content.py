@@ -168,6 +168,15 @@ class Engagement:
 
 
 @dataclass(frozen=True)
+class RbaLines:
+    headlines: tuple[str, ...] = ()
+    gaps: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()
+    verdicts: tuple[tuple[str, str], ...] = ()  # (measure key, verdict text), every measure
+    development: tuple[str, ...] = ()  # keys on the data development agenda
+
+
+@dataclass(frozen=True)
 class DigestData:
     initiative_name: str
     timezone: str
@@ -182,6 +191,7 @@ class DigestData:
     voice_count: int
     engagement: Engagement
     initiative_start: date | None = None
+    rba: RbaLines = field(default_factory=RbaLines)  # SPEC §10: verdicts, gaps, stories
 
     @property
     def missing_partners(self) -> list[PartnerLine]:
