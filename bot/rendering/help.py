@@ -12,6 +12,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
      "record a value for your partner's current reporting period "
      "(add `for 2026-09` to backfill)"),
     ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
+    ("measures KEY", "everyone", "one measure: its curve, verdict, groups and story"),
+    ("story KEY [TEXT]", "partner members", "the story behind the curve of a measure"),
     ("status", "everyone", "what your partner still owes, and when it is due"),
     ("win TEXT", "everyone", "share a win with the whole initiative"),
     ("wins", "everyone", "recent wins"),
