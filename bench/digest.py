@@ -2,10 +2,14 @@
 
     PYTHONPATH=. python bench/digest.py [--postgres URL] [--repeat 5]
 
-The store: 200 partners, 100 measures (80 monthly, 10 quarterly, 10 weekly; 20 partners
-each), 36 months of reports (with some corrections), 20,000 posted wins, commitments and
-community voice. Prints the time and the number of SQL statements it takes to build the
-digest (data and Block Kit). Goal: at most 1 s and 15 statements.
+The store: 200 partners, 100 measures (80 monthly, 10 quarterly, 10 weekly; 160 partners
+each), 36 months of reports (about 720,000, with some corrections), 20,000 posted wins,
+commitments and community voice. Results-Based Accountability (SPEC §10): one in five
+measures is a rate broken down into 5 groups (so 20% of the reports come with 5 group
+figures each, some below `min_group`), the initiative started in January 2026 (the years
+before feed the forecasts), 5 headline measures, indicators, and a story per partner.
+Prints the time and the number of SQL statements it takes to build the digest (data and
+Block Kit). Goal: at most 1 s and 15 statements.
 
 PostgreSQL: give a scratch database; its tables are emptied first.
 """
@@ -31,19 +35,22 @@ from storage.db import Store
 from storage.models import (
     Base,
     Commitment,
+    GroupReport,
     Initiative,
     Measure,
     MeasurePartner,
     Partner,
     Report,
     Skip,
+    Story,
     Voice,
     Win,
 )
 
 NOW = datetime(2026, 11, 13, 21, 0, tzinfo=UTC)  # a Friday at 15:00 in Chicago
 PARTNERS, MEASURES, MONTHS, WINS = 200, 100, 36, 20_000
-PARTNERS_PER_MEASURE = 20
+PARTNERS_PER_MEASURE = 160
+GROUPS = ("Black", "Hispanic/Latino", "White", "Asian", "Other")
 CHUNK = 5_000
 
 
@@ -72,21 +79,34 @@ def populate(store: Store) -> dict[str, int]:
         admins=["U0ADMIN"], backbone_channel="C0BACKBONE", wins_channel="C0WINS",
         reminder_day=1, reminder_time="09:00", nudge_after_days=3, max_nudges=2,
         digest_weekday=4, digest_time="15:00", win_emoji=["tada"], win_threshold=1,
-        updated_at=NOW)])
+        updated_at=NOW, start=date(2026, 1, 1),
+        dimensions=[{"key": "race", "name": "Race/ethnicity", "groups": list(GROUPS)}],
+        results=[{"key": "healthy", "name": "Every child is healthy",
+                  "indicators": [f"measure-{m}" for m in range(1, MEASURES, 10)]}])])
     _insert(store, Partner, [dict(id=p + 1, key=f"partner-{p}", name=f"Partner {p}",
                                   position=p, active=True) for p in range(PARTNERS)])
     cadences = ["monthly"] * 80 + ["quarterly"] * 10 + ["weekly"] * 10
+    def broken(m: int) -> bool:
+        return m % 5 == 0  # a rate by race/ethnicity: one measure in five
+
     _insert(store, Measure, [dict(
-        id=m + 1, key=f"measure-{m}", name=f"Shared measure {m}", unit="people",
+        id=m + 1, key=f"measure-{m}", name=f"Shared measure {m}",
+        unit="%" if broken(m) else "people",
         direction="up" if m % 3 else "down", baseline=100.0, target=200.0 if m % 3 else 50.0,
-        cadence=cadences[m], aggregate=("sum", "avg", "latest")[m % 3], position=m,
-        active=True) for m in range(MEASURES)])
-    assignments = [(m + 1, (m * 7 + k * 10) % PARTNERS + 1)
+        cadence=cadences[m], position=m, active=True,
+        aggregate="pooled" if broken(m) else ("sum", "avg", "latest")[m % 3], rate=broken(m),
+        breakdowns=["race"] if broken(m) else [], min_group=20 if broken(m) else None,
+        kind="indicator" if m % 10 == 1 else "performance", headline=m < 5,
+        result="healthy" if m % 10 < 3 else None,
+        quadrant=None if m % 10 == 1 else ("how-much", "how-well", "better-off")[m % 3])
+        for m in range(MEASURES)])
+    assignments = [(m + 1, (m * 7 + k) % PARTNERS + 1)
                    for m in range(MEASURES) for k in range(PARTNERS_PER_MEASURE)]
     _insert(store, MeasurePartner, [dict(measure_id=m, partner_id=p) for m, p in assignments])
 
     periods = {c: _periods(c, MONTHS) for c in ("monthly", "quarterly", "weekly")}
     reports: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
     skips: list[dict[str, Any]] = []
     for measure_id, partner_id in assignments:
         for period in periods[cadences[measure_id - 1]]:
@@ -105,10 +125,33 @@ def populate(store: Store) -> dict[str, int]:
                                     reported_by="U0P", reported_at=at, source="slash",
                                     is_current=False))
                 at += timedelta(hours=3)
+            numerator = denominator = None
+            if broken(measure_id - 1):
+                denominator = float(rng.randint(50, 200))
+                numerator = float(rng.randint(0, int(denominator)))
+                value = 100 * numerator / denominator
+                for group in GROUPS:  # some groups are below min_group (20)
+                    size = float(rng.randint(5, 60))
+                    part = float(rng.randint(0, int(size)))
+                    groups.append(dict(
+                        measure_id=measure_id, partner_id=partner_id, period=period.key,
+                        dimension="race", group_name=group, value=100 * part / size,
+                        numerator=part, denominator=size, reported_by="U0P", reported_at=at,
+                        source="slash", is_current=True))
             reports.append(dict(measure_id=measure_id, partner_id=partner_id,
                                 period=period.key, value=value, note="", reported_by="U0P",
-                                reported_at=at, source="slash", is_current=True))
+                                reported_at=at, source="slash", is_current=True,
+                                numerator=numerator, denominator=denominator))
+    counted = len(reports)
+    broken_reports = sum(1 for r in reports if r["denominator"] is not None and r["is_current"])
     _insert(store, Report, reports)
+    _insert(store, GroupReport, groups)
+    del reports[:]
+    _insert(store, Story, [dict(
+        measure_id=m % MEASURES + 1, partner_id=m % PARTNERS + 1, period="2026-10",
+        helping="evening hours", hurting="", partners_role="", what_works="", proposal="",
+        written_by="U0P", written_at=NOW - timedelta(hours=m), is_current=True)
+        for m in range(PARTNERS)])
     _insert(store, Skip, skips)
 
     span = (MONTHS * 30) * 24 * 3600
@@ -128,7 +171,8 @@ def populate(store: Store) -> dict[str, int]:
         for p in range(PARTNERS)])
     _insert(store, Voice, [dict(text="voice", created_at=NOW - timedelta(hours=i * 7))
                            for i in range(3000)])
-    return {"reports": len(reports), "skips": len(skips), "wins": len(wins)}
+    return {"reports": counted, "groups": len(groups), "skips": len(skips), "wins": len(wins),
+            "broken": broken_reports}
 
 
 def chart(store: Store, out: Path | None) -> str:
@@ -189,8 +233,9 @@ def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> Non
     drawn = chart(store, chart_out)
     store.dispose()
     print(f"{label}: store of {PARTNERS} partners, {MEASURES} measures, "
-          f"{sizes['reports']:,} reports ({MONTHS} months), {sizes['skips']:,} skips, "
-          f"{sizes['wins']:,} wins (filled in {filled:.1f} s)")
+          f"{sizes['reports']:,} reports ({MONTHS} months; {sizes['broken']:,} of them "
+          f"broken down into {len(GROUPS)} groups: {sizes['groups']:,} group figures), "
+          f"{sizes['skips']:,} skips, {sizes['wins']:,} wins (filled in {filled:.1f} s)")
     print(f"{label}: digest built in {statistics.median(times) * 1000:.0f} ms median, "
           f"{min(times) * 1000:.0f} ms best, {times[0] * 1000:.0f} ms first "
           f"(of {repeat}); {statements} SQL statements; {blocks} blocks in all; {drawn}")
