@@ -123,7 +123,7 @@ def populate(store: Store) -> dict[str, int]:
                 reports.append(dict(measure_id=measure_id, partner_id=partner_id,
                                     period=period.key, value=value - 5, note="",
                                     reported_by="U0P", reported_at=at, source="slash",
-                                    is_current=False))
+                                    is_current=False, numerator=None, denominator=None))
                 at += timedelta(hours=3)
             numerator = denominator = None
             if broken(measure_id - 1):
@@ -143,7 +143,7 @@ def populate(store: Store) -> dict[str, int]:
                                 reported_at=at, source="slash", is_current=True,
                                 numerator=numerator, denominator=denominator))
     counted = len(reports)
-    broken_reports = sum(1 for r in reports if r["denominator"] is not None and r["is_current"])
+    broken_reports = sum(1 for r in reports if r.get("denominator") is not None and r["is_current"])
     _insert(store, Report, reports)
     _insert(store, GroupReport, groups)
     del reports[:]

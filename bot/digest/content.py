@@ -174,6 +174,19 @@ class RbaLines:
     stories: tuple[str, ...] = ()
     verdicts: tuple[tuple[str, str], ...] = ()  # (measure key, verdict text), every measure
     development: tuple[str, ...] = ()  # keys on the data development agenda
+    # The chart's small multiples: one per broken-down measure and dimension.
+    panels: tuple[GroupPanel, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupPanel:
+    """A broken-down measure's groups for the chart: only shown (not suppressed) figures."""
+
+    title: str
+    unit: str
+    shown: tuple[tuple[str, float], ...]
+    suppressed: tuple[str, ...]
+    min_group: int | None
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,20 @@ def test_a_suppressed_group_never_shows_its_value_anywhere(
     rows = list(csv.DictReader(io.StringIO(exported)))
     asian = [r for r in rows if r["group"] == "Asian"]
     assert asian and all(r["value"] == r["numerator"] == r["denominator"] == "" for r in asian)
+
+
+def test_the_chart_draws_the_groups_as_small_multiples_without_suppressed_ones(
+        reported: Sandbox) -> None:
+    from bot.digest.chart import render_chart
+    from bot.digest.data import build_digest
+
+    with reported.store.session() as session:
+        data = build_digest(session, DUE)
+    assert data is not None
+    race, zips = data.rba.panels
+    assert race.title == "Postpartum check-ups within six weeks by Race/ethnicity"
+    assert [name for name, _ in race.shown] == ["Black", "Hispanic/Latino", "White"]
+    assert race.suppressed == ("Asian",) and race.min_group == 20
+    assert [name for name, _ in zips.shown] == ["60085", "60064"]
+    png = render_chart(data)
+    assert png is None or png.startswith(b"\x89PNG")  # None only without matplotlib
