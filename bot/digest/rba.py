@@ -28,7 +28,8 @@ def rba_lines(session: Session, initiative: Initiative, lines: list[MeasureLine]
               measures: list[Measure]) -> RbaLines:
     """From the digest's own figures (`lines`) and measure rows: three more statements."""
     statuses = [_Standing(m.key, m.name, m.current, m.current_period) for m in lines]
-    extras = rba_extras(session, initiative, statuses, {m.key: m for m in measures})
+    extras = rba_extras(session, initiative, statuses, {m.key: m for m in measures},
+                        headline_only=True)
     headlines, gaps, stories, verdicts, development = [], [], [], [], []
     panels: list[GroupPanel] = []
     for s in statuses:
@@ -38,7 +39,8 @@ def rba_lines(session: Session, initiative: Initiative, lines: list[MeasureLine]
         if e.measure.development:
             development.append(s.key)
             continue
-        verdicts.append((s.key, e.verdict.text))
+        if e.measure.headline:  # the digest judges its headline measures
+            verdicts.append((s.key, e.verdict.text))
         if e.measure.headline:
             headlines.append(f"• *{bk.escape(s.name)}*: {e.verdict.text}")
         if e.group_names and s.value is not None:

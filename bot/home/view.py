@@ -155,11 +155,15 @@ def home_view(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
 
     progress = measure_statuses(session, initiative, now)
     extras = rba_extras(session, initiative, progress)
+    wanted = [p.name for p in progress if p.key in extras and extras[p.key].measure.development]
     progress = [p for p in progress if not (p.key in extras and extras[p.key].measure.development)]
     blocks += [bk.divider(), bk.section("*Measure progress*")]
     blocks += [bk.section(t) for t in
                pack_lines([progress_line(p, extras.get(p.key)) for p in progress]
                           or ["_No shared measures yet._"])]
+    if wanted:
+        blocks.append(bk.context(bk.truncate("Data development agenda (no data yet): "
+                                             + "; ".join(bk.escape(n) for n in wanted), 2000)))
 
     wins = recent_wins(session)
     blocks += [bk.divider(), bk.section("*Recent wins*")]

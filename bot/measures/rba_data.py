@@ -57,12 +57,15 @@ STORY_HEADINGS = (("helping", "What's helping"), ("hurting", "What's hurting"),
 
 
 def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Standing],
-               measures: dict[str, Measure] | None = None) -> dict[str, Extras]:
-    """Three statements (four without `measures`, the active measures by key)."""
+               measures: dict[str, Measure] | None = None, *, headline_only: bool = False
+               ) -> dict[str, Extras]:
+    """Three statements (four without `measures`, the active measures by key).
+    `headline_only`: forecasts (and so verdicts) for headline measures alone, the others
+    'not enough data' (the digest: its history look is then a few measures' worth)."""
     if measures is None:
         measures = {m.key: m for m in session.scalars(
             select(Measure).where(Measure.active.is_(True)))}
-    history = _history(session, initiative)
+    history = _history(session, initiative, headline_only)
     figures = _group_figures(session, measures, statuses)
     stories = _stories(session)
     out: dict[str, Extras] = {}
@@ -72,7 +75,7 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
             continue
         points = points_based(m.rate, m.unit)
         judged = Verdict("not enough data")
-        if s.value_period is not None:
+        if s.value_period is not None and (m.headline or not headline_only):
             forecast, source = forecast_at(s.value_period.start, s.value_period.key,
                                            history.get(m.id, []), initiative.start,
                                            m.forecast or {})
@@ -92,20 +95,26 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
     return out
 
 
-def _history(session: Session, initiative: Initiative) -> dict[int, list[tuple[date, float]]]:
+def _history(session: Session, initiative: Initiative, headline_only: bool = False
+             ) -> dict[int, list[tuple[date, float]]]:
     """Each measure's figure per period over the years a forecast is fitted on: pooled for
     rates, summed for `sum`, averaged otherwise (`latest` is read as the average here)."""
     start = initiative.start
     if start is None:
         return {}
-    rows = session.execute(
+    query = (
         select(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period,
                func.sum(Report.value), func.avg(Report.value), func.sum(Report.numerator),
                func.sum(Report.denominator))
         .join(Measure, Measure.id == Report.measure_id)
         .where(Report.is_current.is_(True), Measure.active.is_(True),
-               Report.period >= f"{start.year - YEARS:04d}", Report.period < f"{start.year + 1}")
+               Report.period >= f"{start.year - YEARS:04d}",
+               # Keys sort by year first: a start on 1 January needs no period of its year.
+               Report.period < f"{start.year + (0 if (start.month, start.day) == (1, 1) else 1)}")
         .group_by(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period))
+    if headline_only:
+        query = query.where(Measure.headline.is_(True))
+    rows = session.execute(query)
     out: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for measure_id, cadence, rule, period, total, mean, num, den in rows:
         try:

@@ -103,3 +103,30 @@ def test_a_development_measure_is_never_owed_reminded_or_reportable(sandbox: San
         for dm in reminder_dms(sandbox, user):
             assert DEV_KEY not in str(dm) and "postpartum depression" not in str(dm)
     assert any(RATE_KEY in str(dm) for dm in reminder_dms(sandbox, "U0EEE"))
+
+
+def test_measures_the_page_the_digest_and_the_home_show_the_rba_example(
+        sandbox: Sandbox) -> None:
+    from tests.support.rba import text_of
+
+    reply(sandbox, "U0EEE", f"report {RATE_KEY} 43/60")
+    listing = reply(sandbox, "U0OUTSIDER", "measures")
+    page = text_of(reply(sandbox, "U0OUTSIDER", f"measures {RATE_KEY}"))
+    digest = text_of(reply(sandbox, "U0BACKBONE1", "digest"))
+    sandbox.driver.app_home_opened("U0EEE")
+    sandbox.settle()
+    home = text_of(sandbox.emulator.home_views["U0EEE"])
+
+    sections = [b["text"]["text"] for b in listing["blocks"] if b["type"] == "section"]
+    order = [next(i for i, t in enumerate(sections) if needle in t) for needle in (
+        "Result: Every baby in Lake County is born healthy", "*Indicators*",
+        "`low-birthweight`", "How much did we do?", "How well did we do it?", f"`{RATE_KEY}`",
+        "Is anyone better off?", "`prenatal-visits`", "Data development agenda")]
+    assert order == sorted(order), sections  # result, indicators, quadrants, agenda last
+    assert f"`{DEV_KEY}`" in sections[-1]
+    assert "Race/ethnicity:_" in page and "ZIP code:_" in page and "Verdict:" in page
+    assert "Performance measure · How well did we do it? · source: Partner EHR extracts" in page
+    assert "*Headline measures*" in digest and "low-birthweight" not in digest.split(
+        "Headline measures")[0]
+    assert "Postpartum check-ups within six weeks" in home and "Data development agenda" in home
+    assert "Postpartum check-ups within six weeks" in digest
