@@ -34,8 +34,8 @@ def _measure_and_partner(session: Session, user_id: str, key: str) -> tuple[Any,
     initiative = require_initiative(session)
     caller = identify(session, user_id, initiative)
     if caller.partner_id is None:
-        raise UserError("Stories are told by partner members, for their partner: you are "
-                        "not a member of any partner in this initiative.")
+        raise UserError("Only partner members can tell the story behind a curve, for "
+                        "their partner: you are not a member of any partner here.")
     measure = find_measure(session, key)
     if measure.development:
         raise UserError(f"`{measure.key}` is on the data development agenda: there is no "
