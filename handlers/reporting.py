@@ -15,6 +15,8 @@ from bot.measures.confirmation import confirm_held, confirmation
 from bot.measures.export import csv_bytes
 from bot.measures.pending import GONE
 from bot.measures.quality import CONFIRM_ACTION
+from bot.measures.rba_data import rba_extras
+from bot.measures.rba_view import measure_page, measures_grouped
 from bot.measures.report_modal import (
     CALLBACK_ID,
     VALUE,
@@ -27,11 +29,12 @@ from bot.measures.reporting import (
     NeedsConfirmation,
     Recorded,
     ReportError,
+    find_measure,
     parse_report_args,
     record_report,
 )
 from bot.measures.status_view import status_message
-from bot.measures.view import measure_statuses, measures_message
+from bot.measures.view import measure_statuses
 from bot.runtime.caller import identify, require_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.modals import open_view
@@ -218,10 +221,21 @@ def refresh_homes_later(services: Services, recorded: Recorded) -> None:
 
 
 def measures(ctx: CommandContext) -> None:
+    """`/impact measures` grouped by result (SPEC §10); `/impact measures KEY` one page."""
+    key = ctx.args.strip().lower()
     with ctx.services.store.session() as session:
         initiative = require_initiative(session)
         statuses = measure_statuses(session, initiative, ctx.services.clock.now())
-    ctx.reply_message(measures_message(statuses))
+        if key:
+            statuses = [s for s in statuses if s.key == key]
+            if not statuses:
+                find_measure(session, key)  # raises: there is no such measure, and the list
+        extras = rba_extras(session, initiative, statuses)
+        results = list(initiative.results or [])
+    if key:
+        ctx.reply_message(measure_page(statuses[0], extras.get(key)))
+    else:
+        ctx.reply_message(measures_grouped(statuses, extras, results))
 
 
 def status(ctx: CommandContext) -> None:

@@ -67,6 +67,9 @@ class Initiative(Tenant, Base):
     public_scorecard: Mapped[bool] = mapped_column(Boolean, default=False)
     public_voice: Mapped[bool] = mapped_column(Boolean, default=False)
     public_languages: Mapped[list[str]] = mapped_column(default=lambda: ["en"])
+    # SPEC §10: [{key, name, groups}] and [{key, name, indicators}] as in initiative.yml.
+    dimensions: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default="[]")
+    results: Mapped[list[dict[str, Any]]] = mapped_column(default=list, server_default="[]")
 
 
 class Partner(Tenant, Base):
@@ -111,8 +114,20 @@ class Measure(Tenant, Base):
     target_date: Mapped[date | None] = mapped_column(Date)
     cadence: Mapped[Cadence] = mapped_column(String(10), default="monthly")
     aggregate: Mapped[AggregateRule] = mapped_column(String(6), default="sum")
-    rate: Mapped[bool] = mapped_column(Boolean, default=False,  # reported as 43/60 (SPEC §9)
-                                       server_default=text("false"))
+    # A rate (SPEC §9): reported as NUMERATOR/DENOMINATOR, shown as a percentage.
+    rate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Results-Based Accountability (SPEC §10; bot/initiative/rba_file.py checks them).
+    kind: Mapped[str] = mapped_column(String(12), default="performance",
+                                      server_default="performance")  # or indicator
+    quadrant: Mapped[str | None] = mapped_column(String(12))  # how-much|how-well|better-off
+    result: Mapped[str | None] = mapped_column(String(64))  # a result key (initiative.results)
+    headline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    source: Mapped[str] = mapped_column(Text, default="", server_default="")
+    breakdowns: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    min_group: Mapped[int | None] = mapped_column()
+    development: Mapped[bool] = mapped_column(Boolean, default=False,
+                                              server_default=text("false"))
+    forecast: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -324,52 +339,15 @@ class ParkedDestination(Tenant, Base):
     told_at: Mapped[datetime | None]
 
 
-# --- common agenda and community voice --------------------------------------------------
-
-
-class Commitment(Tenant, Base):
-    """What a partner commits to the common agenda. Re-committing keeps the history."""
-
-    __tablename__ = "commitments"
-    __table_args__ = (
-        Index("uq_commitments_current", "team_id", "partner_id", unique=True,
-              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
-        Index("ix_commitments_team_id_signed_at", "team_id", "signed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
-    resources: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[str] = mapped_column(Text, default="")
-    activities: Mapped[str] = mapped_column(Text, default="")
-    signed_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
-    signed_by: Mapped[str] = mapped_column(String(32))
-    signed_at: Mapped[datetime]
-    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    announced_at: Mapped[datetime | None]  # set once the announcement is posted
-    lease_until: Mapped[datetime | None]  # a poster's claim on announcing it
-
-
-class DeferredEvent(Tenant, Base):
-    """An event that could not be handled because Slack was briefly unavailable (a 5xx,
-    a rate limit, a timeout while reading the message): kept here and handled again by a
-    scheduled tick, since Slack will not redeliver an event it saw acknowledged."""
-
-    __tablename__ = "deferred_events"
-    __table_args__ = (Index("ix_deferred_events_team_id_next_attempt_at", "team_id",
-                            "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # reaction
-    payload: Mapped[dict[str, Any]] = mapped_column()
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime]
-    created_at: Mapped[datetime]
+# Common agenda, community voice and deferred events: storage/agenda_models.py; the
+# Results-Based Accountability tables (group reports, stories): storage/rba_models.py.
+from storage.agenda_models import Commitment, DeferredEvent  # noqa: E402, F401
 
 # Re-exported: the global tables (storage/global_models.py), and asks, answers and intros
 # (storage/knowledge_models.py, SPEC §12).
 from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401
 from storage.knowledge_models import Answer, ConnectOptOut, Intro, Question, QuestionDM  # noqa
+from storage.rba_models import GroupReport, Story  # noqa: E402, F401
 
 # Community voice and the public form's rate limit: storage/voice_models.py.
 from storage.voice_models import Voice, VoiceLimit  # noqa: E402, F401

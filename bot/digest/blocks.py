@@ -239,12 +239,24 @@ def engagement_blocks(data: DigestData) -> list[Block]:
 
 
 def _head(data: DigestData) -> list[Block]:
-    return [
+    head = [
         header(f"Weekly digest: {data.initiative_name}"),
         context(f"*{data.week.key}* · week of {day_label(data.week.monday)} "
                 f"{data.week.monday.year} · reporting, measures and wins as of "
                 f"{day_label(data.today)}"),
     ]
+    # SPEC §10: the digest leads with the headline measures' verdicts and the equity gaps.
+    rba = data.rba
+    if rba.headlines:
+        head.append(section(truncate("*Headline measures*\n" + "\n".join(rba.headlines),
+                                     SECTION_LIMIT)))
+    if rba.gaps:
+        head.append(section(truncate("*Equity gaps* (largest gap to the best group)\n"
+                                     + "\n".join(rba.gaps), SECTION_LIMIT)))
+    if rba.stories:
+        head.append(section(truncate("*Stories behind the curve*\n"
+                                     + "\n".join(rba.stories), SECTION_LIMIT)))
+    return head
 
 
 def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
@@ -291,7 +303,11 @@ def digest_message(data: DigestData, *, block_limit: int = MESSAGE_BLOCK_LIMIT) 
     """Everything in one message if it fits in `block_limit` blocks; else summary + thread."""
     partner_lines = [partner_text(p, data.today) for p in data.partners]
     partner_blocks = _sections("*Reporting completeness by partner*", partner_lines)
-    measure_blocks = [section(measure_text(m)) for m in data.measures]
+    verdicts = dict(data.rba.verdicts)
+    shown = [m for m in data.measures if m.key not in data.rba.development]
+    measure_blocks = [section(truncate(measure_text(m) + (
+        f"\nVerdict: *{verdicts[m.key]}*" if m.key in verdicts else ""), SECTION_LIMIT))
+        for m in shown]
     full = [
         *_head(data),
         section(completeness_summary(data)),

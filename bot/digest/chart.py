@@ -16,7 +16,7 @@ import textwrap
 from typing import Any
 
 from bot.digest.blocks import MONTHS
-from bot.digest.content import DigestData, MeasureLine
+from bot.digest.content import DigestData, GroupPanel, MeasureLine
 from bot.measures.periods import Period
 from bot.measures.progress import format_value
 
@@ -44,8 +44,10 @@ def chart_available() -> bool:
 
 def render_chart(data: DigestData) -> bytes | None:
     """The chart as PNG bytes; None when there is nothing to draw or matplotlib is missing."""
-    measures = [m for m in data.measures if any(v is not None for v in m.values)]
-    if not measures:
+    measures = [m for m in data.measures if any(v is not None for v in m.values)
+                and m.key not in data.rba.development]
+    groups = list(data.rba.panels)
+    if not measures and not groups:
         return None
     try:
         import matplotlib
@@ -58,14 +60,22 @@ def render_chart(data: DigestData) -> bytes | None:
         return None
 
     shown = measures[:MAX_PANELS]
-    columns = min(COLUMNS, len(shown))
-    rows = math.ceil(len(shown) / columns)
+    groups = groups[:max(0, MAX_PANELS - len(shown))]
+    verdicts = dict(data.rba.verdicts)
+    columns = min(COLUMNS, len(shown) + len(groups))
+    rows = math.ceil((len(shown) + len(groups)) / columns)
     figure = Figure(figsize=(4.6 * columns, 3.4 * rows + 0.9), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.subplots(rows, columns, squeeze=False)
     for index, measure in enumerate(shown):
         _panel(axes[index // columns][index % columns], measure)
-    for index in range(len(shown), rows * columns):
+        if measure.key in verdicts:  # SPEC §10: the verdict under each curve
+            axes[index // columns][index % columns].set_xlabel(verdicts[measure.key],
+                                                               fontsize=8)
+    for offset, panel in enumerate(groups):
+        index = len(shown) + offset
+        _groups_panel(axes[index // columns][index % columns], panel)
+    for index in range(len(shown) + len(groups), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
 
     title = f"{data.initiative_name}: shared measures against their targets ({data.week.key})"
@@ -82,6 +92,18 @@ def render_chart(data: DigestData) -> bytes | None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _groups_panel(ax: Any, panel: GroupPanel) -> None:
+    """A broken-down measure's groups, side by side: suppressed groups are not drawn, and
+    the panel says which (never with a figure)."""
+    names = [name for name, _ in panel.shown]
+    ax.bar(range(len(names)), [value for _, value in panel.shown], color="#4c78a8")
+    ax.set_xticks(range(len(names)), [textwrap.shorten(n, 12) for n in names], fontsize=7)
+    ax.set_title("\n".join(textwrap.wrap(panel.title, 38)[:2]), fontsize=10)
+    if panel.suppressed:
+        ax.set_xlabel(f"fewer than {panel.min_group}, not drawn: "
+                      + ", ".join(panel.suppressed), fontsize=7)
 
 
 def _panel(ax: Any, m: MeasureLine) -> None:

@@ -169,6 +169,28 @@ class Engagement:
 
 
 @dataclass(frozen=True)
+class RbaLines:
+    headlines: tuple[str, ...] = ()
+    gaps: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()
+    verdicts: tuple[tuple[str, str], ...] = ()  # (measure key, verdict text), every measure
+    development: tuple[str, ...] = ()  # keys on the data development agenda
+    # The chart's small multiples: one per broken-down measure and dimension.
+    panels: tuple[GroupPanel, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupPanel:
+    """A broken-down measure's groups for the chart: only shown (not suppressed) figures."""
+
+    title: str
+    unit: str
+    shown: tuple[tuple[str, float], ...]
+    suppressed: tuple[str, ...]
+    min_group: int | None
+
+
+@dataclass(frozen=True)
 class DigestData:
     initiative_name: str
     timezone: str
@@ -185,6 +207,7 @@ class DigestData:
     initiative_start: date | None = None
     # Intros (SPEC §12): made this week, check-back answers this week, of which "we met"
     intros: tuple[int, int, int] = (0, 0, 0)
+    rba: RbaLines = field(default_factory=RbaLines)  # SPEC §10: verdicts, gaps, stories
 
     @property
     def missing_partners(self) -> list[PartnerLine]:

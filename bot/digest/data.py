@@ -32,6 +32,7 @@ from bot.digest.content import (
     WinLine,
     aggregate_value,
 )
+from bot.digest.rba import rba_lines
 from bot.digest.week import IsoWeek, digest_due, iso_week
 from bot.measures.periods import (
     Period,
@@ -210,6 +211,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         voice_count=int(voice_count),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
         initiative_start=start, intros=digest_counts(session, week.start, until),
+        rba=rba_lines(session, initiative, measure_lines, measures),
     )
 
 

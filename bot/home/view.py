@@ -25,6 +25,8 @@ from bot.agenda.view import (
 )
 from bot.measures.obligations import Obligation, obligations
 from bot.measures.progress import format_percent, format_value, sparkline
+from bot.measures.rba_data import Extras, rba_extras
+from bot.measures.rba_view import gap_line
 from bot.measures.view import MeasureStatus, measure_statuses
 from bot.rendering import blocks as bk
 from bot.rendering.user_text import fit, repost_text
@@ -42,8 +44,18 @@ def recent_wins(session: Session, limit: int = RECENT_WINS) -> list[Win]:
 
 # --- rendering ------------------------------------------------------------------------------
 
-def progress_line(m: MeasureStatus) -> str:
-    """One measure on the Home tab, from the same figures `/impact measures` shows."""
+def progress_line(m: MeasureStatus, extras: Extras | None = None) -> str:
+    """One measure on the Home tab, from the same figures `/impact measures` shows, with
+    its verdict and (broken down) its largest gap (SPEC §10)."""
+    line = _progress(m)
+    if extras is not None and m.value is not None:
+        line += f" · {extras.verdict.text}"
+        if extras.group_names:
+            line += "\n" + gap_line(m, extras).replace("• ", "   ↳ ", 1)
+    return line
+
+
+def _progress(m: MeasureStatus) -> str:
     if m.value is None or m.value_period is None:
         return f"• *{bk.escape(m.name)}*: no reports yet"
     target = f" · target {format_value(m.target, m.unit)}" if m.target is not None else ""
@@ -142,9 +154,16 @@ def home_view(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
         blocks += [bk.divider(), *completeness_blocks(everyone, agenda)]
 
     progress = measure_statuses(session, initiative, now)
+    extras = rba_extras(session, initiative, progress)
+    wanted = [p.name for p in progress if p.key in extras and extras[p.key].measure.development]
+    progress = [p for p in progress if not (p.key in extras and extras[p.key].measure.development)]
     blocks += [bk.divider(), bk.section("*Measure progress*")]
     blocks += [bk.section(t) for t in
-               pack_lines([progress_line(p) for p in progress] or ["_No shared measures yet._"])]
+               pack_lines([progress_line(p, extras.get(p.key)) for p in progress]
+                          or ["_No shared measures yet._"])]
+    if wanted:
+        blocks.append(bk.context(bk.truncate("Data development agenda (no data yet): "
+                                             + "; ".join(bk.escape(n) for n in wanted), 2000)))
 
     wins = recent_wins(session)
     blocks += [bk.divider(), bk.section("*Recent wins*")]

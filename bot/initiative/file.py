@@ -7,7 +7,7 @@ Every problem is reported as `FILE: PATH: what was expected`, e.g.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.initiative import rba_file
 from bot.initiative.public_section import PublicSpec, parse_public
+from bot.initiative.rba_file import DimensionSpec, RbaMeasure, ResultSpec
 from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
 from bot.measures.periods import CADENCES, Cadence
 from bot.runtime.errors import UserError
@@ -56,6 +58,7 @@ class MeasureSpec:
     aggregate: str
     partners: tuple[str, ...]
     rate: bool = False
+    rba: RbaMeasure = field(default_factory=RbaMeasure)  # SPEC §10: kind, quadrant…
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class InitiativeSpec:
     # `connect: {every: week|month, week: 1-4, weekday, time}` (SPEC §12); None: no rounds
     connect: dict[str, Any] | None = None
     public: PublicSpec = field(default=PublicSpec())
+    dimensions: tuple[DimensionSpec, ...] = ()
+    results: tuple[ResultSpec, ...] = ()
 
 
 class _Checker:
@@ -201,7 +206,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     except yaml.YAMLError as exc:
         raise InitiativeFileError(source, "", f"not valid YAML: {exc}") from None
 
-    top = check.mapping(document, "", {"initiative", "partners", "measures"}, {"initiative"})
+    top = check.mapping(document, "", {"initiative", "partners", "measures", "dimensions",
+                                       "results"}, {"initiative"})
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
@@ -246,7 +252,14 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
 
     partners = _partners(check, top.get("partners") or [])
     partner_keys = {p.key for p in partners}
-    measures = _measures(check, top.get("measures") or [], partner_keys)
+    dims = rba_file.dimensions(check, top.get("dimensions"))
+    result_specs = rba_file.results(check, top.get("results"))
+    measures = _measures(check, top.get("measures") or [], partner_keys, dims,
+                         {r.key for r in result_specs})
+    linked = rba_file.link_results(check, result_specs,
+                                   [(m.key, m.rba.kind, m.rba.result) for m in measures])
+    measures = tuple(m if m.key not in linked else
+                     replace(m, rba=replace(m.rba, result=linked[m.key])) for m in measures)
 
     return InitiativeSpec(
         name=name,
@@ -273,6 +286,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
                else check.day(init["start"], "initiative.start")),
         connect=None if init.get("connect") is None else _connect(check, init["connect"]),
         public=parse_public(check, init.get("public")),
+        dimensions=dims,
+        results=result_specs,
     )
 
 
@@ -320,11 +335,13 @@ def _partners(check: _Checker, raw: Any) -> tuple[PartnerSpec, ...]:
     return tuple(partners)
 
 
-def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[MeasureSpec, ...]:
+def _measures(check: _Checker, raw: Any, partner_keys: set[str],
+              dims: tuple[DimensionSpec, ...] = (), result_keys: frozenset[str] | set[str]
+              = frozenset()) -> tuple[MeasureSpec, ...]:
     if not isinstance(raw, list):
         raise check.fail("measures", "expected a list of measures")
     allowed = {"key", "name", "unit", "direction", "baseline", "target", "target_date",
-               "cadence", "aggregate", "partners", "rate"}
+               "cadence", "aggregate", "partners", "rate", *rba_file.RBA_MEASURE_KEYS}
     measures: list[MeasureSpec] = []
     keys: set[str] = set()
     for index, item in enumerate(raw):
@@ -383,6 +400,8 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str]) -> tuple[Measur
             aggregate=aggregate,
             partners=tuple(seen),
             rate=rate,
+            rba=rba_file.measure_rba(check, entry, path, rate=rate, unit="%" if rate else unit,
+                                     dims=dims, result_keys=set(result_keys)),
         ))
     return tuple(measures)
 

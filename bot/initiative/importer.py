@@ -132,6 +132,10 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
         "public_scorecard": spec.public.scorecard,
         "public_voice": spec.public.voice,
         "public_languages": list(spec.public.languages),
+        "dimensions": [{"key": d.key, "name": d.name, "groups": list(d.groups)}
+                       for d in spec.dimensions],
+        "results": [{"key": r.key, "name": r.name, "indicators": list(r.indicators)}
+                    for r in spec.results],
     }
     # `initiative.start`: as written, else the day of the first import (kept after that).
     if spec.start is not None:
@@ -186,6 +190,15 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
             "cadence": m_spec.cadence,
             "aggregate": m_spec.aggregate,
             "rate": m_spec.rate,
+            "kind": m_spec.rba.kind,
+            "quadrant": m_spec.rba.quadrant,
+            "result": m_spec.rba.result,
+            "headline": m_spec.rba.headline,
+            "source": m_spec.rba.source,
+            "breakdowns": list(m_spec.rba.breakdowns),
+            "min_group": m_spec.rba.min_group,
+            "development": m_spec.rba.development,
+            "forecast": dict(m_spec.rba.forecast),
             "position": position,
             "active": True,
         }
@@ -200,7 +213,10 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
     _retire(measures, {m.key for m in spec.measures}, "measure", result)
     session.flush()
 
-    wanted_links = {(measures[m.key].id, partners[p].id) for m in spec.measures for p in m.partners}
+    # A development measure (data development agenda) has no data yet: nobody reports it,
+    # so it is never owed nor reminded, whatever partners the file names.
+    wanted_links = {(measures[m.key].id, partners[p].id) for m in spec.measures
+                    for p in m.partners if not m.rba.development}
     existing_links = {(link.measure_id, link.partner_id)
                       for link in session.scalars(select(MeasurePartner))}
     for measure_id, partner_id in existing_links - wanted_links:

@@ -51,6 +51,9 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
     blocks = [bk.section("\n".join(lines))]
     if rec.note:
         blocks.append(bk.context(f"Note: {bk.safe_user_text(rec.note)}"))
+    # SPEC §10: after a report, the story behind the curve is offered.
+    blocks.append(bk.actions(bk.button("Tell the story behind the curve",
+                                       f"story_open:{rec.measure_key}", rec.measure_key)))
     plain = " ".join(lines).replace("*", "")
     return bk.message(plain, blocks)
 

@@ -27,7 +27,7 @@ from bot.measures.periods import Period, as_cadence, parse_period
 from bot.measures.progress import number_text
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
-from storage.models import Measure, Partner, Report
+from storage.models import GroupReport, Measure, Partner, Report
 
 # SPEC §3's columns, then SPEC §9's: a rate's numerator and denominator, and the group of
 # a disaggregated report (empty for a total, which every report is until breakdowns exist).
@@ -48,6 +48,9 @@ class ExportRow:
     current: bool
     numerator: float | None = None
     denominator: float | None = None
+    dimension: str = ""  # a group's row (SPEC §10); empty for the total
+    group: str = ""
+    suppressed: bool = False  # fewer than min_group: no figure is written
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,46 @@ def export_rows(session: Session, *, history: bool = False,
         query = query.where(Measure.key == f.measure)
     if f.partner is not None:
         query = query.where(Partner.key == f.partner)
-    return [
+    totals = [
         ExportRow(measure_key, partner_key, r.period, r.value, r.note, r.reported_by,
                   r.reported_at, r.source, r.is_current, r.numerator, r.denominator)
         for measure_key, partner_key, r, cadence in session.execute(query)
         if _within(r.period, cadence, f)
     ]
+    return totals + group_rows(session, history=history, filters=f)
+
+
+def group_rows(session: Session, *, history: bool, filters: Filters) -> list[ExportRow]:
+    """The figures per group (SPEC §10), after the totals. A group whose denominator (or
+    count) is below the measure's `min_group` is written without any figure: its note says
+    so, and nothing in the file can identify the group's people."""
+    f = filters
+    query = (
+        select(Measure.key, Partner.key, GroupReport, Measure.cadence, Measure.min_group,
+               Measure.rate)
+        .join(Measure, Measure.id == GroupReport.measure_id)
+        .join(Partner, Partner.id == GroupReport.partner_id)
+        .order_by(Measure.position, Measure.key, GroupReport.period, Partner.position,
+                  Partner.key, GroupReport.dimension, GroupReport.group_name,
+                  GroupReport.reported_at, GroupReport.id))
+    if not history:
+        query = query.where(GroupReport.is_current.is_(True))
+    if f.measure is not None:
+        query = query.where(Measure.key == f.measure)
+    if f.partner is not None:
+        query = query.where(Partner.key == f.partner)
+    out = []
+    for measure_key, partner_key, g, cadence, min_group, rate in session.execute(query):
+        if not _within(g.period, cadence, f):
+            continue
+        size = g.denominator if rate else g.value
+        hidden = min_group is not None and (size is None or size < min_group)
+        out.append(ExportRow(
+            measure_key, partner_key, g.period, 0.0 if hidden else g.value,
+            f"fewer than {min_group} (suppressed)" if hidden else "", g.reported_by,
+            g.reported_at, g.source, g.is_current, None if hidden else g.numerator,
+            None if hidden else g.denominator, g.dimension, g.group_name, hidden))
+    return out
 
 
 def _within(period: str, cadence: str, f: Filters) -> bool:
@@ -133,10 +170,12 @@ def to_csv(rows: list[ExportRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow([r.measure_key, r.partner_key, r.period, number_text(r.value),
+        writer.writerow([r.measure_key, r.partner_key, r.period,
+                         "" if r.suppressed else number_text(r.value),
                          spreadsheet_safe(r.note),
                          r.reported_by, instant_text(r.reported_at), r.source,
-                         _optional(r.numerator), _optional(r.denominator), "", ""])
+                         _optional(r.numerator), _optional(r.denominator), r.dimension,
+                         r.group])
     return out.getvalue()
 
 
@@ -149,6 +188,10 @@ def to_json(rows: list[ExportRow]) -> str:
     for r in rows:
         item = asdict(r)
         item["reported_at"] = instant_text(r.reported_at)
+        if item.pop("suppressed"):
+            item["value"] = None
+        if not r.dimension:  # a total: the JSON keeps its earlier shape
+            del item["dimension"], item["group"]
         items.append(item)
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 

@@ -30,13 +30,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.measures.export import FORMULA_START as _FORMULA_START
+from bot.measures.groups import GroupRefused, check_group
 from bot.measures.periods import as_cadence, parse_period, reporting_period
 from bot.measures.values import ValueRefused, allows_negative, check_value, parse_value
 from bot.runtime.caller import NO_INITIATIVE_CLI, load_initiative
 from bot.runtime.errors import UserError
 from storage.db import Store
 from storage.kinds import ReportSource
-from storage.models import Measure, MeasurePartner, Partner, Report
+from storage.models import GroupReport, Measure, MeasurePartner, Partner, Report
 
 REQUIRED = ("measure_key", "partner_key", "period")
 OPTIONAL = ("value", "note", "reported_by", "reported_at", "source", "numerator",
@@ -63,6 +64,8 @@ class Row:
     source: ReportSource
     numerator: float | None
     denominator: float | None
+    dimension: str = ""  # a group row (SPEC §10): its dimension and group
+    group: str = ""
 
 
 @dataclass
@@ -104,9 +107,10 @@ class _Reader:
         self.partners = {p.key: p for p in session.scalars(select(Partner))}
         self.assigned = {(a.measure_id, a.partner_id)
                          for a in session.scalars(select(MeasurePartner))}
-        self.seen: dict[tuple[int, int, str], int] = {}
+        self.seen: dict[tuple[int, int, str, str, str], int] = {}
+        self.initiative = initiative
 
-    def row(self, line: int, raw: dict[str, str]) -> Row:
+    def row(self, line: int, raw: dict[str, str]) -> Row | None:
         path = self.path
         cell = {k: (raw.get(k) or "").strip() for k in (*REQUIRED, *OPTIONAL)}
         measure = self.measures.get(cell["measure_key"])
@@ -126,9 +130,15 @@ class _Reader:
             raise _fail(path, line, "period", str(exc)) from None
         if period.start > reporting_period(cadence, self.now, self.tz).start:
             raise _fail(path, line, "period", f"{period.key} has not ended yet")
+        dimension = group = ""
         if cell["dimension"] or cell["group"]:
-            raise _fail(path, line, "dimension", f"`{measure.key}` has no breakdowns, so a "
-                                                 "row for a group cannot be stored")
+            try:
+                dimension = cell["dimension"]
+                group = check_group(self.initiative, measure, dimension, cell["group"])
+            except GroupRefused as exc:
+                raise _fail(path, line, exc.field or "dimension", str(exc)) from None
+            if not (cell["value"] or cell["numerator"] or cell["denominator"]):
+                return None  # a group the export suppressed (fewer than min_group)
         numerator = denominator = None
         if measure.rate:
             if not cell["numerator"] or not cell["denominator"]:
@@ -149,10 +159,11 @@ class _Reader:
                 raise _fail(path, line, "value", "a value is needed")
             value = _number(cell["value"], path, line, "value", unit=measure.unit,
                             allow_negative=allows_negative(measure.baseline, measure.target))
-        key = (measure.id, partner.id, period.key)
+        key = (measure.id, partner.id, period.key, dimension, group)
         if key in self.seen:
+            what = f" ({group})" if group else ""
             raise _fail(path, line, "period", f"`{measure.key}` for `{partner.key}` "
-                        f"{period.key} is already on line {self.seen[key]}")
+                        f"{period.key}{what} is already on line {self.seen[key]}")
         self.seen[key] = line
         reported_at = None
         if cell["reported_at"]:
@@ -174,7 +185,7 @@ class _Reader:
             note = note[1:]  # the export's guard against spreadsheet formulas, undone
         return Row(line, measure.id, partner.id, period.key, value, note,
                    cell["reported_by"] or IMPORTER, reported_at, source,
-                   numerator, denominator)
+                   numerator, denominator, dimension, group)
 
 
 def _read_rows(session: Session, path: Path, now: datetime,
@@ -203,8 +214,10 @@ def _read_rows(session: Session, path: Path, now: datetime,
         for raw in reader:
             if not any((v or "").strip() for v in raw.values() if isinstance(v, str)):
                 continue  # a blank line
-            rows.append(checker.row(reader.line_num, raw))
-            progress(len(rows))
+            row = checker.row(reader.line_num, raw)
+            if row is not None:
+                rows.append(row)
+            progress(reader.line_num - 1)
     except csv.Error as exc:
         raise _fail(path, reader.line_num, None, f"not valid CSV ({exc})") from None
     return rows
@@ -220,7 +233,14 @@ def import_values(store: Store, path: Path, now: datetime, *, dry_run: bool = Fa
         stored = {(r.measure_id, r.partner_id, r.period): r
                   for r in session.scalars(select(Report).where(
                       Report.is_current.is_(True), Report.measure_id.in_(measure_ids)))}
+        groups = {(g.measure_id, g.partner_id, g.period, g.dimension, g.group_name): g
+                  for g in session.scalars(select(GroupReport).where(
+                      GroupReport.is_current.is_(True),
+                      GroupReport.measure_id.in_(measure_ids)))}
         for row in rows:
+            if row.dimension:
+                _apply_group(session, row, groups, summary, now, dry_run)
+                continue
             prior = stored.get((row.measure_id, row.partner_id, row.period))
             if prior is not None and (prior.value, prior.numerator, prior.denominator,
                                       prior.note) == (row.value, row.numerator,
@@ -247,6 +267,32 @@ def import_values(store: Store, path: Path, now: datetime, *, dry_run: bool = Fa
         else:
             session.flush()
     return summary
+
+
+def _apply_group(session: Session, row: Row, groups: dict[Any, GroupReport], summary: Summary,
+                 now: datetime, dry_run: bool) -> None:
+    """A group's figure: unchanged, a correction (source `import`), or added."""
+    prior = groups.get((row.measure_id, row.partner_id, row.period, row.dimension, row.group))
+    if prior is not None and (prior.value, prior.numerator, prior.denominator) == (
+            row.value, row.numerator, row.denominator):
+        summary.unchanged += 1
+        return
+    source: ReportSource = row.source
+    if prior is not None:
+        summary.corrected += 1
+        source = "import"
+        if not dry_run:
+            session.execute(update(GroupReport).where(GroupReport.id == prior.id)
+                            .values(is_current=False))
+    else:
+        summary.added += 1
+    if not dry_run:
+        session.add(GroupReport(
+            measure_id=row.measure_id, partner_id=row.partner_id, period=row.period,
+            dimension=row.dimension, group_name=row.group, value=row.value,
+            numerator=row.numerator, denominator=row.denominator,
+            reported_by=row.reported_by, reported_at=row.reported_at or now, source=source,
+            is_current=True))
 
 
 class Progress:

@@ -45,6 +45,8 @@ class ReportRequest:
     # The note with `as PARTNER-KEY` left in place, for when those words turn out to be
     # prose (`as expected` from a partner member): None when there was no `as` clause.
     note_with_as: str | None = field(default=None, compare=False)
+    # The report modal's figures per group (SPEC §10): (dimension, group, value as typed).
+    groups: tuple[tuple[str, str, str], ...] = ()
 
 
 def parse_report_args(args: str) -> ReportRequest:

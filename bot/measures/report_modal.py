@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.measures.groups import BLOCK_PREFIX, block_id, dimensions_of
 from bot.measures.obligations import Obligation, obligations
 from bot.measures.reporting import ReportError, ReportRequest
 from bot.rendering import blocks as bk
@@ -88,11 +89,53 @@ def report_view(session: Session, initiative: Initiative, user_id: str, now: dat
     blocks.append(bk.input_block(
         VALUE, "Value", bk.text_input(VALUE, placeholder="e.g. 72, 72.5, 72% or 1,250",
                                       max_length=40)))
+    chosen = initial["value"] if initial is not None else None
+    blocks += _group_fields(session, initiative, chosen)
     blocks.append(bk.input_block(
         NOTE, "Note", bk.text_input(NOTE, placeholder="Anything the backbone should know",
                                     multiline=True, max_length=1000), optional=True))
     return bk.modal("Report a measure", blocks, callback_id=CALLBACK_ID, submit="Report",
                     private_metadata=json.dumps({"channel": channel_id}))
+
+
+def _group_fields(session: Session, initiative: Initiative, measure_key: str | None
+                  ) -> list[bk.Block]:
+    """One optional field per group of the measure's breakdowns (SPEC §10), checked like
+    the total on submit; the total stays the measure's figure."""
+    measure = None if measure_key is None else session.scalar(
+        select(Measure).where(Measure.key == measure_key, Measure.active.is_(True)))
+    if measure is None:
+        return []
+    dims = dimensions_of(initiative, measure)
+    if not dims:
+        return []
+    example = "e.g. 12/30" if measure.rate else "e.g. 12"
+    out: list[bk.Block] = [bk.section(
+        f"*By group* (optional) for `{measure.key}`: "
+        + "; ".join(bk.escape(d["name"]) for d in dims)
+        + (". Give each group as numerator/denominator." if measure.rate else "."))]
+    for dim in dims:
+        for index, group in enumerate(dim["groups"]):
+            out.append(bk.input_block(
+                block_id(dim["key"], index), f"{dim['name']}: {group}",
+                bk.text_input(block_id(dim["key"], index), placeholder=example,
+                              max_length=40), optional=True))
+    return out
+
+
+def _groups(values: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """(dimension, `#INDEX` of the group, text) for every group field filled in; the
+    index is resolved against initiative.yml when the report is checked."""
+    out = []
+    for block in values:
+        parts = str(block).split("|")
+        if len(parts) != 3 or parts[0] != BLOCK_PREFIX:
+            continue
+        text = _value(values, block)
+        if text is None:
+            continue
+        out.append((parts[1], f"#{parts[2]}", text))
+    return tuple(out)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -124,6 +167,7 @@ def request_from_view(view: dict[str, Any]) -> ReportRequest:
         note=_value(values, NOTE) or "",
         period_text=_value(values, PERIOD),
         partner_key=_value(values, PARTNER, "selected"),
+        groups=_groups(values),
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.measures.groups import GroupFigure, GroupRefused, check_group, read_figure, store_figures
 from bot.measures.pending import Held, hold
 from bot.measures.periods import Period, local_date, reporting_period
 from bot.measures.phrases import PhraseRefused, period_label, period_words, read_phrase, resolve
@@ -100,6 +101,7 @@ class _Resolved:
     typed: str = ""
     numerator: float | None = None
     denominator: float | None = None
+    figures: tuple[GroupFigure, ...] = ()  # per group, from the modal
 
 
 def find_measure(session: Session, key: str) -> Measure:
@@ -236,9 +238,15 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
     if len(note) > NOTE_LIMIT:
         raise ReportError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.",
                           field="note")
+    try:
+        figures = tuple(read_figure(measure, dim, check_group(initiative, measure, dim, group),
+                                    text, field) for dim, group, text, field in
+                        ((d, g, t, f"grp|{d}|{i}") for i, (d, g, t) in enumerate(request.groups)))
+    except GroupRefused as exc:
+        raise ReportError(str(exc), field=exc.field) from None
     return _Resolved(measure, partner, period, value, note, on_behalf,
                      "" if measure.rate else typed_differently(request.value_text, value),
-                     numerator, denominator)
+                     numerator, denominator, figures)
 
 
 def typed_differently(text: str, value: float) -> str:
@@ -322,6 +330,8 @@ def record_in(session: Session, request: ReportRequest, *, user_id: str, now: da
     if (prior is not None and prior.value == r.value and prior.note == r.note
             and prior.denominator == r.denominator
             and prior.reported_by == user_id and prior.source == source):
+        store_figures(session, r.measure.id, r.partner.id, r.period.key, list(r.figures),
+                      user_id=user_id, now=now, source=source)
         # The same person sending the same value again (a retry after a lost answer, a
         # double submit): it is stored already, and the history gets no duplicate row.
         return _recorded(session, r, prior, None, already=True)
@@ -337,6 +347,8 @@ def record_in(session: Session, request: ReportRequest, *, user_id: str, now: da
                     source=source, is_current=True)
     session.add(report)
     session.flush()
+    store_figures(session, r.measure.id, r.partner.id, r.period.key, list(r.figures),
+                  user_id=user_id, now=now, source=source)
     return _recorded(session, r, report, replaced)
 
 

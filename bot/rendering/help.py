@@ -13,6 +13,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
      "`for last month` or `for 2026-09` to backfill; a rate is `43/60`; backbone admins "
      "report on a partner's behalf by ending with `as PARTNER-KEY`)"),
     ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
+    ("measures KEY", "everyone", "one measure: its curve, verdict, groups and story"),
+    ("story KEY [TEXT]", "partner members", "the story behind the curve of a measure"),
     ("status", "everyone", "what your partner still owes, and when it is due"),
     ("win [KEY:] TEXT", "everyone", "share a win with the whole initiative (linked to measure "
                                      "KEY)"),

@@ -94,7 +94,9 @@ def test_digest_shows_every_measure_with_target_the_weeks_wins_and_who_has_not_r
     assert "*8.6%* in Q3 2026 (1 of 1 partner) · ↓ better (−0.4 pts" in shown  # falling is better
     assert "progress *50%*" in shown  # home visits: (210 - 120) / (300 - 120)
     assert "⏳ *North Clinic*: not reported First-trimester prenatal visits (Oct 2026" in shown
-    assert ("⏭️ *United Way of Lake County*: skipped Diapers distributed (week 45 of 2026): "
+    # United Way skipped its diapers week and owes the example's rate measure (not reported).
+    assert ("⏳ *United Way of Lake County*: not reported Postpartum check-ups within six weeks "
+            "(Oct 2026, overdue) · skipped Diapers distributed (week 45 of 2026): "
             "_warehouse closed for inventory_") in shown
     assert "✅ *Lake County Health Dept*: reported all 3 measures" in shown
     assert ("<https://impact.slack.com/archives/C0GENERAL/p1000001|"
@@ -104,7 +106,7 @@ def test_digest_shows_every_measure_with_target_the_weeks_wins_and_who_has_not_r
     assert "Family Connects Home Visiting* signed the common agenda" in shown
     assert "3 anonymous messages this week" in shown
     assert "Engagement score:" in shown and "in the manner of Clear Impact's" in shown
-    assert "Not reported yet: North Clinic." in post["text"]
+    assert "Not reported yet: North Clinic, United Way of Lake County." in post["text"]
     assert digest_rows(sandbox.store) == [(WEEK, 0, post["ts"])]
 
 
@@ -152,15 +154,17 @@ def test_engagement_counts_reports_on_time_and_fresh_data(store: Store) -> None:
     e = data.engagement
     # 6 partner-measure pairs; fresh = a value for one of the last 2 periods: all but
     # North Clinic's prenatal visits (Sep counts) → actually North Clinic reported Sep.
-    assert e.assignments == 6
+    # (United Way's postpartum check-ups, never reported: the seventh pair, not fresh.)
+    assert e.assignments == 7
     assert e.fresh == 6
     # Closed periods by Nov 13 with reminder day 1 (due 7 days after the 1st / Monday):
     # monthly Sep, Aug, Jul ×4 pairs = 12 (all reported on the 3rd: on time);
     # quarterly Q2, Q1, Q4-2025 = 3 (Q2 on time; Q1 and Q4 never reported);
     # weekly W44 reported Oct 20 (before its due date), W43, W42 on time; W45 skipped →
     # excused but W45 is due Nov 9 + 7 = Nov 16, not closed yet.
-    assert (e.owed, e.on_time) == (18, 16)
-    assert e.score == round(100 * (16 / 18 + 6 / 6) / 2)
+    # United Way's postpartum check-ups: Sep, Aug, Jul owed and never reported (+3).
+    assert (e.owed, e.on_time) == (21, 16)
+    assert e.score == round(100 * (16 / 21 + 6 / 7) / 2)
 
 
 # --- once per week, force, preview -------------------------------------------------------

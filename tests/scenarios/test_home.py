@@ -152,7 +152,8 @@ def test_admin_sees_the_reporting_completeness_panel(sandbox: Sandbox) -> None:
     home = open_home(sandbox, ADMIN)
 
     text = shown(home)
-    assert "Reporting completeness* (admins) — 3 of 6 reports in" in text
+    # (United Way owes diapers and the example's postpartum check-ups.)
+    assert "Reporting completeness* (admins) — 3 of 7 reports in" in text
     assert "✅ North Clinic: 1/1 reported" in text
     assert "⏳ Lake County Health Dept: 1/3 reported, 1 skipped" in text
     assert "⏳ Family Connects Home Visiting: 0/1 reported" in text

@@ -35,7 +35,7 @@ def test_importing_the_example_twice_changes_nothing_the_second_time(
     with store.session() as session:
         assert session.scalars(select(Partner.key).order_by(Partner.position)).all() == [
             "county-health", "clinic-north", "family-connects", "united-way"]
-        assert len(session.scalars(select(Measure)).all()) == 4
+        assert len(session.scalars(select(Measure)).all()) == 6
         assert session.scalar(select(Member.partner_id).where(Member.user_id == "U0CCC"))
 
 

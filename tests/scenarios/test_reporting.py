@@ -389,7 +389,7 @@ def test_notes_keep_what_was_typed_and_cannot_ping_the_channel(sandbox: Sandbox)
     reply = _reply(sandbox, "U0AAA", "report prenatal-visits 72 Q&A <!here> done")
 
     assert [r[4] for r in _reports(sandbox)] == ["Q&A <!here> done"]
-    note = reply["blocks"][-1]["elements"][0]["text"]
+    (note,) = [b["elements"][0]["text"] for b in reply["blocks"] if b["type"] == "context"]
     assert note == "Note: Q&amp;A @\u200bhere done"
     assert "<!here>" not in str(reply)
 

@@ -31,9 +31,10 @@ TYPED = {
     "resume": "resume",
     "digest": "digest",
     "export": "export",
+    "story": "story prenatal-visits Evening clinic hours helped",
 }
 ADMIN_ONLY = {"digest", "export"}
-MEMBER_ONLY = {"report", "commit"}
+MEMBER_ONLY = {"report", "commit", "story"}
 # What a refused person is told (a fragment of the reason).
 REASONS = {
     ("digest", "member"): "Only backbone admins can use `/impact digest`",
@@ -44,6 +45,8 @@ REASONS = {
     ("report", "non-member"): "You are not a member of any partner",
     ("commit", "admin"): "Only partner members can commit a partner",
     ("commit", "non-member"): "Only partner members can commit a partner",
+    ("story", "admin"): "Only partner members can tell the story behind a curve",
+    ("story", "non-member"): "Only partner members can tell the story behind a curve",
 }
 REFUSAL_WORDS = ("Only backbone admins", "Only partner members", "add `as PARTNER-KEY`")
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
-from storage.models import HomeViewer, Report, Voice, Win, Workspace
+from storage.models import GroupReport, HomeViewer, Report, Story, Voice, Win, Workspace
 from storage.tenancy import tenant
 from tests.support.tenants import tenant_models
 from tests.support.workspaces import TEAM_A, TEAM_B, driver_for, setup_both
@@ -57,7 +57,7 @@ def test_signed_requests_from_a_workspace_that_never_installed_the_app_touch_not
 
     assert all(r.status < 500 for r in replies), [r.status for r in replies]
     for team in (TEAM_A, TEAM_B):
-        assert _count(multi, team, Report) == 0
+        assert _count(multi, team, Report) == _count(multi, team, GroupReport) == 0
         assert _count(multi, team, Voice) == 0
         assert _count(multi, team, Win) == 0
     assert not _tenant_exists(multi, EVIL)
@@ -101,7 +101,7 @@ def test_one_workspaces_wins_voices_and_numbers_never_reach_the_other(multi: San
     with tenant(TEAM_A), multi.store.session() as session:
         assert session.get(Win, win_id) is not None
         assert session.scalar(select(Win.status)) == "posted"
-    for model in (Report, Voice, Win):
+    for model in (Report, GroupReport, Story, Voice, Win):
         assert _count(multi, TEAM_B, model) == 0
 
 

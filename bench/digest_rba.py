@@ -1,0 +1,260 @@
+"""The weekly digest with Results-Based Accountability at scale (SPEC §10): time, statements.
+
+    PYTHONPATH=. python bench/digest_rba.py [--postgres URL] [--repeat 5]
+
+The store: 200 partners, 100 measures (80 monthly, 10 quarterly, 10 weekly; 160 partners
+each), 36 months of reports (about 720,000, with some corrections), 20,000 posted wins,
+commitments and community voice. Results-Based Accountability (SPEC §10): one in five
+measures is a rate broken down into 5 groups (so 20% of the reports come with 5 group
+figures each, some below `min_group`), the initiative started in January 2026 (the years
+before feed the forecasts), 5 headline measures, indicators, and a story per partner.
+Prints the time and the number of SQL statements it takes to build the digest (data and
+Block Kit). Goal: at most 1 s and 15 statements.
+
+PostgreSQL: give a scratch database; its tables are emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert, text
+
+from bot.digest.blocks import digest_message
+from bot.digest.data import build_digest
+from bot.measures.periods import Period, period_containing
+from storage.db import Store
+from storage.models import (
+    Base,
+    Commitment,
+    GroupReport,
+    Initiative,
+    Measure,
+    MeasurePartner,
+    Partner,
+    Report,
+    Skip,
+    Story,
+    Voice,
+    Win,
+)
+
+NOW = datetime(2026, 11, 13, 21, 0, tzinfo=UTC)  # a Friday at 15:00 in Chicago
+PARTNERS, MEASURES, MONTHS, WINS = 200, 100, 36, 20_000
+PARTNERS_PER_MEASURE = 160
+GROUPS = ("Black", "Hispanic/Latino", "White", "Asian", "Other")
+CHUNK = 5_000
+
+
+def _periods(cadence: str, months: int) -> list[Period]:
+    """Every period of `cadence` in the `months` months before NOW's month."""
+    end = date(NOW.year, NOW.month, 1)
+    start = date(end.year - months // 12, end.month, 1)
+    out: list[Period] = []
+    period = period_containing(cadence, start)  # type: ignore[arg-type]
+    while period.end <= end + timedelta(days=6 if cadence == "weekly" else 0):
+        out.append(period)
+        period = period.next()
+    return out
+
+
+def _insert(store: Store, model: Any, rows: list[dict[str, Any]]) -> None:
+    with store.engine.begin() as connection:
+        for i in range(0, len(rows), CHUNK):
+            connection.execute(insert(model), rows[i:i + CHUNK])
+
+
+def populate(store: Store) -> dict[str, int]:
+    rng = random.Random(46)
+    _insert(store, Initiative, [dict(
+        id=1, name="Benchmark Collective", agenda="", timezone="America/Chicago",
+        admins=["U0ADMIN"], backbone_channel="C0BACKBONE", wins_channel="C0WINS",
+        reminder_day=1, reminder_time="09:00", nudge_after_days=3, max_nudges=2,
+        digest_weekday=4, digest_time="15:00", win_emoji=["tada"], win_threshold=1,
+        updated_at=NOW, start=date(2026, 1, 1),
+        dimensions=[{"key": "race", "name": "Race/ethnicity", "groups": list(GROUPS)}],
+        results=[{"key": "healthy", "name": "Every child is healthy",
+                  "indicators": [f"measure-{m}" for m in range(1, MEASURES, 10)]}])])
+    _insert(store, Partner, [dict(id=p + 1, key=f"partner-{p}", name=f"Partner {p}",
+                                  position=p, active=True) for p in range(PARTNERS)])
+    cadences = ["monthly"] * 80 + ["quarterly"] * 10 + ["weekly"] * 10
+    def broken(m: int) -> bool:
+        return m % 5 == 0  # a rate by race/ethnicity: one measure in five
+
+    _insert(store, Measure, [dict(
+        id=m + 1, key=f"measure-{m}", name=f"Shared measure {m}",
+        unit="%" if broken(m) else "people",
+        direction="up" if m % 3 else "down", baseline=100.0, target=200.0 if m % 3 else 50.0,
+        cadence=cadences[m], position=m, active=True,
+        aggregate="pooled" if broken(m) else ("sum", "avg", "latest")[m % 3], rate=broken(m),
+        breakdowns=["race"] if broken(m) else [], min_group=20 if broken(m) else None,
+        kind="indicator" if m % 10 == 1 else "performance", headline=m < 5,
+        result="healthy" if m % 10 < 3 else None,
+        quadrant=None if m % 10 == 1 else ("how-much", "how-well", "better-off")[m % 3])
+        for m in range(MEASURES)])
+    assignments = [(m + 1, (m * 7 + k) % PARTNERS + 1)
+                   for m in range(MEASURES) for k in range(PARTNERS_PER_MEASURE)]
+    _insert(store, MeasurePartner, [dict(measure_id=m, partner_id=p) for m, p in assignments])
+
+    periods = {c: _periods(c, MONTHS) for c in ("monthly", "quarterly", "weekly")}
+    reports: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
+    skips: list[dict[str, Any]] = []
+    for measure_id, partner_id in assignments:
+        for period in periods[cadences[measure_id - 1]]:
+            at = datetime.combine(period.end, datetime.min.time(), tzinfo=UTC) + timedelta(
+                days=rng.randint(0, 12), hours=rng.randint(8, 18))
+            if at > NOW or rng.random() < 0.03:
+                if at <= NOW and rng.random() < 0.5:
+                    skips.append(dict(measure_id=measure_id, partner_id=partner_id,
+                                      period=period.key, reason="no data this period",
+                                      skipped_by="U0P", skipped_at=at))
+                continue
+            value = 100 + rng.random() * 50
+            if rng.random() < 0.05:  # a correction: the first value stays in history
+                reports.append(dict(measure_id=measure_id, partner_id=partner_id,
+                                    period=period.key, value=value - 5, note="",
+                                    reported_by="U0P", reported_at=at, source="slash",
+                                    is_current=False, numerator=None, denominator=None))
+                at += timedelta(hours=3)
+            numerator = denominator = None
+            if broken(measure_id - 1):
+                denominator = float(rng.randint(50, 200))
+                numerator = float(rng.randint(0, int(denominator)))
+                value = 100 * numerator / denominator
+                for group in GROUPS:  # some groups are below min_group (20)
+                    size = float(rng.randint(5, 60))
+                    part = float(rng.randint(0, int(size)))
+                    groups.append(dict(
+                        measure_id=measure_id, partner_id=partner_id, period=period.key,
+                        dimension="race", group_name=group, value=100 * part / size,
+                        numerator=part, denominator=size, reported_by="U0P", reported_at=at,
+                        source="slash", is_current=True))
+            reports.append(dict(measure_id=measure_id, partner_id=partner_id,
+                                period=period.key, value=value, note="", reported_by="U0P",
+                                reported_at=at, source="slash", is_current=True,
+                                numerator=numerator, denominator=denominator))
+    counted = len(reports)
+    broken_reports = sum(1 for r in reports if r.get("denominator") is not None and r["is_current"])
+    _insert(store, Report, reports)
+    _insert(store, GroupReport, groups)
+    del reports[:]
+    _insert(store, Story, [dict(
+        measure_id=m % MEASURES + 1, partner_id=m % PARTNERS + 1, period="2026-10",
+        helping="evening hours", hurting="", partners_role="", what_works="", proposal="",
+        written_by="U0P", written_at=NOW - timedelta(hours=m), is_current=True)
+        for m in range(PARTNERS)])
+    _insert(store, Skip, skips)
+
+    span = (MONTHS * 30) * 24 * 3600
+    wins = []
+    for i in range(WINS):
+        at = NOW - timedelta(seconds=rng.randint(0, span))
+        wins.append(dict(source="reaction", channel_id="C0GENERAL", message_ts=f"{i}.0",
+                         author_id=f"U{i % 500:04d}", partner_id=i % PARTNERS + 1,
+                         text=f"Win number {i}", permalink=f"https://x.slack.com/archives/C0/p{i}",
+                         reactors=[], status="posted", created_at=at, posted_at=at,
+                         posted_channel="C0WINS", posted_ts=f"{i}.1"))
+    _insert(store, Win, wins)
+    _insert(store, Commitment, [dict(
+        partner_id=p + 1, resources="staff", data="monthly counts", activities="outreach",
+        signed_agenda=True, signed_by="U0P",
+        signed_at=NOW - timedelta(days=rng.randint(0, 400)), is_current=True)
+        for p in range(PARTNERS)])
+    _insert(store, Voice, [dict(text="voice", created_at=NOW - timedelta(hours=i * 7))
+                           for i in range(3000)])
+    return {"reports": counted, "groups": len(groups), "skips": len(skips), "wins": len(wins),
+            "broken": broken_reports}
+
+
+def chart(store: Store, out: Path | None) -> str:
+    from bot.digest.chart import render_chart
+
+    with store.session() as session:
+        data = build_digest(session, NOW)
+    assert data is not None
+    started = time.perf_counter()
+    png = render_chart(data)
+    elapsed = time.perf_counter() - started
+    if png is None:
+        return "no chart (matplotlib missing)"
+    if out is not None:
+        out.write_bytes(png)
+    return f"chart drawn in {elapsed * 1000:.0f} ms ({len(png) // 1024} KiB PNG, not counted)"
+
+
+def measure(store: Store, repeat: int) -> tuple[list[float], int, int]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    times = []
+    blocks = 0
+    for _ in range(repeat):
+        statements.clear()
+        event.listen(store.engine, "before_cursor_execute", count)
+        started = time.perf_counter()
+        with store.session() as session:
+            data = build_digest(session, NOW)
+            assert data is not None
+            rendered = digest_message(data)
+        times.append(time.perf_counter() - started)
+        event.remove(store.engine, "before_cursor_execute", count)
+        blocks = len(rendered.main.blocks) + sum(len(p.blocks) for p in rendered.thread)
+    return times, len(statements), blocks
+
+
+def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> None:
+    store = Store(url)
+    store.upgrade()
+    if store.dialect == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with store.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    started = time.perf_counter()
+    sizes = populate(store)
+    if store.dialect == "postgresql":
+        with store.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    else:
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    filled = time.perf_counter() - started
+    times, statements, blocks = measure(store, repeat)
+    drawn = chart(store, chart_out)
+    store.dispose()
+    print(f"{label}: store of {PARTNERS} partners, {MEASURES} measures, "
+          f"{sizes['reports']:,} reports ({MONTHS} months; {sizes['broken']:,} of them "
+          f"broken down into {len(GROUPS)} groups: {sizes['groups']:,} group figures), "
+          f"{sizes['skips']:,} skips, {sizes['wins']:,} wins (filled in {filled:.1f} s)")
+    print(f"{label}: digest built in {statistics.median(times) * 1000:.0f} ms median, "
+          f"{min(times) * 1000:.0f} ms best, {times[0] * 1000:.0f} ms first "
+          f"(of {repeat}); {statements} SQL statements; {blocks} blocks in all; {drawn}")
+    ok = statistics.median(times) <= 1.0 and statements <= 15
+    print(f"{label}: goal ≤ 1 s and ≤ 15 statements: {'met' if ok else 'NOT met'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="URL", help="a scratch PostgreSQL database")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--chart", type=Path, metavar="PNG", help="save the chart here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.repeat, args.chart)
+    if args.postgres:
+        run("PostgreSQL", args.postgres, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
