@@ -41,6 +41,9 @@ WATCHES: dict[str, frozenset[str]] = {
     "backbone-relay": frozenset({"initiative", "voices", "commitments",
                                  "parked_destinations"}),
     "home-refresh": frozenset({"home_viewers"}),
+    # Holidays and working days live on the initiative and partners; zones on slack_users.
+    "action-reminders": frozenset({"initiative", "partners", "members", "actions",
+                                   "action_deliveries", "slack_users"}),
 }
 
 _JOBS_OF_TABLE: dict[str, tuple[str, ...]] = {}

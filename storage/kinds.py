@@ -20,3 +20,5 @@ ParkedKind = Literal["channel", "dm"]  # a channel, or a person's DM (bot/parkin
 # came from (the offline console records its reports with source "console").
 ObligationStatus = Literal["owed", "reported", "skipped"]
 Surface = Literal["slack", "console"]
+ActionStatus = Literal["open", "doing", "done", "dropped"]
+ActionSource = Literal["slash", "modal", "meeting", "console"]

@@ -21,14 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
-from storage.kinds import (
-    AggregateRule,
-    Cadence,
-    Direction,
-    ParkedKind,
-    PauseReason,
-    ReportSource,
-)
+from storage.kinds import AggregateRule, Cadence, Direction, ParkedKind, PauseReason, ReportSource
 from storage.tenancy import Tenant, current_scope
 
 # --- the initiative as configured by the backbone (initiative.yml) ---------------------
@@ -56,6 +49,8 @@ class Initiative(Tenant, Base):
     digest_time: Mapped[str] = mapped_column(String(5), default="15:00")
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
+    # SPEC §11: {"holidays": [ISO dates], "working_days": [0..6, Monday = 0]}; {} = every day.
+    calendar: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
     # `initiative.start` (SPEC §9): owed periods count only after it; default: first import.
     start: Mapped[date | None] = mapped_column(Date)
@@ -73,6 +68,7 @@ class Partner(Tenant, Base):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    holidays: Mapped[list[str]] = mapped_column(default=list)  # ISO dates (SPEC §11)
 
     members: Mapped[list[Member]] = relationship(back_populates="partner",
                                                  cascade="all, delete-orphan")
@@ -395,5 +391,6 @@ class DeferredEvent(Tenant, Base):
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
-# The global tables (no workspace column), re-exported: storage/global_models.py.
+# Re-exported: the global tables (storage/global_models.py), the calendar's.
+from storage.calendar_models import Action, ActionDelivery, ActionUpdate  # noqa: E402, F401
 from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.actions.digest import ActionLines
 from bot.digest.week import IsoWeek
 from bot.measures.periods import Cadence, Period
 from bot.measures.progress import Trend, pooled, progress_fraction, trend
@@ -182,6 +183,7 @@ class DigestData:
     voice_count: int
     engagement: Engagement
     initiative_start: date | None = None
+    actions: ActionLines = field(default_factory=ActionLines)
 
     @property
     def missing_partners(self) -> list[PartnerLine]:

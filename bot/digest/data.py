@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from bot.actions.store import action_lines
 from bot.digest.content import (
     FRESH_PERIODS,
     HISTORY_PERIODS,
@@ -193,6 +194,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         voice_count=int(voice_count),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
         initiative_start=start,
+        actions=action_lines(session, week.start, week.end, week.monday,
+                             now.astimezone(tz).date()),
     )
 
 

@@ -36,7 +36,7 @@ def reminders_next_due(services: Services, now: datetime) -> datetime | None:
         periods = {ob.period for ob in obligations(session, initiative, now)}
         parked = dict(session.execute(select(ParkedDestination.destination,
                                              ParkedDestination.recheck_at)
-                                      .where(ParkedDestination.kind == "dm")).tuples())
+                                      .where(ParkedDestination.kind == "dm")).all())
         zones = {user_id: zone_or_none(tz) for user_id, tz in session.execute(
             select(SlackUser.user_id, SlackUser.tz)
             .join(Member, Member.user_id == SlackUser.user_id))}

@@ -93,6 +93,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("wins", "bot.wins.flow:wins_tick", "bot.wins.next_due:wins_next_due"),
     JobSpec("backbone-relay", "bot.agenda.relay:relay_tick",
             "bot.agenda.relay_due:relay_next_due"),
+    JobSpec("action-reminders", "bot.actions.remind:action_tick",
+            "bot.actions.remind:actions_next_due"),
     JobSpec("home-refresh", "bot.home.refresh:home_refresh_tick",
             "bot.home.refresh:home_refresh_next_due"),
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),

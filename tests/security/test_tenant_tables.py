@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import delete, func, insert, select, update
 
 from storage.db import Store
-from storage.models import Base, Measure, Partner
+from storage.models import Action, Base, Measure, Partner
 from storage.tenancy import tenant
 from storage.types import UTCDateTime
 from tests.support.tenants import GLOBAL_TABLES, tenant_models
@@ -77,7 +77,11 @@ def _parents(store: Store, n: int) -> dict[str, int]:
         measure = Measure(key=f"m{n}", name="M")
         session.add_all([partner, measure])
         session.flush()
-        return {"partners": partner.id, "measures": measure.id}
+        action = Action(title="A", owner_id="U0AAA", created_by="U0AAA", created_at=NOW,
+                        updated_at=NOW)
+        session.add(action)
+        session.flush()
+        return {"partners": partner.id, "measures": measure.id, "actions": action.id}
 
 
 def _count(store: Store, model: Any) -> int:
@@ -120,7 +124,7 @@ def test_no_session_of_another_workspace_reads_changes_or_deletes_a_row(
             session.execute(insert(model).values(
                 **{**_values(model, 3, _parents(store, 3)), "team_id": TEAM_A}))
 
-    extra = int(model in (Partner, Measure))
+    extra = int(model in (Partner, Measure, Action))
     teams = _raw_team_ids(store, model)
     assert (teams.count(TEAM_A), teams.count(TEAM_B)) == (1 + extra, 2 + 2 * extra), teams
     with tenant(TEAM_A), store.session() as session:
