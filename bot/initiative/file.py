@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.initiative import calendar_spec
 from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
 from bot.measures.periods import CADENCES, Cadence
 from bot.runtime.errors import UserError
@@ -40,6 +41,7 @@ class PartnerSpec:
     key: str
     name: str
     members: tuple[str, ...]
+    holidays: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class InitiativeSpec:
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
     start: date | None = None  # None: the day of the first import
+    calendar: dict[str, Any] = field(default_factory=dict)  # holidays, working_days (§11)
 
 
 class _Checker:
@@ -201,7 +204,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces", "start"},
+         "workspaces", "start", "holidays", "working_days"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -267,6 +270,10 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         measures=measures,
         start=(None if init.get("start") is None
                else check.day(init["start"], "initiative.start")),
+        calendar=calendar_spec.stored(
+            calendar_spec.holidays(check, init.get("holidays"), "initiative.holidays"),
+            calendar_spec.working_days(check, init.get("working_days"),
+                                       "initiative.working_days")),
     )
 
 
@@ -287,7 +294,8 @@ def _partners(check: _Checker, raw: Any) -> tuple[PartnerSpec, ...]:
     members_seen: dict[str, str] = {}
     for index, item in enumerate(raw):
         path = f"partners[{index}]"
-        entry = check.mapping(item, path, {"key", "name", "members"}, {"key", "name"})
+        entry = check.mapping(item, path, {"key", "name", "members", "holidays"},
+                              {"key", "name"})
         key = check.key(entry["key"], f"{path}.key")
         if key in keys:
             raise check.fail(f"{path}.key", f"duplicate partner key {key!r}")
@@ -299,7 +307,9 @@ def _partners(check: _Checker, raw: Any) -> tuple[PartnerSpec, ...]:
                                  f"{user} is already a member of {members_seen[user]!r}; "
                                  "a person reports for one partner")
             members_seen[user] = key
-        partners.append(PartnerSpec(key, check.text(entry["name"], f"{path}.name"), members))
+        partners.append(PartnerSpec(key, check.text(entry["name"], f"{path}.name"), members,
+                                    calendar_spec.holidays(check, entry.get("holidays"),
+                                                           f"{path}.holidays")))
     return tuple(partners)
 
 

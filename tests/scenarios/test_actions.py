@@ -75,10 +75,12 @@ def test_owners_in_tokyo_and_los_angeles_are_reminded_at_nine_their_time_once_ea
         (at("2026-11-17T17:00"), "U0CCC", "is due in 3 days"),   # 09:00 PST, 17 Nov
         (at("2026-11-20T00:00"), "U0BBB", "is due today"),
         (at("2026-11-20T17:00"), "U0CCC", "is due today"),
-        (at("2026-11-21T17:00"), "U0CCC", "still open"),         # overdue once...
-        (at("2026-11-28T17:00"), "U0CCC", "still open"),         # ...then weekly
-        (at("2026-12-05T17:00"), "U0CCC", "still open"),
-        (at("2026-12-12T17:00"), "U0CCC", "still open"),
+        # Overdue once, then weekly: each falls on a Saturday, and the example works Monday
+        # to Friday, so each waits for Monday at 09:00 (SPEC §11).
+        (at("2026-11-23T17:00"), "U0CCC", "still open"),
+        (at("2026-11-30T17:00"), "U0CCC", "still open"),
+        (at("2026-12-07T17:00"), "U0CCC", "still open"),
+        (at("2026-12-14T17:00"), "U0CCC", "still open"),
     ]
     received = {"U0BBB": 0, "U0CCC": 0}
     for instant, owner, words in expected:
