@@ -68,3 +68,34 @@ class ActionDelivery(Tenant, Base):
     sent_at: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class MeetingItem(Tenant, Base):
+    """An agenda item someone added for one occurrence of a meeting (`/impact meeting add`)."""
+
+    __tablename__ = "meeting_items"
+    __table_args__ = (Index("ix_meeting_items_team_id_meeting_key", "team_id", "meeting_key",
+                            "occurs_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_key: Mapped[str] = mapped_column(String(64))
+    occurs_on: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class MeetingPost(Tenant, Base):
+    """One meeting step's message (an agenda request to one person, the agenda post, a
+    follow-up DM), claimed under its key before it is sent (bot/exactly_once.py)."""
+
+    __tablename__ = "meeting_posts"
+    __table_args__ = (UniqueConstraint("team_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))

@@ -391,6 +391,6 @@ class DeferredEvent(Tenant, Base):
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
 
-# Re-exported: the global tables (storage/global_models.py), the calendar's.
-from storage.calendar_models import Action, ActionDelivery, ActionUpdate  # noqa: E402, F401
+# The calendar's tables (registered here), and the global tables re-exported.
+from storage import calendar_models  # noqa: E402, F401
 from storage.global_models import DueWork, SignedRequest, Workspace  # noqa: E402, F401

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.initiative import calendar_spec
+from bot.initiative import calendar_spec, meeting_spec
 from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
 from bot.measures.periods import CADENCES, Cadence
 from bot.runtime.errors import UserError
@@ -200,7 +200,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     except yaml.YAMLError as exc:
         raise InitiativeFileError(source, "", f"not valid YAML: {exc}") from None
 
-    top = check.mapping(document, "", {"initiative", "partners", "measures"}, {"initiative"})
+    top = check.mapping(document, "", {"initiative", "partners", "measures", "meetings"},
+                        {"initiative"})
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
@@ -270,10 +271,11 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         measures=measures,
         start=(None if init.get("start") is None
                else check.day(init["start"], "initiative.start")),
-        calendar=calendar_spec.stored(
+        calendar={**calendar_spec.stored(
             calendar_spec.holidays(check, init.get("holidays"), "initiative.holidays"),
             calendar_spec.working_days(check, init.get("working_days"),
                                        "initiative.working_days")),
+            **meeting_spec.meetings(check, top.get("meetings"))},
     )
 
 

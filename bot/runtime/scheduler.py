@@ -95,6 +95,8 @@ JOBS: tuple[JobSpec, ...] = (
             "bot.agenda.relay_due:relay_next_due"),
     JobSpec("action-reminders", "bot.actions.remind:action_tick",
             "bot.actions.remind:actions_next_due"),
+    JobSpec("meetings", "bot.meetings.cycle:meetings_tick",
+            "bot.meetings.cycle:meetings_next_due"),
     JobSpec("home-refresh", "bot.home.refresh:home_refresh_tick",
             "bot.home.refresh:home_refresh_next_due"),
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=60),

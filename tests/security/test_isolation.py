@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
-from storage.models import Action, HomeViewer, Report, Voice, Win, Workspace
+from storage.calendar_models import Action
+from storage.models import HomeViewer, Report, Voice, Win, Workspace
 from storage.tenancy import tenant
 from tests.support.tenants import tenant_models
 from tests.support.workspaces import TEAM_A, TEAM_B, driver_for, setup_both

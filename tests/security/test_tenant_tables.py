@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import delete, func, insert, select, update
 
+from storage.calendar_models import Action
 from storage.db import Store
-from storage.models import Action, Base, Measure, Partner
+from storage.models import Base, Measure, Partner
 from storage.tenancy import tenant
 from storage.types import UTCDateTime
 from tests.support.tenants import GLOBAL_TABLES, tenant_models

@@ -1,5 +1,5 @@
 """the initiative's calendar (SPEC §11): actions, their status log and reminder claims;
-holidays and working days on the initiative and partners
+holidays and working days on the initiative and partners; meeting agenda items and step claims
 
 Revision ID: 0014
 Revises: 0012
@@ -84,9 +84,36 @@ def upgrade() -> None:
         sa.UniqueConstraint("team_id", "dedupe_key",
                             name=op.f("uq_action_deliveries_team_id_dedupe_key")),
     )
+    op.create_table(
+        "meeting_items",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_key", sa.String(length=64), nullable=False),
+        sa.Column("occurs_on", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        _when("created_at", False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_items")),
+    )
+    op.create_index("ix_meeting_items_team_id_meeting_key", "meeting_items",
+                    ["team_id", "meeting_key", "occurs_on"])
+    op.create_table(
+        "meeting_posts",
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=160), nullable=False),
+        _when("created_at", False), _when("lease_until", True), _when("sent_at", True),
+        sa.Column("channel", sa.String(length=32), nullable=True),
+        sa.Column("ts", sa.String(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meeting_posts")),
+        sa.UniqueConstraint("team_id", "dedupe_key",
+                            name=op.f("uq_meeting_posts_team_id_dedupe_key")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("meeting_posts")
+    op.drop_table("meeting_items")
     op.drop_table("action_deliveries")
     op.drop_table("action_updates")
     op.drop_table("actions")
