@@ -4,8 +4,8 @@ claims its key in the database, so a tick beside a running scheduler repeats not
 
 In one workspace (single-workspace mode, or `--team`) each job runs as of `--at`, due or
 not; in multi-workspace mode without `--team`, each workspace's jobs that are due at
-`--at` run, claimed like a scheduler claims them. `--dry-run` prints the reminder and
-action reminder DMs that would go out and sends nothing.
+`--at` run, claimed like a scheduler claims them. `--dry-run` prints the reminder, action
+reminder and meeting messages that would go out and sends nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import sys
 
 from bot.actions.remind import run_action_reminders
+from bot.meetings.cycle import run_meetings
 from bot.reminders.tick import run_tick
 from bot.runtime import scheduler
 from bot.runtime.services import Services
@@ -38,8 +39,13 @@ def run_tick_command(services: Services, args: argparse.Namespace, *,
         for planned in actions:
             print(f"{planned.action.owner_id}\taction #{planned.action.id} {planned.step}\t"
                   f"{planned.action.title}", file=out)
-        print(f"Dry run as of {when}: {len(reminders.planned)} reminder DM(s) and "
-              f"{len(actions)} action reminder(s) would be sent. Nothing was sent.", file=out)
+        steps = run_meetings(services, client, now, dry_run=True)
+        for step in steps:
+            print(f"{step.to}\tmeeting {step.kind}\t{step.occurrence.meeting.name} "
+                  f"({step.occurrence.key})", file=out)
+        print(f"Dry run as of {when}: {len(reminders.planned)} reminder DM(s), "
+              f"{len(actions)} action reminder(s) and {len(steps)} meeting step(s) would be "
+              "sent. Nothing was sent.", file=out)
         return 0
     if every_workspace:
         scheduler.run_due_now(services)

@@ -42,6 +42,11 @@ def test_tick_dry_run_lists_reminders_and_action_reminders_and_sends_nothing(
     assert "U0AAA\treminder\tLake County Health Dept" in out
     assert "Nothing was sent." in out
     assert sandbox.emulator.calls_to("chat.postMessage") == []
+    # The steering committee's agenda requests (3 December, asked on 30 November).
+    code, out, err = tick(sandbox, tmp_path, "--at", "2026-11-30T16:00:00Z", "--dry-run")
+    assert code == 0, err
+    assert "U0AAA\tmeeting request\tSteering committee (steering:2026-12-03)" in out
+    assert sandbox.emulator.calls_to("chat.postMessage") == []
 
 
 def test_tick_runs_every_job_once_and_a_second_tick_sends_nothing(

@@ -71,3 +71,24 @@ def test_bad_calendar_keys_are_refused_with_their_path(extra: str, partner: str,
     with pytest.raises(InitiativeFileError) as caught:
         parse(extra, partner)
     assert caught.value.path == where
+
+
+def test_an_agenda_request_waits_for_the_members_next_working_day() -> None:
+    from datetime import time
+
+    from bot.meetings.plan import Meeting, occurrences, request_time
+
+    steering = Meeting("steering", "Steering", "C0BACKBONE", "month", 3, 1, "10:00", 90, 3,
+                       "move")
+    every_day = WorkCalendar()
+    (occ,) = occurrences(steering, date(2026, 12, 1), date(2026, 12, 31), every_day)
+    assert occ.on == date(2026, 12, 3)
+    chicago = ZoneInfo("America/Chicago")
+    asked = request_time(occ, time(9), chicago, every_day)
+    assert asked == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Monday, 09:00 in Chicago
+    off = WorkCalendar(frozenset({date(2026, 11, 30)}), MON_FRI)  # the partner's holiday
+    assert request_time(occ, time(9), chicago, off) == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    cancelled = Meeting(**{**steering.__dict__, "on_holiday": "cancel"})
+    holiday = WorkCalendar(frozenset({date(2026, 12, 3)}))
+    (gone,) = occurrences(cancelled, date(2026, 12, 1), date(2026, 12, 31), holiday)
+    assert gone.on is None
