@@ -45,6 +45,12 @@ WATCHES: dict[str, frozenset[str]] = {
     # Intros: the schedule (initiative), who may be paired, intros to send or check back on.
     "connect": frozenset({"initiative", "partners", "members", "measure_partners",
                           "connect_optouts", "intros"}),
+    # Holidays and working days live on the initiative and partners; zones on slack_users.
+    "action-reminders": frozenset({"initiative", "partners", "members", "actions",
+                                   "action_deliveries", "slack_users"}),
+    # Meetings live in the initiative's calendar; members and their holidays on partners.
+    "meetings": frozenset({"initiative", "partners", "members", "meeting_items",
+                           "meeting_posts", "slack_users"}),
 }
 
 _JOBS_OF_TABLE: dict[str, tuple[str, ...]] = {}

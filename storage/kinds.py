@@ -32,3 +32,5 @@ class WinStatus(StrEnum):
     APPROVED = "approved"  # to post
     DECLINED = "declined"  # the author said no
     POSTED = "posted"
+ActionStatus = Literal["open", "doing", "done", "dropped"]
+ActionSource = Literal["slash", "modal", "meeting", "console"]

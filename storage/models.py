@@ -57,6 +57,8 @@ class Initiative(Tenant, Base):
     digest_time: Mapped[str] = mapped_column(String(5), default="15:00")
     win_emoji: Mapped[list[str]] = mapped_column(default=list)
     win_threshold: Mapped[int] = mapped_column(default=1)
+    # SPEC §11: {"holidays": [ISO dates], "working_days": [0..6, Monday = 0]}; {} = every day.
+    calendar: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
     # `initiative.start` (SPEC §9): owed periods count only after it; default: first import.
     start: Mapped[date | None] = mapped_column(Date)
@@ -81,6 +83,7 @@ class Partner(Tenant, Base):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    holidays: Mapped[list[str]] = mapped_column(default=list)  # ISO dates (SPEC §11)
 
     members: Mapped[list[Member]] = relationship(back_populates="partner",
                                                  cascade="all, delete-orphan")
@@ -342,6 +345,13 @@ class ParkedDestination(Tenant, Base):
 # Common agenda, community voice and deferred events: storage/agenda_models.py; the
 # Results-Based Accountability tables (group reports, stories): storage/rba_models.py.
 from storage.agenda_models import Commitment, DeferredEvent  # noqa: E402, F401
+from storage.calendar_models import (  # noqa: E402, F401  (the calendar, SPEC §11)
+    Action,
+    ActionDelivery,
+    ActionUpdate,
+    MeetingItem,
+    MeetingPost,
+)
 
 # Re-exported: the global tables (storage/global_models.py), and asks, answers and intros
 # (storage/knowledge_models.py, SPEC §12).

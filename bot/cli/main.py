@@ -1,4 +1,4 @@
-"""`impactbot`: run, serve, schedule, import, export, remind, digest, console, manifest."""
+"""`impactbot`: run, serve, schedule, import, export, remind, tick, digest, console, manifest."""
 
 from __future__ import annotations
 
@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--at", metavar="ISO-8601", help="as of this instant (default: now)")
     remind.add_argument("--dry-run", action="store_true", help="list who would get what")
 
+    tick = sub.add_parser("tick", help="run every scheduled job once (reminders, action "
+                                       "reminders, digest, relays)")
+    tick.add_argument("--at", metavar="ISO-8601", help="as of this instant (default: now)")
+    tick.add_argument("--dry-run", action="store_true", help="print what would be sent")
     digest = sub.add_parser("digest", help="build the weekly digest")
     digest.add_argument("--at", metavar="ISO-8601", help="as of this instant (default: now)")
     mode = digest.add_mutually_exclusive_group()
@@ -82,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.required = True
     db_sub.add_parser("upgrade", help="apply migrations")
 
-    for tenant_command in (imp, exp, values, remind, digest):
+    for tenant_command in (imp, exp, values, remind, tick, digest):
         tenant_command.add_argument(
             "--team", metavar="TEAM_ID",
             help="multi-workspace mode: the Slack workspace (team id) whose initiative this is")
@@ -363,6 +367,17 @@ def cmd_remind(args: argparse.Namespace) -> int:
     return run_remind_command(services, args)
 
 
+def cmd_tick(args: argparse.Namespace) -> int:
+    from bot.cli.tick import run_tick_command
+
+    settings = _settings()
+    services = _services(settings, at=args.at)
+    every = settings.oauth and getattr(args, "team", None) is None
+    if not every:
+        _require_initiative(services)
+    return run_tick_command(services, args, every_workspace=every)
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     from bot.digest.posting import run_digest_command
 
@@ -381,6 +396,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export,
     "import-values": cmd_import_values,
     "remind": cmd_remind,
+    "tick": cmd_tick,
     "digest": cmd_digest,
     "db": cmd_db,
     "manifest": cmd_manifest,

@@ -283,11 +283,13 @@ def snippet(text: str, limit: int = 60) -> str:
 
 
 def save_binary(data: bytes, filename: str) -> Path | None:
-    """A shared file that is not text (the digest's chart) is written to a file the person
-    can open; its path, or None for text (previewed instead)."""
+    """A shared file that is not text (the digest's chart), or a calendar invitation (a
+    meeting's .ics, to open in a calendar), is written to a file the person can open; its
+    path, or None for other text (previewed instead)."""
     try:
         data.decode("utf-8")
-        return None
+        if not filename.lower().endswith(".ics"):
+            return None
     except UnicodeDecodeError:
         pass
     folder = Path(tempfile.gettempdir()) / "impactbot-console"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.actions.digest import action_blocks
 from bot.digest.content import (
     FRESH_PERIODS,
     ON_TIME_PERIODS,
@@ -273,6 +274,7 @@ def _wins_commitments_voice(data: DigestData, *, limit: int) -> list[Block]:
                                "commitments in the thread"))
     else:
         blocks.append(section("*New commitments:* none this week."))
+    blocks += action_blocks(data.actions)
     voices = data.voice_count
     blocks.append(section(f"💬 *Community voice:* {voices} anonymous "
                           f"message{'s' if voices != 1 else ''} this week"))

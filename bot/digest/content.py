@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.actions.digest import ActionLines
 from bot.digest.week import IsoWeek
 from bot.measures.periods import Cadence, Period
 from bot.measures.progress import Trend, pooled, progress_fraction, trend
@@ -208,6 +209,7 @@ class DigestData:
     # Intros (SPEC §12): made this week, check-back answers this week, of which "we met"
     intros: tuple[int, int, int] = (0, 0, 0)
     rba: RbaLines = field(default_factory=RbaLines)  # SPEC §10: verdicts, gaps, stories
+    actions: ActionLines = field(default_factory=ActionLines)
 
     @property
     def missing_partners(self) -> list[PartnerLine]:

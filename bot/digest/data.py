@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
+from bot.actions.store import action_lines
 from bot.connect.intros import digest_counts
 from bot.digest.content import (
     FRESH_PERIODS,
@@ -212,6 +213,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
         initiative_start=start, intros=digest_counts(session, week.start, until),
         rba=rba_lines(session, initiative, measure_lines, measures),
+        actions=action_lines(session, week.start, week.end, week.monday,
+                             now.astimezone(tz).date()),
     )
 
 

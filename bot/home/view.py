@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.actions.store import list_actions
+from bot.actions.view import home_section
 from bot.agenda.view import (
     Agenda,
     agenda_summary,
@@ -148,6 +150,10 @@ def home_view(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
             f"({admins}) to add you to your organisation's `members` in initiative.yml; "
             "this page then shows what your partner owes. Meanwhile you can share wins "
             "(`/impact win …`) and send anonymous community voice (`/impact voice …`)."))
+
+    if caller.is_member or caller.is_admin:
+        today = now.astimezone(ZoneInfo(initiative.timezone)).date()
+        blocks += home_section(list_actions(session, owner=user_id, limit=10), today)
 
     if caller.is_admin:
         everyone = obligations(session, initiative, now)

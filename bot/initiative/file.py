@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.initiative import rba_file
+from bot.initiative import calendar_spec, meeting_spec, rba_file
 from bot.initiative.public_section import PublicSpec, parse_public
 from bot.initiative.rba_file import DimensionSpec, RbaMeasure, ResultSpec
 from bot.initiative.strict_yaml import MAX_FILE_BYTES, StrictLoader
@@ -43,6 +43,7 @@ class PartnerSpec:
     key: str
     name: str
     members: tuple[str, ...]
+    holidays: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class InitiativeSpec:
     public: PublicSpec = field(default=PublicSpec())
     dimensions: tuple[DimensionSpec, ...] = ()
     results: tuple[ResultSpec, ...] = ()
+    calendar: dict[str, Any] = field(default_factory=dict)  # holidays, working_days (§11)
 
 
 class _Checker:
@@ -207,11 +209,11 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         raise InitiativeFileError(source, "", f"not valid YAML: {exc}") from None
 
     top = check.mapping(document, "", {"initiative", "partners", "measures", "dimensions",
-                                       "results"}, {"initiative"})
+                                       "results", "meetings"}, {"initiative"})
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces", "start", "connect", "public"},
+         "workspaces", "start", "connect", "public", "holidays", "working_days"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -288,6 +290,11 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         public=parse_public(check, init.get("public")),
         dimensions=dims,
         results=result_specs,
+        calendar={**calendar_spec.stored(
+            calendar_spec.holidays(check, init.get("holidays"), "initiative.holidays"),
+            calendar_spec.working_days(check, init.get("working_days"),
+                                       "initiative.working_days")),
+            **meeting_spec.meetings(check, top.get("meetings"))},
     )
 
 
@@ -319,7 +326,8 @@ def _partners(check: _Checker, raw: Any) -> tuple[PartnerSpec, ...]:
     members_seen: dict[str, str] = {}
     for index, item in enumerate(raw):
         path = f"partners[{index}]"
-        entry = check.mapping(item, path, {"key", "name", "members"}, {"key", "name"})
+        entry = check.mapping(item, path, {"key", "name", "members", "holidays"},
+                              {"key", "name"})
         key = check.key(entry["key"], f"{path}.key")
         if key in keys:
             raise check.fail(f"{path}.key", f"duplicate partner key {key!r}")
@@ -331,7 +339,9 @@ def _partners(check: _Checker, raw: Any) -> tuple[PartnerSpec, ...]:
                                  f"{user} is already a member of {members_seen[user]!r}; "
                                  "a person reports for one partner")
             members_seen[user] = key
-        partners.append(PartnerSpec(key, check.text(entry["name"], f"{path}.name"), members))
+        partners.append(PartnerSpec(key, check.text(entry["name"], f"{path}.name"), members,
+                                    calendar_spec.holidays(check, entry.get("holidays"),
+                                                           f"{path}.holidays")))
     return tuple(partners)
 
 

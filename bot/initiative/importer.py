@@ -136,6 +136,7 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
                        for d in spec.dimensions],
         "results": [{"key": r.key, "name": r.name, "indicators": list(r.indicators)}
                     for r in spec.results],
+        "calendar": dict(spec.calendar),
     }
     # `initiative.start`: as written, else the day of the first import (kept after that).
     if spec.start is not None:
@@ -153,12 +154,14 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
     for position, p_spec in enumerate(spec.partners):
         partner = partners.get(p_spec.key)
         if partner is None:
-            partner = Partner(key=p_spec.key, name=p_spec.name, position=position, active=True)
+            partner = Partner(key=p_spec.key, name=p_spec.name, position=position, active=True,
+                              holidays=list(p_spec.holidays))
             session.add(partner)
             partners[p_spec.key] = partner
             result.changes.append(f"added partner {p_spec.key}")
         else:
-            _assign(partner, {"name": p_spec.name, "position": position, "active": True},
+            _assign(partner, {"name": p_spec.name, "position": position, "active": True,
+                              "holidays": list(p_spec.holidays)},
                     f"partner {p_spec.key}", result)
     _retire(partners, {p.key for p in spec.partners}, "partner", result)
     session.flush()

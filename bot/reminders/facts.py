@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.measures.obligations import Obligation, obligations, owing_partners
 from bot.reminders.plan import Facts, MemberFacts, Sent
 from bot.runtime.clock import as_utc
+from bot.workdays import calendar_of
 from storage.models import Initiative, Member, Partner, Pause, ReminderDelivery
 
 # Deliveries older than this cannot belong to a current round (a quarter plus nudges).
@@ -35,7 +36,7 @@ def load_facts(session: Session, initiative: Initiative, now: datetime) -> Facts
         return facts
     owing = owing_partners(session, initiative, now)
     members = session.execute(
-        select(Member.user_id, Member.partner_id, Partner.name, Pause)
+        select(Member.user_id, Member.partner_id, Partner.name, Partner.holidays, Pause)
         .join(Partner, Partner.id == Member.partner_id)
         .outerjoin(Pause, Pause.user_id == Member.user_id)
         .where(Member.partner_id.in_(owing))
@@ -51,5 +52,6 @@ def load_facts(session: Session, initiative: Initiative, now: datetime) -> Facts
         sent[row.user_id][base].append(Sent(row.nudge, as_utc(row.sent_at)))
     for m in members:
         facts.members.append(MemberFacts(m.user_id, m.name, by_partner[m.partner_id],
-                                         dict(sent.get(m.user_id, {})), m.Pause))
+                                         dict(sent.get(m.user_id, {})), m.Pause,
+                                         calendar_of(initiative.calendar, m.holidays or ())))
     return facts

@@ -14,6 +14,7 @@ from bot.reminders.plan import EARLIEST_ZONE, change_points, is_paused, plan_mem
 from bot.reminders.tick import DEFAULT_LEASE, tick_options
 from bot.reminders.timezones import zone_or_none
 from bot.runtime.caller import load_initiative
+from bot.runtime.clock import as_utc
 from bot.runtime.services import Services
 from storage.models import Member, ParkedDestination, SlackUser
 
@@ -46,6 +47,9 @@ def reminders_next_due(services: Services, now: datetime) -> datetime | None:
     # Whoever owes nothing now is not in the facts: the next periods' first reminder
     # anywhere on Earth wakes the workspace in time for all of them.
     for period in periods:
+        # The reporting period rolls over at midnight in the initiative's zone (SPEC §6):
+        # a member whose reminder time has passed by then is due at that instant.
+        points.append(as_utc(datetime.combine(period.next().end, time(0), tzinfo=fallback)))
         for candidate in (period, period.next()):
             when = reminder_due_local(candidate, initiative.reminder_day, at, EARLIEST_ZONE)
             if when > now:

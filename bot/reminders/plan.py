@@ -21,6 +21,7 @@ from bot.measures.obligations import Obligation
 from bot.measures.periods import reminder_due_local
 from bot.reminders.messages import ReminderItem
 from bot.runtime.clock import as_utc
+from bot.workdays import EVERY_DAY, WorkCalendar
 from storage.models import Initiative, Pause
 
 # The earliest and the latest civil time zones on Earth: a reminder that is due (or not)
@@ -56,6 +57,9 @@ class MemberFacts:
     obligations: list[Obligation]
     sent: dict[str, list[Sent]]  # round key -> DMs sent in it
     pause: Pause | None
+    # Holidays and working days (SPEC §11): a DM due on a day off waits for the next
+    # working day in the member's zone, at the same local time.
+    calendar: WorkCalendar = EVERY_DAY
 
 
 @dataclass
@@ -84,7 +88,8 @@ def plan_member(member: MemberFacts, initiative: Initiative, tz: ZoneInfo,
     at = time.fromisoformat(initiative.reminder_time)
     due_at: dict[str, datetime] = {}
     for ob in member.obligations:
-        when = reminder_due_local(ob.period, initiative.reminder_day, at, tz)
+        when = member.calendar.move(reminder_due_local(ob.period, initiative.reminder_day,
+                                                       at, tz), tz)
         if when <= now:
             due_at[ob.period.key] = when
     owed = [ob for ob in member.obligations if ob.owed and ob.period.key in due_at]
@@ -99,7 +104,8 @@ def plan_member(member: MemberFacts, initiative: Initiative, tz: ZoneInfo,
         nudge = last.nudge + 1
         every = timedelta(days=max(initiative.nudge_after_days, 1))
         # Wall-clock arithmetic in the member's zone keeps the local time across DST.
-        scheduled = max(max(due_at.values()) + nudge * every, last.sent_at + every)
+        scheduled = member.calendar.move(
+            max(max(due_at.values()) + nudge * every, last.sent_at + every), tz)
         snoozed_until = None
         pause = member.pause
         if pause is not None and pause.reason == "snooze" and \
@@ -169,17 +175,20 @@ def change_points(member: MemberFacts, initiative: Initiative, tz: ZoneInfo,
     every = timedelta(days=max(initiative.nudge_after_days, 1))
     points: list[datetime] = []
     due_at: list[datetime] = []
+    move = member.calendar.move
     for ob in member.obligations:
         when = reminder_due_local(ob.period, initiative.reminder_day, at, tz)
+        when = move(when, tz)
         (due_at if when <= now else points).append(when)
-        points.append(reminder_due_local(ob.period.next(), initiative.reminder_day, at, tz))
+        points.append(move(reminder_due_local(ob.period.next(), initiative.reminder_day, at,
+                                              tz), tz))
     for history in member.sent.values():
         if not history:
             continue
         last = max(history, key=lambda s: s.nudge)
-        points.append(last.sent_at + every)
+        points.append(move(last.sent_at + every, tz))
         if due_at:
-            points.append(max(due_at) + (last.nudge + 1) * every)
+            points.append(move(max(due_at) + (last.nudge + 1) * every, tz))
     if member.pause is not None:
         points.append(as_utc(member.pause.until))
     return [as_utc(p) for p in points if p > now]

@@ -407,3 +407,16 @@ def test_who_time_and_unknown_commands(sandbox: Sandbox) -> None:
     assert "There is no console command :frobnicate." in out
     assert "'soon' is not a duration" in out
     assert ":advance DURATION" in out  # bare `help` shows the console's help
+
+
+def test_advance_runs_the_meeting_cycle_and_saves_the_invitation(sandbox: Sandbox) -> None:
+    # The example's steering committee meets on Thursday 3 December: the agenda requests
+    # go out on the 30th, the agenda with its .ics on the 2nd.
+    out = Session(sandbox).type(":advance 22d")
+
+    assert "Steering committee" in out and "/impact meeting add" in out
+    assert "Needs attention" in out
+    saved = next(line.split("saved to ", 1)[1].split(" (open")[0]
+                 for line in out.splitlines() if "steering-2026-12-03.ics" in line
+                 and "saved to" in line)
+    assert Path(saved).read_bytes().startswith(b"BEGIN:VCALENDAR")

@@ -178,8 +178,11 @@ def test_skip_button_records_the_reason_and_the_measure_is_no_longer_owed(
     confirmation = sandbox.emulator.messages_to_user("U0AAA")[-1]
     assert confirmation["text"].startswith("Skipped *Families enrolled in home visiting*")
 
-    tick(sandbox, NOW + timedelta(days=3))
+    # Three days on is Saturday in Tokyo: the example works Monday to Friday, so the nudge
+    # waits for Monday there (SPEC §11).
+    tick(sandbox, NOW + timedelta(days=5))
     nudge = reminder_dms(sandbox, "U0BBB")[-1]  # the colleague's nudge omits it too
+    assert len(reminder_dms(sandbox, "U0BBB")) == 2
     assert listed_measures(nudge) == ["prenatal-visits", "low-birthweight"]
 
 
@@ -203,6 +206,7 @@ def test_skip_without_a_reason_is_refused_in_the_form(sandbox: Sandbox) -> None:
 
 def test_reminder_at_nine_local_follows_the_end_of_daylight_saving(sandbox: Sandbox) -> None:
     # US clocks go back on Sunday 1 November 2026: 09:00 in Chicago is 15:00Z, not 14:00Z.
+    set_reminders(sandbox.store, calendar={})  # every day a working day (the example: Mon-Fri)
     add_report(sandbox.store, "county-health", "low-birthweight", "2026-Q3", NOW)
     nov1 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -220,7 +224,7 @@ def test_nudge_across_the_daylight_saving_change_keeps_the_local_time(
         sandbox: Sandbox) -> None:
     # Weekly reminder on Friday 30 October 09:00 CDT (14:00Z); the nudge two days later is
     # Sunday 1 November 09:00 CST (15:00Z), after the clocks went back, not 48 hours later.
-    set_reminders(sandbox.store, reminder_day=5, nudge_after_days=2)
+    set_reminders(sandbox.store, reminder_day=5, nudge_after_days=2, calendar={})
     tick(sandbox, datetime(2026, 10, 30, 14, 1, tzinfo=UTC))
     assert len(reminder_dms(sandbox, "U0EEE")) == 1
 

@@ -32,9 +32,13 @@ TYPED = {
     "digest": "digest",
     "export": "export",
     "story": "story prenatal-visits Evening clinic hours helped",
+    "action": "action add Call the clinics about Saturday hours due 2026-12-01",
+    "actions": "actions all",
+    "meeting": "meeting add Referral backlog at the county clinics",
 }
 ADMIN_ONLY = {"digest", "export"}
 MEMBER_ONLY = {"report", "commit", "story"}
+MEMBERS_AND_ADMINS = {"action", "meeting"}  # `meeting` alone (the next one) is for everyone
 # What a refused person is told (a fragment of the reason).
 REASONS = {
     ("digest", "member"): "Only backbone admins can use `/impact digest`",
@@ -47,6 +51,8 @@ REASONS = {
     ("commit", "non-member"): "Only partner members can commit a partner",
     ("story", "admin"): "Only partner members can tell the story behind a curve",
     ("story", "non-member"): "Only partner members can tell the story behind a curve",
+    ("action", "non-member"): "Only partner members and the backbone team add actions",
+    ("meeting", "non-member"): "Only partner members and the backbone team add agenda items",
 }
 REFUSAL_WORDS = ("Only backbone admins", "Only partner members", "add `as PARTNER-KEY`")
 
@@ -57,7 +63,9 @@ def test_the_matrix_covers_every_subcommand_in_the_help() -> None:
     for usage, who, _what in SUBCOMMANDS:
         name = usage.split()[0]
         expected = ("backbone admins" if name in ADMIN_ONLY else
-                    "partner members" if name in MEMBER_ONLY else "everyone")
+                    "partner members" if name in MEMBER_ONLY else
+                    "partner members and admins" if name in MEMBERS_AND_ADMINS
+                    and usage != "meeting" else "everyone")
         assert who == expected, usage
 
 
@@ -66,6 +74,8 @@ def _allowed(name: str, role: str) -> bool:
         return role == "admin"
     if name in MEMBER_ONLY:
         return role == "member"
+    if name in MEMBERS_AND_ADMINS:
+        return role != "non-member"
     return True
 
 

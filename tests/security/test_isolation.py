@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
+from storage.calendar_models import Action
 from storage.models import GroupReport, HomeViewer, Report, Story, Voice, Win, Workspace
 from storage.tenancy import tenant
 from tests.support.tenants import tenant_models
@@ -72,7 +73,10 @@ def test_one_workspaces_wins_voices_and_numbers_never_reach_the_other(multi: San
     health.command("U0AAA", "report prenatal-visits 73.25 secret-note-a")
     health.command("U0AAA", "win Health win secret-win-a")
     health.command("U0DDD", "voice secret-voice-a")
+    health.command("U0AAA", "action add secret-action-a due 2026-12-01")
     multi.settle()
+    with tenant(TEAM_A), multi.store.session() as session:
+        action_id = session.scalar(select(Action.id))
     with tenant(TEAM_A), multi.store.session() as session:
         win_id = session.scalar(select(Win.id))
     before = len(multi.emulator.response_posts)
@@ -82,6 +86,8 @@ def test_one_workspaces_wins_voices_and_numbers_never_reach_the_other(multi: San
     school.command("U0BLIB", "status")
     school.command("U0BLIB", "agenda")
     school.command("U0BADMIN", "digest")
+    school.command("U0BLIB", "actions all")
+    school.command("U0BADMIN", f"action done {action_id}")
     school.block_action("U0AAA", "win_approve", value=str(win_id))  # A's win id, from B
     school.app_home_opened("U0BLIB")
     multi.settle()
@@ -89,7 +95,8 @@ def test_one_workspaces_wins_voices_and_numbers_never_reach_the_other(multi: San
     seen = " ".join(str(p.payload) for p in multi.emulator.response_posts[before:])
     seen += str(multi.emulator.home_views.get("U0BLIB"))
     assert "U0BLIB" in multi.emulator.home_views
-    for secret in ("secret-note-a", "secret-win-a", "secret-voice-a", "73.25", "Lake County"):
+    for secret in ("secret-note-a", "secret-win-a", "secret-voice-a", "73.25", "Lake County",
+                   "secret-action-a"):
         assert secret not in seen, secret
     # A's posts went to A's channels with A's token only.
     tokens = {c.response["team"]["id"]: c.response["access_token"]
@@ -101,8 +108,10 @@ def test_one_workspaces_wins_voices_and_numbers_never_reach_the_other(multi: San
     with tenant(TEAM_A), multi.store.session() as session:
         assert session.get(Win, win_id) is not None
         assert session.scalar(select(Win.status)) == "posted"
-    for model in (Report, GroupReport, Story, Voice, Win):
+    for model in (Report, GroupReport, Story, Voice, Win, Action):
         assert _count(multi, TEAM_B, model) == 0
+    with tenant(TEAM_A), multi.store.session() as session:
+        assert session.scalar(select(Action.status)) == "open"  # B's admin could not close it
 
 
 def test_a_report_refreshes_only_its_own_workspaces_opened_homes_with_its_own_token(

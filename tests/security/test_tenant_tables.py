@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import delete, func, insert, select, update
 
+from storage.calendar_models import Action
 from storage.db import Store
 from storage.models import Base, Measure, Partner, Question
 from storage.tenancy import tenant
@@ -78,7 +79,12 @@ def _parents(store: Store, n: int) -> dict[str, int]:
         question = Question(asker_id="U0ASKER", text="What works?", created_at=NOW)
         session.add_all([partner, measure, question])
         session.flush()
-        return {"partners": partner.id, "measures": measure.id, "questions": question.id}
+        action = Action(title="A", owner_id="U0AAA", created_by="U0AAA", created_at=NOW,
+                        updated_at=NOW)
+        session.add(action)
+        session.flush()
+        return {"partners": partner.id, "measures": measure.id, "questions": question.id,
+                "actions": action.id}
 
 
 def _count(store: Store, model: Any) -> int:
@@ -121,7 +127,7 @@ def test_no_session_of_another_workspace_reads_changes_or_deletes_a_row(
             session.execute(insert(model).values(
                 **{**_values(model, 3, _parents(store, 3)), "team_id": TEAM_A}))
 
-    extra = int(model in (Partner, Measure, Question))  # _parents makes one of each
+    extra = int(model in (Partner, Measure, Question, Action))  # _parents makes one of each
     teams = _raw_team_ids(store, model)
     assert (teams.count(TEAM_A), teams.count(TEAM_B)) == (1 + extra, 2 + 2 * extra), teams
     with tenant(TEAM_A), store.session() as session:

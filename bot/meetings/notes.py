@@ -1,0 +1,178 @@
+"""`/impact meeting`, `meeting add TEXT` and the notes modal (SPEC §11): agenda items for
+the next occurrence; after the meeting, notes, decisions and actions (each action becomes
+an Action), posted to the meeting's channel, and one DM per owner listing theirs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.actions.parse import ActionRequest
+from bot.actions.store import add_action
+from bot.meetings.cycle import items_for
+from bot.meetings.plan import Occurrence, meetings_of, upcoming
+from bot.meetings.steps import send_once
+from bot.rendering import blocks as bk
+from bot.runtime.caller import Caller, require_initiative
+from bot.runtime.errors import UserError
+from bot.runtime.services import Services
+from bot.workdays import calendar_of
+from storage.calendar_models import MeetingItem
+
+NOTES_CALLBACK = "meeting_notes"
+ACTION_ROWS = 3
+MAX_ITEM = 500
+
+
+def _occurrences(session: Session, now: datetime) -> tuple[list[Occurrence], ZoneInfo]:
+    initiative = require_initiative(session)
+    meetings = meetings_of(initiative.calendar)
+    if not meetings:
+        raise UserError("This initiative has no meetings yet: the backbone team adds them "
+                        "under `meetings:` in initiative.yml.")
+    tz = ZoneInfo(initiative.timezone)
+    today = now.astimezone(tz).date()
+    return upcoming(meetings, today, calendar_of(initiative.calendar)), tz
+
+
+def next_occurrence(session: Session, now: datetime) -> tuple[Occurrence, ZoneInfo]:
+    found, tz = _occurrences(session, now)
+    ahead = [o for o in found if o.on is not None and o.starts(tz) > now]
+    if not ahead:
+        raise UserError("No meeting is scheduled in the next weeks.")
+    return ahead[0], tz
+
+
+def latest_occurrence(session: Session, now: datetime) -> Occurrence:
+    """The meeting just held (within a week), else the next one."""
+    found, tz = _occurrences(session, now)
+    held = [o for o in found if o.on is not None and now - timedelta(days=7) <= o.starts(tz)
+            <= now]
+    return held[-1] if held else next_occurrence(session, now)[0]
+
+
+def add_item(session: Session, caller: Caller, text: str, now: datetime) -> Occurrence:
+    if not (caller.is_member or caller.is_admin):
+        raise UserError("Only partner members and the backbone team add agenda items.")
+    text = text.strip()
+    if not text:
+        raise UserError("Say what to discuss: `/impact meeting add Referral backlog`.")
+    if len(text) > MAX_ITEM:
+        raise UserError(f"Please keep an agenda item under {MAX_ITEM} characters.")
+    occ, _ = next_occurrence(session, now)
+    session.add(MeetingItem(meeting_key=occ.meeting.key, occurs_on=occ.scheduled,
+                            user_id=caller.user_id, text=text, created_at=now))
+    return occ
+
+
+def show_next(session: Session, now: datetime) -> dict[str, Any]:
+    occ, tz = next_occurrence(session, now)
+    start = occ.starts(tz).astimezone(tz)
+    items = items_for(session, occ)
+    agenda = "\n".join(f"{n}. {bk.safe_user_text(t)} (<@{u}>)"
+                       for n, (u, t) in enumerate(items, 1)) or "_No items yet._"
+    moved = (f" (moved from {occ.scheduled:%A %-d %B}: a day off)"
+             if occ.on != occ.scheduled else "")
+    head = (f"*{bk.escape(occ.meeting.name)}* meets {start:%A %-d %B} at {start:%H:%M} "
+            f"({tz.key}){moved} in <#{occ.meeting.channel}>.")
+    return bk.message(f"Next meeting: {occ.meeting.name}, {start:%-d %B %H:%M}",
+                      [bk.section(head), bk.section(f"*Agenda*\n{agenda}"),
+                       bk.context("Add an item with `/impact meeting add TEXT`.")])
+
+
+def notes_modal(occ: Occurrence) -> dict[str, Any]:
+    blocks = [
+        bk.section(f"*{bk.escape(occ.meeting.name)}*, {(occ.on or occ.scheduled):%A %-d %B}"),
+        bk.input_block("notes", "Notes", bk.text_input("notes", multiline=True,
+                                                       max_length=2900), optional=True),
+        bk.input_block("decisions", "Decisions (one per line)",
+                       bk.text_input("decisions", multiline=True, max_length=2900),
+                       optional=True)]
+    for n in range(1, ACTION_ROWS + 1):
+        blocks += [
+            bk.input_block(f"action_{n}", f"Action {n}", bk.text_input(f"action_{n}",
+                                                                       max_length=300),
+                           optional=True),
+            bk.input_block(f"owner_{n}", f"Action {n}: owner",
+                           {"type": "users_select", "action_id": f"owner_{n}"}, optional=True),
+            bk.input_block(f"due_{n}", f"Action {n}: due",
+                           {"type": "datepicker", "action_id": f"due_{n}"}, optional=True)]
+    return bk.modal("Meeting notes", blocks, callback_id=NOTES_CALLBACK, submit="Save",
+                    private_metadata=occ.key)
+
+
+@dataclass
+class Recorded:
+    occurrence_key: str
+    channel: str
+    meeting_name: str
+    notes: str
+    decisions: list[str]
+    actions: list[tuple[int, str, str, date | None]] = field(default_factory=list)
+
+
+def _value(values: dict[str, Any], block: str, key: str = "value") -> Any:
+    return ((values.get(block) or {}).get(block) or {}).get(key)
+
+
+def record_notes(session: Session, caller: Caller, occ_key: str, values: dict[str, Any],
+                 today: date, now: datetime) -> Recorded:
+    """Every action checked and written, or a UserError naming the block (`block: reason`)."""
+    found, _ = _occurrences(session, now)
+    occ = next((o for o in found if o.key == occ_key), None)
+    if occ is None:
+        raise UserError("notes: this meeting is no longer in the calendar.")
+    recorded = Recorded(occ.key, occ.meeting.channel, occ.meeting.name,
+                        str(_value(values, "notes") or "").strip(),
+                        [line.strip() for line in str(_value(values, "decisions") or "")
+                         .splitlines() if line.strip()])
+    for n in range(1, ACTION_ROWS + 1):
+        title = str(_value(values, f"action_{n}") or "").strip()
+        if not title:
+            continue
+        request = ActionRequest(title, _value(values, f"owner_{n}", "selected_user"),
+                                _value(values, f"due_{n}", "selected_date"), None)
+        try:
+            action = add_action(session, caller, request, today, now, source="meeting",
+                                meeting_key=occ.meeting.key)
+        except UserError as exc:
+            block = f"due_{n}" if request.due_text and request.due_text in str(exc) \
+                else f"owner_{n}"
+            raise UserError(f"{block}: {exc}") from None
+        recorded.actions.append((action.id, action.title, action.owner_id, action.due_date))
+    return recorded
+
+
+def follow_up(services: Services, client: WebClient, recorded: Recorded,
+              now: datetime) -> None:
+    """The notes in the meeting's channel, and one DM per owner listing their actions."""
+    name = bk.escape(recorded.meeting_name)
+    decisions = "\n".join(f"• {bk.safe_user_text(d)}" for d in recorded.decisions) or "_None._"
+    actions = "\n".join(f"• *#{i}* {bk.safe_user_text(t)} — <@{o}>"
+                        + (f", due {d.isoformat()}" if d else "")
+                        for i, t, o, d in recorded.actions) or "_None._"
+    first = recorded.actions[0][0] if recorded.actions else 0
+    send_once(services, client, f"notes:{recorded.occurrence_key}:{first}", recorded.channel,
+              bk.message(f"Notes from {name}: {len(recorded.decisions)} decision(s), "
+                         f"{len(recorded.actions)} action(s)", [
+                  bk.header(f"Notes: {recorded.meeting_name}"),
+                  bk.section(bk.safe_user_text(recorded.notes) or "_No notes._"),
+                  bk.section(f"*Decisions*\n{decisions}"),
+                  bk.section(f"*Actions*\n{actions}")]), now)
+    mine: dict[str, list[tuple[int, str, date | None]]] = defaultdict(list)
+    for action_id, title, owner, due in recorded.actions:
+        mine[owner].append((action_id, title, due))
+    for owner, theirs in sorted(mine.items()):
+        listing = "\n".join(f"• *#{i}* {bk.safe_user_text(t)}"
+                            + (f" (due {d.isoformat()})" if d else "") for i, t, d in theirs)
+        send_once(services, client, f"followup:{recorded.occurrence_key}:{owner}:{theirs[0][0]}",
+                  owner, bk.message(f"From {name}: {len(theirs)} action(s) for you", [
+                      bk.section(f":clipboard: From *{name}*, your action(s):\n{listing}"),
+                      bk.context("`/impact actions` lists them; `/impact action done ID` "
+                                 "closes one.")]), now)

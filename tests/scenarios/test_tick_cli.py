@@ -1,0 +1,71 @@
+"""`impactbot tick` (SPEC §11) as an operator or cron runs it: a real process against the
+emulator, every scheduled job once as of an instant (in the future too), exactly once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.actions.view import EVENT_TYPE as ACTION_EVENT
+from bot.emulator.sandbox import Sandbox
+from tests.support.processes import bot_env
+from tests.support.reminders import reminder_dms
+from tests.support.world import MEMBERS
+
+LATER = "2026-11-17T17:30:00Z"  # 09:30 in Los Angeles, three days before the due date
+
+
+def tick(sandbox: Sandbox, cwd: Path, *args: str) -> tuple[int, str, str]:
+    process = subprocess.run([sys.executable, "-m", "bot", "tick", *args], cwd=cwd,
+                             env=bot_env(sandbox), capture_output=True, text=True, timeout=120)
+    return process.returncode, process.stdout, process.stderr
+
+
+def action_dms(sandbox: Sandbox, user: str) -> list[dict[str, object]]:
+    return [m for m in sandbox.emulator.messages_to_user(user)
+            if (m.get("metadata") or {}).get("event_type") == ACTION_EVENT]
+
+
+def add_action(sandbox: Sandbox) -> None:
+    sandbox.driver.command("U0CCC", "action add Book the community hall due 2026-11-20")
+    sandbox.settle()
+
+
+def test_tick_dry_run_lists_reminders_and_action_reminders_and_sends_nothing(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    add_action(sandbox)
+    code, out, err = tick(sandbox, tmp_path, "--at", LATER, "--dry-run")
+
+    assert code == 0, err
+    assert "U0CCC\taction #" in out and "before\tBook the community hall" in out
+    assert "U0AAA\treminder\tLake County Health Dept" in out
+    assert "Nothing was sent." in out
+    assert sandbox.emulator.calls_to("chat.postMessage") == []
+    # The steering committee's agenda requests (3 December, asked on 30 November).
+    code, out, err = tick(sandbox, tmp_path, "--at", "2026-11-30T16:00:00Z", "--dry-run")
+    assert code == 0, err
+    assert "U0AAA\tmeeting request\tSteering committee (steering:2026-12-03)" in out
+    assert sandbox.emulator.calls_to("chat.postMessage") == []
+
+
+def test_tick_runs_every_job_once_and_a_second_tick_sends_nothing(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    add_action(sandbox)
+    code, out, err = tick(sandbox, tmp_path, "--at", LATER)
+    assert code == 0, err
+    for job in ("reminder-tick", "action-reminders", "digest-tick", "backbone-relay"):
+        assert f"{job}: ran" in out
+    assert len(action_dms(sandbox, "U0CCC")) == 1
+    assert all(len(reminder_dms(sandbox, user)) == 1 for user in MEMBERS)
+    posted = len(sandbox.emulator.calls_to("chat.postMessage"))
+
+    code, out, err = tick(sandbox, tmp_path, "--at", LATER)
+    assert code == 0, err
+    assert len(sandbox.emulator.calls_to("chat.postMessage")) == posted
+
+
+def test_tick_with_a_bad_instant_is_a_usage_error(sandbox: Sandbox, tmp_path: Path) -> None:
+    code, _out, err = tick(sandbox, tmp_path, "--at", "next tuesday")
+    assert code == 2
+    assert err.startswith("impactbot: --at: 'next tuesday' is not an ISO-8601 instant")
