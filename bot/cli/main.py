@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli.db_errors import describe_database_error
 from bot.runtime.errors import UserError
 from bot.runtime.settings import Settings, configure_logging, load_settings
 
@@ -26,9 +27,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"impactbot: {message}\n")
-
-
-from bot.cli.db_errors import describe_database_error  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
