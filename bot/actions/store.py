@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.actions.digest import ActionLines
@@ -152,15 +152,20 @@ def _line(action: Action) -> str:
 
 def action_lines(session: Session, week_start: datetime, week_end: datetime,
                  monday: date, today: date) -> ActionLines:
+    """Done this week, due next week, overdue: one statement, sorted apart here."""
     next_monday = monday + timedelta(days=7)
+    following = next_monday + timedelta(days=7)
     open_ = Action.status.in_(("open", "doing"))
-    done = session.scalars(select(Action).where(
-        Action.status == "done", Action.done_at >= week_start, Action.done_at < week_end)
-        .order_by(Action.done_at, Action.id))
-    due = session.scalars(select(Action).where(
-        open_, Action.due_date >= next_monday, Action.due_date < next_monday + timedelta(7))
-        .order_by(Action.due_date, Action.id))
-    late = session.scalars(select(Action).where(open_, Action.due_date < today)
-                           .order_by(Action.due_date, Action.id))
+    rows = list(session.scalars(select(Action).where(or_(
+        and_(Action.status == "done", Action.done_at >= week_start, Action.done_at < week_end),
+        and_(open_, Action.due_date >= next_monday, Action.due_date < following),
+        and_(open_, Action.due_date < today))).order_by(Action.id)))
+    dated = [(a.due_date, a) for a in rows
+             if a.status in ("open", "doing") and a.due_date is not None]
+    done = sorted((a for a in rows if a.status == "done"),
+                  key=lambda a: (a.done_at or week_start, a.id))
+    due = [a for day, a in sorted(dated, key=lambda p: (p[0], p[1].id))
+           if next_monday <= day < following]
+    late = [a for day, a in sorted(dated, key=lambda p: (p[0], p[1].id)) if day < today]
     return ActionLines([_line(a) for a in done], [_line(a) for a in due],
                        [_line(a) for a in late])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -283,12 +284,15 @@ def connect_next_due(services: Services, now: datetime) -> datetime | None:
     return min(times, default=None)
 
 
-def digest_counts(session: Session, start: datetime, until: datetime) -> tuple[int, int, int]:
-    """Intros made in the week, check-back answers given in it, and how many said they met."""
-    made = session.scalar(select(func.count(Intro.id)).where(
-        Intro.sent_at >= start, Intro.sent_at < until)) or 0
-    answered, met = session.execute(select(
-        func.count(Intro.id), func.count(Intro.id).filter(Intro.met.is_(True)))
-        .where(Intro.answered_at >= start, Intro.answered_at < until)).one()
-    return int(made), int(answered or 0), int(met or 0)
+def digest_count_columns(start: datetime, until: datetime) -> tuple[Any, Any, Any]:
+    """Intros made in the week, check-back answers given in it, and how many said they met:
+    three scalar subqueries, for the digest to read with its other counts in one
+    statement (bot/digest/data.py)."""
+    answered_in_week = and_(Intro.answered_at >= start, Intro.answered_at < until)
+    return (
+        select(func.count(Intro.id)).where(Intro.sent_at >= start, Intro.sent_at < until)
+        .scalar_subquery(),
+        select(func.count(Intro.id)).where(answered_in_week).scalar_subquery(),
+        select(func.count(Intro.id)).where(answered_in_week, Intro.met.is_(True))
+        .scalar_subquery())
 

@@ -17,7 +17,7 @@ from sqlalchemy import String, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.actions.store import action_lines
-from bot.connect.intros import digest_counts
+from bot.connect.intros import digest_count_columns
 from bot.digest.content import (
     FRESH_PERIODS,
     HISTORY_PERIODS,
@@ -198,10 +198,12 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         commitments[partner_name] = CommitmentLine(
             partner_name, row.resources, row.data, row.activities, row.signed_agenda,
             row.signed_by, row.signed_at)
-    voice_count = session.scalar(
+    # The week's counts in one statement: approved community voice, intros (SPEC §12).
+    voice_count, *intros = session.execute(select(
         select(func.count(Voice.id)).where(Voice.status == "approved",
                                            Voice.counted_at >= week.start,
-                                           Voice.counted_at < until)) or 0
+                                           Voice.counted_at < until).scalar_subquery(),
+        *digest_count_columns(week.start, until))).one()
 
     return DigestData(
         initiative_name=initiative.name, timezone=initiative.timezone,
@@ -209,9 +211,10 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         week=week, now=now,
         partners=[line for line in partner_lines.values() if line.assigned],
         measures=measure_lines, wins=wins, commitments=list(commitments.values()),
-        voice_count=int(voice_count),
+        voice_count=int(voice_count or 0),
         engagement=Engagement(owed=owed, on_time=on_time, assignments=pairs, fresh=fresh),
-        initiative_start=start, intros=digest_counts(session, week.start, until),
+        initiative_start=start, intros=(int(intros[0] or 0), int(intros[1] or 0),
+                                         int(intros[2] or 0)),
         rba=rba_lines(session, initiative, measure_lines, measures),
         actions=action_lines(session, week.start, week.end, week.monday,
                              now.astimezone(tz).date()),
