@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
+from bot.actions.store import list_actions
+from bot.actions.view import line as action_line
 from bot.home.refresh import mark_partner_stale, request_refresh
 from bot.measures.confirmation import confirm_held, confirmation
 from bot.measures.export import csv_bytes
@@ -232,8 +235,11 @@ def measures(ctx: CommandContext) -> None:
                 find_measure(session, key)  # raises: there is no such measure, and the list
         extras = rba_extras(session, initiative, statuses)
         results = list(initiative.results or [])
+        today = ctx.services.clock.now().astimezone(ZoneInfo(initiative.timezone)).date()
+        actions = ([action_line(row, today) for row in list_actions(session, key=key)]
+                   if key else [])
     if key:
-        ctx.reply_message(measure_page(statuses[0], extras.get(key)))
+        ctx.reply_message(measure_page(statuses[0], extras.get(key), actions))
     else:
         ctx.reply_message(measures_grouped(statuses, extras, results))
 

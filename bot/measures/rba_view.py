@@ -6,6 +6,7 @@ Every group figure goes through `equity.figure_text`, which gives a suppressed g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.measures.equity import figure_text, gap_text
@@ -136,8 +137,10 @@ def measures_grouped(statuses: list[MeasureStatus], extras: dict[str, Extras],
     return bk.message(bk.truncate(text, 3000), blocks[:50])
 
 
-def measure_page(status: MeasureStatus, extras: Extras | None) -> dict[str, Any]:
-    """`/impact measures KEY`: the curve, coverage, verdict, groups and the latest story."""
+def measure_page(status: MeasureStatus, extras: Extras | None,
+                 actions: Sequence[str] = ()) -> dict[str, Any]:
+    """`/impact measures KEY`: the curve, coverage, verdict, groups, the latest story, and
+    the open actions toward the measure (SPEC §11; `actions`: one line each)."""
     blocks: list[bk.Block] = [bk.header(bk.truncate(status.name, 150)),
                               bk.section(_full(status, extras))]
     if extras is not None:
@@ -153,5 +156,8 @@ def measure_page(status: MeasureStatus, extras: Extras | None) -> dict[str, Any]
         stories = story_lines(extras, 2900)
         blocks.append(bk.section(stories[0] if stories else
                                  f"_No story behind the curve yet: `/impact story {m.key}`._"))
+    blocks.append(bk.section(bk.truncate(
+        "*Actions toward this measure*\n" + "\n".join(actions), 2900) if actions else
+        f"_No open actions toward this measure: `/impact action add … for {status.key}`._"))
     text = f"{status.name}: " + (extras.verdict.word if extras is not None else "")
     return bk.message(bk.truncate(text, 3000), blocks)

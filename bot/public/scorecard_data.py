@@ -9,7 +9,7 @@ rendered from it can show one.
 Results-Based Accountability (issue 16) adds a verdict, equity gaps by group (with small
 groups suppressed) and the latest story behind the curve. Their slots are here already
 (`MeasureCard.verdict`, `.groups`, `.story`) and the templates show them when filled:
-`_rba_extras` is the one place to fill them from issue 16's functions.
+`_rba_extras` fills them from issue 16's functions (bot/measures/rba_data.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.digest.content import MeasureLine
+from bot.measures.forecast import BEATING, BELOW, ON, UNKNOWN
 from bot.measures.periods import Period
+from bot.measures.rba_data import rba_extras
 from bot.public.figures import measure_lines
 from bot.runtime.caller import load_initiative
 from storage.models import Initiative, Measure, Report, Voice
@@ -148,9 +150,9 @@ def build_scorecard(session: Session, now: datetime) -> Scorecard | None:
     initiative = load_initiative(session)
     if initiative is None:
         return None
-    extras = _rba_extras(session)
-    cards = [_card(line, extras.get(line.key, Extras()))
-             for line in measure_lines(session, initiative, now)]
+    lines = measure_lines(session, initiative, now)
+    extras = _rba_extras(session, initiative, lines)
+    cards = [_card(line, extras.get(line.key, Extras())) for line in lines]
     # Headline measures lead (SPEC §10); otherwise the file's order.
     cards.sort(key=lambda card: not card.headline)
     voices = session.scalar(select(func.count(Voice.id)).where(Voice.status == "approved"))
@@ -158,15 +160,45 @@ def build_scorecard(session: Session, now: datetime) -> Scorecard | None:
                      measures=tuple(cards), voice_count=int(voices or 0), as_of=now)
 
 
-def _rba_extras(session: Session) -> dict[str, Extras]:
-    """Verdict, groups (suppressed below `min_group`) and the latest story per measure key.
+@dataclass(frozen=True)
+class _Standing:
+    """A measure's latest figure, as issue 16's verdict and groups read it."""
 
-    Issue 16 (Results-Based Accountability) provides them; until then nothing is added.
-    Wire them here: e.g. `Extras(verdict=verdict_of(...), groups=tuple(GroupFigure(...)
-    for g in breakdown(...)), story=Story(...))` keyed by measure key.
-    """
-    del session
-    return {}
+    key: str
+    value: float | None
+    value_period: Period | None
+
+
+# Issue 16's verdict words (bot/measures/forecast.py) as the public pages name them.
+_VERDICT = {BEATING: "beating", ON: "on", BELOW: "below", UNKNOWN: "not-enough-data"}
+
+
+def _rba_extras(session: Session, initiative: Initiative, lines: list[MeasureLine]
+                ) -> dict[str, Extras]:
+    """Verdict, groups (suppressed below `min_group`: the figure never leaves
+    bot/measures/equity.py) and the latest story per measure key (SPEC §10)."""
+    standings = []
+    for line in lines:
+        known = [(p, v) for p, v in zip(line.periods, line.values, strict=True)
+                 if v is not None]
+        standings.append(_Standing(line.key, known[-1][1] if known else None,
+                                   known[-1][0] if known else None))
+    out: dict[str, Extras] = {}
+    for key, extra in rba_extras(session, initiative, standings).items():
+        story = extra.story
+        parts = dict(story.parts) if story is not None else {}
+        out[key] = Extras(
+            verdict=_VERDICT.get(extra.verdict.word),
+            groups=tuple(GroupFigure(
+                extra.group_names.get(g.dimension, g.dimension), g.group,
+                None if g.suppressed else g.value, None if g.suppressed else g.gap,
+                suppressed_below=extra.measure.min_group if g.suppressed else None)
+                for g in extra.groups),
+            story=None if story is None else Story(
+                story.period, parts.get("What's helping", ""), parts.get("What's hurting", ""),
+                parts.get("What we propose", "")),
+            headline=bool(extra.measure.headline))
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ reminder DMs at 09:00 in their own zone, each once, through the due-work schedul
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -200,3 +201,17 @@ def test_the_digest_lists_done_this_week_due_next_week_and_overdue(sandbox: Sand
     assert "Print the clinic flyers" in due_part and "Call the pediatricians" not in due_part
     assert "Call the pediatricians" in late_part.split("💬")[0]
     assert "Ask the county for data" not in section
+
+
+def test_a_measures_page_lists_the_open_actions_toward_it(sandbox: Sandbox) -> None:
+    command(sandbox, "U0AAA", "action add Draft the referral MOU due 2026-11-20 "
+                              "for prenatal-visits")
+    command(sandbox, "U0CCC", "action add Book the community hall due 2026-11-20")
+
+    page = json.dumps(command(sandbox, "U0DDD", "measures prenatal-visits"))
+    other = json.dumps(command(sandbox, "U0DDD", "measures home-visits"))
+
+    assert "Actions toward this measure" in page and "Draft the referral MOU" in page
+    assert "Book the community hall" not in page  # linked to no measure
+    assert "No open actions toward this measure" in other
+    assert "Draft the referral MOU" not in other
