@@ -24,8 +24,9 @@ SUPPRESSED_VALUE = 13.37
 
 
 def _with_groups(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Equity gaps for prenatal visits, as issue 16's breakdowns will provide them: two
-    groups large enough to show and one below min_group (its value must never appear)."""
+    """Equity gaps for prenatal visits, set directly (tests/scenarios/test_public_rba.py
+    goes through issue 16's own reporting): two groups large enough to show and one below
+    min_group (its value must never appear)."""
     groups = group_figures([
         GroupInput("race-ethnicity", "Black", 64.0, 40),
         GroupInput("race-ethnicity", "White", 78.0, 120),
@@ -33,7 +34,7 @@ def _with_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     ], min_group=20, unit="%", direction="up")
     story = scorecard_data.Story("2026-10", helping="Evening clinic hours",
                                  hurting="Bus route 7 was cut", proposal="A shuttle")
-    monkeypatch.setattr(scorecard_data, "_rba_extras", lambda session: {
+    monkeypatch.setattr(scorecard_data, "_rba_extras", lambda *_args: {
         "prenatal-visits": Extras(verdict="beating", groups=groups, story=story,
                                   headline=True)})
 
