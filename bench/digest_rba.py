@@ -26,11 +26,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import text
 
-from bot.digest.blocks import digest_message
-from bot.digest.data import build_digest
-from bot.measures.periods import Period, period_containing
+from bench.digest import _insert, _periods, chart, measure  # the same store helpers
 from storage.db import Store
 from storage.models import (
     Base,
@@ -52,24 +50,6 @@ PARTNERS, MEASURES, MONTHS, WINS = 200, 100, 36, 20_000
 PARTNERS_PER_MEASURE = 160
 GROUPS = ("Black", "Hispanic/Latino", "White", "Asian", "Other")
 CHUNK = 5_000
-
-
-def _periods(cadence: str, months: int) -> list[Period]:
-    """Every period of `cadence` in the `months` months before NOW's month."""
-    end = date(NOW.year, NOW.month, 1)
-    start = date(end.year - months // 12, end.month, 1)
-    out: list[Period] = []
-    period = period_containing(cadence, start)  # type: ignore[arg-type]
-    while period.end <= end + timedelta(days=6 if cadence == "weekly" else 0):
-        out.append(period)
-        period = period.next()
-    return out
-
-
-def _insert(store: Store, model: Any, rows: list[dict[str, Any]]) -> None:
-    with store.engine.begin() as connection:
-        for i in range(0, len(rows), CHUNK):
-            connection.execute(insert(model), rows[i:i + CHUNK])
 
 
 def populate(store: Store) -> dict[str, int]:
@@ -173,44 +153,6 @@ def populate(store: Store) -> dict[str, int]:
                            for i in range(3000)])
     return {"reports": counted, "groups": len(groups), "skips": len(skips), "wins": len(wins),
             "broken": broken_reports}
-
-
-def chart(store: Store, out: Path | None) -> str:
-    from bot.digest.chart import render_chart
-
-    with store.session() as session:
-        data = build_digest(session, NOW)
-    assert data is not None
-    started = time.perf_counter()
-    png = render_chart(data)
-    elapsed = time.perf_counter() - started
-    if png is None:
-        return "no chart (matplotlib missing)"
-    if out is not None:
-        out.write_bytes(png)
-    return f"chart drawn in {elapsed * 1000:.0f} ms ({len(png) // 1024} KiB PNG, not counted)"
-
-
-def measure(store: Store, repeat: int) -> tuple[list[float], int, int]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    times = []
-    blocks = 0
-    for _ in range(repeat):
-        statements.clear()
-        event.listen(store.engine, "before_cursor_execute", count)
-        started = time.perf_counter()
-        with store.session() as session:
-            data = build_digest(session, NOW)
-            assert data is not None
-            rendered = digest_message(data)
-        times.append(time.perf_counter() - started)
-        event.remove(store.engine, "before_cursor_execute", count)
-        blocks = len(rendered.main.blocks) + sum(len(p.blocks) for p in rendered.thread)
-    return times, len(statements), blocks
 
 
 def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> None:
