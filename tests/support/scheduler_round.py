@@ -82,10 +82,11 @@ def shares(process: BotProcess, pattern: re.Pattern[str] = SENT) -> int:
 
 
 def run_round(store: Store, emu: SlackEmulator, expected: int, cwd: Path, *,
-              kill_after: int | None = None, timeout: float = 300) -> Round:
+              kill_after: int | None = None, timeout: float = 300,
+              lease_seconds: float = 5) -> Round:
     """Two schedulers and one `remind`, started together; with `kill_after`, scheduler A
     is SIGKILLed once that many DMs went out, and started again."""
-    env = environment(store.url, emu)
+    env = environment(store.url, emu, lease_seconds=lease_seconds)
     started = time.monotonic()
     procs = {"scheduler A": BotProcess(["scheduler"], env, cwd),
              "scheduler B": BotProcess(["scheduler"], env, cwd)}
