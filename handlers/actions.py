@@ -107,8 +107,9 @@ def _refresh(services: Services, client: WebClient, users: set[str]) -> None:
 
 def _add_modal(services: Services) -> dict[str, Any]:
     with services.store.session() as session:
-        measures = list(session.execute(select(Measure.key, Measure.name).where(
-            Measure.active.is_(True)).order_by(Measure.position)).tuples())
+        measures = [(key, name) for key, name in session.execute(
+            select(Measure.key, Measure.name).where(Measure.active.is_(True))
+            .order_by(Measure.position))]
     return view.add_modal(measures)
 
 
