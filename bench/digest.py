@@ -133,6 +133,14 @@ def populate(store: Store, full: int | None = None) -> dict[str, int]:
     report_count += len(reports)
     _insert(store, Skip, skips)
 
+    wins = activity(store, rng)
+    return {"reports": report_count, "skips": len(skips), "wins": wins,
+            "months": months}
+
+
+def activity(store: Store, rng: random.Random) -> int:
+    """The week's other material: posted wins, commitments, community voice. Answers how
+    many wins."""
     span = (MONTHS * 30) * 24 * 3600
     wins = []
     for i in range(WINS):
@@ -150,8 +158,7 @@ def populate(store: Store, full: int | None = None) -> dict[str, int]:
         for p in range(PARTNERS)])
     _insert(store, Voice, [dict(text="voice", created_at=NOW - timedelta(hours=i * 7))
                            for i in range(3000)])
-    return {"reports": report_count, "skips": len(skips), "wins": len(wins),
-            "months": months}
+    return len(wins)
 
 
 def chart(store: Store, out: Path | None) -> str:

@@ -28,11 +28,20 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.digest import _insert, _periods, chart, measure  # the same store helpers
+from bench.digest import (  # the same store, helpers and timing
+    MEASURES,
+    MONTHS,
+    NOW,
+    PARTNERS,
+    _insert,
+    _periods,
+    activity,
+    chart,
+    measure,
+)
 from storage.db import Store
 from storage.models import (
     Base,
-    Commitment,
     GroupReport,
     Initiative,
     Measure,
@@ -41,15 +50,10 @@ from storage.models import (
     Report,
     Skip,
     Story,
-    Voice,
-    Win,
 )
 
-NOW = datetime(2026, 11, 13, 21, 0, tzinfo=UTC)  # a Friday at 15:00 in Chicago
-PARTNERS, MEASURES, MONTHS, WINS = 200, 100, 36, 20_000
-PARTNERS_PER_MEASURE = 160
+PARTNERS_PER_MEASURE = 160  # bench/digest.py's store has 20
 GROUPS = ("Black", "Hispanic/Latino", "White", "Asian", "Other")
-CHUNK = 5_000
 
 
 def populate(store: Store) -> dict[str, int]:
@@ -134,24 +138,8 @@ def populate(store: Store) -> dict[str, int]:
         for m in range(PARTNERS)])
     _insert(store, Skip, skips)
 
-    span = (MONTHS * 30) * 24 * 3600
-    wins = []
-    for i in range(WINS):
-        at = NOW - timedelta(seconds=rng.randint(0, span))
-        wins.append(dict(source="reaction", channel_id="C0GENERAL", message_ts=f"{i}.0",
-                         author_id=f"U{i % 500:04d}", partner_id=i % PARTNERS + 1,
-                         text=f"Win number {i}", permalink=f"https://x.slack.com/archives/C0/p{i}",
-                         reactors=[], status="posted", created_at=at, posted_at=at,
-                         posted_channel="C0WINS", posted_ts=f"{i}.1"))
-    _insert(store, Win, wins)
-    _insert(store, Commitment, [dict(
-        partner_id=p + 1, resources="staff", data="monthly counts", activities="outreach",
-        signed_agenda=True, signed_by="U0P",
-        signed_at=NOW - timedelta(days=rng.randint(0, 400)), is_current=True)
-        for p in range(PARTNERS)])
-    _insert(store, Voice, [dict(text="voice", created_at=NOW - timedelta(hours=i * 7))
-                           for i in range(3000)])
-    return {"reports": counted, "groups": len(groups), "skips": len(skips), "wins": len(wins),
+    wins = activity(store, rng)
+    return {"reports": counted, "groups": len(groups), "skips": len(skips), "wins": wins,
             "broken": broken_reports}
 
 
