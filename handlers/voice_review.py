@@ -7,12 +7,11 @@ from typing import Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.agenda.voice import APPROVE, DISCARD
 from bot.agenda.voice_review import Decision, review_voice, reviewed_message
 from bot.runtime.caller import identify
-from bot.runtime.replies import tell_privately
+from bot.runtime.replies import replace_clicked, tell_privately
 from bot.runtime.services import Services
 from handlers._acks import ack_first
 from handlers.router import Router
@@ -48,21 +47,10 @@ def register(app: App, services: Services, router: Router) -> None:
             if review.outcome == "already":
                 tell_privately(client, user, {"text": f"This voice was already {review.status}; "
                                                       "nothing was changed."}, respond=reply)
-            _update(client, body, reviewed_message(
-                review.text, review.status, user if review.outcome == "decided" else None))
+            replace_clicked(client, body, reviewed_message(
+                review.text, review.status, user if review.outcome == "decided" else None),
+                "voice review message")
         return answer
 
     ack_first(app.action(APPROVE), on_review("approved"))
     ack_first(app.action(DISCARD), on_review("discarded"))
-
-
-def _update(client: WebClient, body: dict[str, Any], message: dict[str, Any]) -> None:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts")
-    if not (channel and ts):
-        return
-    try:
-        client.chat_update(channel=channel, ts=ts, **message)
-    except SlackApiError as exc:
-        log.info("could not update the voice review message: %s", exc.response.get("error"))

@@ -8,12 +8,11 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.rendering import blocks as bk
 from bot.runtime.events import KEPT, keep_event
 from bot.runtime.manifest import SHORTCUT_CALLBACK
-from bot.runtime.replies import tell_privately
+from bot.runtime.replies import replace_clicked, tell_privately
 from bot.runtime.services import Services
 from bot.wins import flow as wins
 from bot.wins import links
@@ -66,8 +65,8 @@ def register(app: App, services: Services, router: Router) -> None:
                                respond=respond if body.get("response_url") else None)
                 return
             approved = result.outcome in ("approved", "already_posted")
-            _update_dm(client, body, wm.consent_answered(approved, result.wins_channel,
-                                                         result.posted))
+            replace_clicked(client, body, wm.consent_answered(approved, result.wins_channel,
+                                                              result.posted), "consent DM")
         return answer
 
     ack_first(app.action(wm.APPROVE_ACTION), on_consent(True))
@@ -100,19 +99,6 @@ def share_win(services: Services, ctx: CommandContext) -> None:
     where = f"<#{win.posted_channel}>" if win.posted_channel else "the wins channel"
     link = f" <{win.permalink}|See it>" if win.permalink else ""
     ctx.reply(f":tada: Your win is shared in {where}.{link}")
-
-
-def _update_dm(client: WebClient, body: dict[str, Any], message: dict[str, Any]) -> None:
-    """Replace the Approve/Decline buttons with the answer, so nobody clicks twice."""
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts")
-    if not (channel and ts):
-        return
-    try:
-        client.chat_update(channel=channel, ts=ts, **message)
-    except SlackApiError as exc:
-        log.info("could not update the consent DM: %s", exc.response.get("error"))
 
 
 def _shared_text(shared: wins.Shared) -> str:

@@ -42,3 +42,19 @@ def tell_privately(client: WebClient, user_id: str, message: Mapping[str, Any], 
         log.warning("could not tell %s in %s either: %s", user_id, channel,
                     exc.response.get("error"))
     return False
+
+
+def replace_clicked(client: WebClient, body: Mapping[str, Any], message: Mapping[str, Any],
+                    what: str) -> None:
+    """Replace the message whose button was clicked (its buttons with the answer, so nobody
+    clicks twice). A failure is logged, not raised: the answer itself is already kept.
+    `what` names the message in that log line."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts")
+    if not (channel and ts):
+        return
+    try:
+        client.chat_update(channel=channel, ts=ts, **message)
+    except SlackApiError as exc:
+        log.info("could not update the %s: %s", what, exc.response.get("error"))
