@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, func, literal, select, type_coerce
+from sqlalchemy import String, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.actions.store import action_lines
@@ -28,11 +27,11 @@ from bot.digest.content import (
     MeasureLine,
     Owed,
     PartnerLine,
-    PeriodAggregate,
     Skipped,
     WinLine,
     aggregate_value,
 )
+from bot.digest.figures import like_for_like_changes, period_aggregates
 from bot.digest.rba import rba_lines
 from bot.digest.week import IsoWeek, digest_due, iso_week
 from bot.measures.periods import (
@@ -44,7 +43,6 @@ from bot.measures.periods import (
     recent_periods,
     reporting_period,
 )
-from bot.measures.progress import Change, PartnerValue, like_for_like
 from bot.runtime.caller import load_initiative
 from storage.models import (
     Commitment,
@@ -92,10 +90,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     lookback = {c: recent_periods(p, _ENGAGEMENT_LOOKBACK) for c, p in reporting.items()}
     measure_ids = [m.id for m in measures]
 
-    aggregates = _aggregates(session, measures,
+    aggregates = period_aggregates(session, measures,
                              sorted({p.key for ps in history.values() for p in ps}))
-    lookback_keys = sorted({p.key for ps in lookback.values() for p in ps})
-    skips = _skips(session, measure_ids, lookback_keys)
 
     # The latest period with a value for each measure, and the one before it.
     latest: dict[int, tuple[str, str]] = {}
@@ -105,7 +101,7 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                       if (measure.id, periods[i].key) in aggregates), None)
         if index is not None:
             latest[measure.id] = (periods[index].key, periods[index - 1].key)
-    changes = _like_for_like(session, measures, latest)
+    changes = like_for_like_changes(session, measures, latest)
 
     partner_lines = {p.id: PartnerLine(p.key, p.name) for p in partners}
     measure_lines = []
@@ -125,13 +121,15 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     # When each looked-back period's due day ends, as an instant: reported before it is on time.
     cutoffs = {p.key: datetime.combine(due(p) + timedelta(days=1), time(0), tzinfo=tz)
                for ps in lookback.values() for p in ps}
-    first_reported = _reported(session, measure_ids, cutoffs)
+    first_reported, skips = _reported_and_skipped(session, measure_ids, cutoffs)
     # What depends only on the cadence, worked out once (not per partner and measure).
     recents = {c: ps[::-1] for c, ps in lookback.items()}  # newest first
     fresh_due = {c: any(owed_since_start(p, start) and due(p) < today
                         for p in ps[:FRESH_PERIODS]) for c, ps in recents.items()}
-    closed_periods = {c: [p for p in ps if owed_since_start(p, start)
-                          and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
+    # Keys, not periods, in the loop below: it runs once per partner and measure.
+    fresh_keys = {c: [p.key for p in ps[:FRESH_PERIODS]] for c, ps in recents.items()}
+    closed_keys = {c: [p.key for p in ps if owed_since_start(p, start)
+                       and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
     owed = on_time = fresh = pairs = 0
     for measure in measures:
         cadence = as_cadence(measure.cadence)
@@ -140,9 +138,11 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         values = [aggregate_value(aggregates.get((measure.id, p.key)), measure.aggregate)
                   for p in periods]
         reported_now = skipped_now = 0
+        current_key, recent_keys = current.key, fresh_keys[cadence]
+        closed = closed_keys[cadence]
         for partner_id in assignments.get(measure.id, []):
             line = partner_lines[partner_id]
-            key = (measure.id, partner_id, current.key)
+            key = (measure.id, partner_id, current_key)
             if key in first_reported:
                 line.reported.append(measure.name)
                 reported_now += 1
@@ -153,13 +153,12 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                 line.missing.append(Owed(measure.name, current, due(current)))
             # Engagement: punctuality over the last closed periods, freshness over the
             # latest ones; only periods owed since the initiative started, once due.
-            has_fresh = any((measure.id, partner_id, p.key) in first_reported
-                            for p in recents[cadence][:FRESH_PERIODS])
+            has_fresh = any((measure.id, partner_id, k) in first_reported for k in recent_keys)
             if has_fresh or fresh_due[cadence]:
                 pairs += 1
                 fresh += has_fresh
-            for period in closed_periods[cadence]:
-                pkey = (measure.id, partner_id, period.key)
+            for period_key in closed:
+                pkey = (measure.id, partner_id, period_key)
                 first = first_reported.get(pkey)  # True: first reported by its due date
                 if first is None and pkey in skips:
                     continue
@@ -221,96 +220,35 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     )
 
 
-def _aggregates(session: Session, measures: list[Measure], period_keys: list[str]
-                ) -> dict[tuple[int, str], PeriodAggregate]:
-    """Sum, count, Σ numerators and Σ denominators per (measure, period) in one grouped
-    statement; the latest value (a window over reports) only for `latest` measures."""
-    measure_ids = [m.id for m in measures]
-    if not measure_ids or not period_keys:
-        return {}
-    rows = session.execute(
-        select(Report.measure_id, Report.period, func.sum(Report.value),
-               func.count(Report.id), func.sum(Report.numerator), func.sum(Report.denominator))
-        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
-               Report.period.in_(period_keys))
-        .group_by(Report.measure_id, Report.period))
-    latest = _latest_values(session, [m.id for m in measures if m.aggregate == "latest"],
-                            period_keys)
-    return {(measure_id, period): PeriodAggregate(float(total), int(n),
-                                                  latest.get((measure_id, period), 0.0),
-                                                  float(nums or 0), float(dens or 0))
-            for measure_id, period, total, n, nums, dens in rows}
-
-
-def _latest_values(session: Session, measure_ids: list[int], period_keys: list[str]
-                   ) -> dict[tuple[int, str], float]:
-    """The most recently reported current value per (measure, period): one statement."""
-    if not measure_ids:
-        return {}
-    partition = (Report.measure_id, Report.period)
-    ranked = (
-        select(Report.measure_id, Report.period, Report.value,
-               func.row_number().over(
-                   partition_by=partition,
-                   order_by=(Report.reported_at.desc(), Report.partner_id.desc())).label("rank"))
-        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
-               Report.period.in_(period_keys))
-        .subquery())
-    return {(m, period): float(value) for m, period, value in session.execute(
-        select(ranked.c.measure_id, ranked.c.period, ranked.c.value)
-        .where(ranked.c.rank == 1))}
-
-
-def _like_for_like(session: Session, measures: list[Measure],
-                   latest: dict[int, tuple[str, str]]) -> dict[int, Change]:
-    """Each measure's change from the period before its latest one with a value, over the
-    partners that reported in both: one statement for the two periods of every measure."""
-    if not latest:
-        return {}
-    keys = sorted({k for pair in latest.values() for k in pair})
-    # reported_at only orders reports (the `latest` rule): read as the database gives it,
-    # without turning 10,000s of values into aware datetimes (they compare alike either way).
-    rows = session.execute(
-        select(Report.measure_id, Report.partner_id, Report.period, Report.value,
-               type_coerce(Report.reported_at, String), Report.numerator, Report.denominator)
-        .where(Report.is_current.is_(True), Report.measure_id.in_(latest),
-               Report.period.in_(keys)))
-    found: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
-    for measure_id, partner_id, period, value, reported_at, num, den in rows:
-        if period in latest[measure_id]:
-            found[(measure_id, period)].append(
-                PartnerValue(partner_id, value, cast(datetime, reported_at), num, den))
-    rules = {m.id: m.aggregate for m in measures}
-    return {measure_id: like_for_like(found[(measure_id, now)], found[(measure_id, before)],
-                                      rules[measure_id])
-            for measure_id, (now, before) in latest.items()}
-
-
-def _reported(session: Session, measure_ids: list[int], cutoffs: dict[str, datetime]
-              ) -> dict[tuple[int, int, str], bool]:
-    """For each partner, measure and period (of `cutoffs`) with a report: whether it first
-    came in before the period's cutoff (the end of its due day). One statement; the
-    comparison is made by the database, so no timestamps travel back.
+def _reported_and_skipped(session: Session, measure_ids: list[int],
+                          cutoffs: dict[str, datetime]
+                          ) -> tuple[dict[tuple[int, int, str], bool],
+                                     dict[tuple[int, int, str], str]]:
+    """For each partner, measure and period (of `cutoffs`): whether a report first came in
+    before the period's cutoff (the end of its due day), and the reason of a skip. One
+    statement (reports and skips as one union); the comparison is made by the database, so
+    no timestamps travel back.
 
     Corrections add rows, so the earliest row is when the report first came in.
     """
     if not measure_ids or not cutoffs:
-        return {}
+        return {}, {}
+    keys = sorted(cutoffs)
     cutoff = case(*[(Report.period == key, literal(at, UTCDateTime()))
                     for key, at in cutoffs.items()])
-    rows = session.execute(
+    reports = (
         select(Report.measure_id, Report.partner_id, Report.period,
-               case((func.min(Report.reported_at) < cutoff, 1), else_=0))
-        .where(Report.measure_id.in_(measure_ids), Report.period.in_(sorted(cutoffs)))
-        .group_by(Report.measure_id, Report.partner_id, Report.period))
-    return {(m, p, period): bool(on_time) for m, p, period, on_time in rows}
-
-
-def _skips(session: Session, measure_ids: list[int], period_keys: list[str]
-           ) -> dict[tuple[int, int, str], str]:
-    if not measure_ids or not period_keys:
-        return {}
-    rows = session.execute(
-        select(Skip.measure_id, Skip.partner_id, Skip.period, Skip.reason)
-        .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(period_keys)))
-    return {(m, p, period): reason for m, p, period, reason in rows}
+               case((func.min(Report.reported_at) < cutoff, 1), else_=0).label("on_time"),
+               literal(None, String).label("reason"))
+        .where(Report.measure_id.in_(measure_ids), Report.period.in_(keys))
+        .group_by(Report.measure_id, Report.period, Report.partner_id))
+    skips = (select(Skip.measure_id, Skip.partner_id, Skip.period, literal(None), Skip.reason)
+             .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(keys)))
+    reported: dict[tuple[int, int, str], bool] = {}
+    skipped: dict[tuple[int, int, str], str] = {}
+    for m, p, period, on_time, reason in session.execute(reports.union_all(skips)).all():
+        if reason is None:
+            reported[(m, p, period)] = bool(on_time)
+        else:
+            skipped[(m, p, period)] = reason
+    return reported, skipped

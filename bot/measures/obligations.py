@@ -107,7 +107,7 @@ def _assignments(session: Session, periods: dict[Cadence, Period]
     measure's reporting period. Each plan is the one its database runs well:
 
     - PostgreSQL: the current reports and skips of each measure's period are found by
-      index per measure (`ix_reports_measure_period`), then hash-joined to the
+      index per measure (`ix_reports_figures`), then hash-joined to the
       assignments, so the cost follows this period's reports, not the history (PostgreSQL
       does not probe the four-column unique index with a period taken from another table);
     - SQLite: each assignment probes the unique keys (`uq_reports_current`, skips' unique

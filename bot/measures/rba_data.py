@@ -65,7 +65,8 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
     if measures is None:
         measures = {m.key: m for m in session.scalars(
             select(Measure).where(Measure.active.is_(True)))}
-    history = _history(session, initiative, headline_only)
+    history = _history(session, initiative, [m.id for m in measures.values()
+                                             if m.headline or not headline_only])
     figures = _group_figures(session, measures, statuses)
     stories = _stories(session)
     out: dict[str, Extras] = {}
@@ -95,25 +96,24 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
     return out
 
 
-def _history(session: Session, initiative: Initiative, headline_only: bool = False
+def _history(session: Session, initiative: Initiative, measure_ids: list[int]
              ) -> dict[int, list[tuple[date, float]]]:
-    """Each measure's figure per period over the years a forecast is fitted on: pooled for
-    rates, summed for `sum`, averaged otherwise (`latest` is read as the average here)."""
+    """The figure per period of each of `measure_ids` over the years a forecast is fitted
+    on: pooled for rates, summed for `sum`, averaged otherwise (`latest` is read as the
+    average here). Asked by measure, so each is a range of the covering index."""
     start = initiative.start
-    if start is None:
+    if start is None or not measure_ids:
         return {}
     query = (
         select(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period,
                func.sum(Report.value), func.avg(Report.value), func.sum(Report.numerator),
                func.sum(Report.denominator))
         .join(Measure, Measure.id == Report.measure_id)
-        .where(Report.is_current.is_(True), Measure.active.is_(True),
+        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
                Report.period >= f"{start.year - YEARS:04d}",
                # Keys sort by year first: a start on 1 January needs no period of its year.
                Report.period < f"{start.year + (0 if (start.month, start.day) == (1, 1) else 1)}")
         .group_by(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period))
-    if headline_only:
-        query = query.where(Measure.headline.is_(True))
     rows = session.execute(query)
     out: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for measure_id, cadence, rule, period, total, mean, num, den in rows:

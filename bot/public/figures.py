@@ -1,6 +1,6 @@
 """The scorecard's figures, read lean: per measure, the recent periods' aggregates and their
-coverage, and the like-for-like change. The same arithmetic as the digest (its aggregate
-rules and `_like_for_like`), without what only the digest needs (who owes what, engagement,
+coverage, and the like-for-like change. The digest's own reads and arithmetic
+(`bot/digest/figures.py`), without what only the digest needs (who owes what, engagement,
 wins, commitments): a few statements whatever the store's size.
 """
 
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.digest.content import HISTORY_PERIODS, MeasureLine, PeriodAggregate, aggregate_value
-from bot.digest.data import _like_for_like
+from bot.digest.content import HISTORY_PERIODS, MeasureLine, aggregate_value
+from bot.digest.figures import like_for_like_changes, period_aggregates
 from bot.measures.periods import CADENCES, as_cadence, recent_periods, reporting_period
-from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
+from storage.models import Initiative, Measure, MeasurePartner, Partner
 
 
 def measure_lines(session: Session, initiative: Initiative, now: datetime) -> list[MeasureLine]:
@@ -29,7 +29,7 @@ def measure_lines(session: Session, initiative: Initiative, now: datetime) -> li
     reporting = {c: reporting_period(c, now, tz) for c in CADENCES}
     history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
     keys = sorted({p.key for ps in history.values() for p in ps})
-    found = _aggregates(session, keys, [m.id for m in measures if m.aggregate == "latest"])
+    found = period_aggregates(session, measures, keys)
 
     latest: dict[int, tuple[str, str]] = {}
     for measure in measures:
@@ -38,7 +38,7 @@ def measure_lines(session: Session, initiative: Initiative, now: datetime) -> li
                       if (measure.id, periods[i].key) in found), None)
         if index is not None:
             latest[measure.id] = (periods[index].key, periods[index - 1].key)
-    changes = _like_for_like(session, measures, latest)
+    changes = like_for_like_changes(session, measures, latest)
 
     lines = []
     for measure in measures:
@@ -57,33 +57,3 @@ def measure_lines(session: Session, initiative: Initiative, now: datetime) -> li
             change=change.delta if change else None,
             change_partners=change.partners if change else 0))
     return lines
-
-
-def _aggregates(session: Session, period_keys: list[str], latest_ids: list[int]
-                ) -> dict[tuple[int, str], PeriodAggregate]:
-    """Σ values, count, Σ numerators and Σ denominators per (measure, period) with GROUP BY;
-    the latest value only for the measures whose rule is `latest` (a window over them)."""
-    active = select(Measure.id).where(Measure.active.is_(True))
-    current = (Report.is_current.is_(True), Report.measure_id.in_(active),
-               Report.period.in_(period_keys))
-    rows = session.execute(
-        select(Report.measure_id, Report.period, func.sum(Report.value), func.count(Report.id),
-               func.sum(Report.numerator), func.sum(Report.denominator))
-        .where(*current).group_by(Report.measure_id, Report.period))
-    latest: dict[tuple[int, str], float] = {}
-    if latest_ids:
-        ranked = (select(Report.measure_id, Report.period, Report.value,
-                         func.row_number().over(
-                             partition_by=(Report.measure_id, Report.period),
-                             order_by=(Report.reported_at.desc(), Report.partner_id.desc()))
-                         .label("rank"))
-                  .where(*current, Report.measure_id.in_(latest_ids)).subquery())
-        latest = {(m, p): float(v) for m, p, v in session.execute(
-            select(ranked.c.measure_id, ranked.c.period, ranked.c.value)
-            .where(ranked.c.rank == 1))}
-    out: dict[tuple[int, str], PeriodAggregate] = {}
-    for measure_id, period, total, count, nums, dens in rows:
-        out[(measure_id, period)] = PeriodAggregate(
-            float(total or 0), int(count), latest.get((measure_id, period), 0.0),
-            float(nums or 0), float(dens or 0))
-    return out
