@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import (
     Boolean,
@@ -64,6 +65,11 @@ class Initiative(Tenant, Base):
     start: Mapped[date | None] = mapped_column(Date)
     # SHA-256 of the initiative.yml last imported (unchanged: a start skips the import).
     file_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Changes (a new random value) whenever a report for a period before `start` is written:
+    # the forecasts' history is read from those reports, and kept per value of this token
+    # (bot/measures/forecast_history.py). A new initiative row gets a new one.
+    history_token: Mapped[str] = mapped_column(String(32), default=lambda: uuid4().hex,
+                                               server_default="")
     connect: Mapped[dict[str, Any] | None] = mapped_column()  # SPEC §12 pairing schedule
     # `initiative.public` (SPEC §13): the public scorecard and the web voice form.
     public_scorecard: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -158,8 +164,8 @@ class Report(Tenant, Base):
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
         # Covering: the figures (digest, measures, Home, scorecard) read from the index
         # alone (migration 0020).
-        Index("ix_reports_figures", "team_id", "measure_id", "period", "is_current",
-              "partner_id", "reported_at", "value", "numerator", "denominator"),
+        Index("ix_reports_figures", "team_id", "measure_id", "period", "partner_id",
+              "is_current", "reported_at", "value", "numerator", "denominator"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,7 +29,7 @@ def period_aggregates(session: Session, measures: list[Measure], period_keys: li
     current = (Report.is_current.is_(True), Report.period.in_(period_keys))
     grouped = (
         select(Report.measure_id, Report.period, func.sum(Report.value).label("total"),
-               func.count(Report.id).label("n"), func.sum(Report.numerator).label("nums"),
+               func.count().label("n"), func.sum(Report.numerator).label("nums"),
                func.sum(Report.denominator).label("dens"), literal(0).label("latest"))
         .where(*current, Report.measure_id.in_(measure_ids))
         .group_by(Report.measure_id, Report.period))

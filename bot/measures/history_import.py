@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.measures.export import FORMULA_START as _FORMULA_START
+from bot.measures.forecast_history import note_history_written
 from bot.measures.groups import GroupRefused, check_group
 from bot.measures.periods import as_cadence, parse_period, reporting_period
 from bot.measures.values import ValueRefused, allows_negative, check_value, parse_value
@@ -265,6 +266,10 @@ def import_values(store: Store, path: Path, now: datetime, *, dry_run: bool = Fa
         if dry_run:
             session.rollback()
         else:
+            initiative = load_initiative(session)
+            if initiative is not None:
+                for period in sorted({row.period for row in rows})[:1]:  # the earliest
+                    note_history_written(initiative, period)
             session.flush()
     return summary
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.measures.equity import GroupStanding, largest_gap, points_based, pool, standings
-from bot.measures.forecast import YEARS, Verdict, forecast_at, verdict
+from bot.measures.forecast import Verdict, forecast_at, verdict
+from bot.measures.forecast_history import forecast_history
 from bot.measures.groups import dimensions_of
-from bot.measures.periods import Period, as_cadence, parse_period
-from bot.measures.progress import pooled
-from storage.models import GroupReport, Initiative, Measure, Partner, Report, Story
+from bot.measures.periods import Period
+from storage.models import GroupReport, Initiative, Measure, Partner, Story
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,8 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
     if measures is None:
         measures = {m.key: m for m in session.scalars(
             select(Measure).where(Measure.active.is_(True)))}
-    history = _history(session, initiative, [m.id for m in measures.values()
-                                             if m.headline or not headline_only])
+    history = forecast_history(session, initiative, [m.id for m in measures.values()
+                                                     if m.headline or not headline_only])
     figures = _group_figures(session, measures, statuses)
     stories = _stories(session)
     out: dict[str, Extras] = {}
@@ -93,38 +92,6 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
             rows = standings(pairs, now, before, points=points, direction=m.direction)
         out[s.key] = Extras(m, judged, tuple(rows), largest_gap(rows, points), points,
                             {d["key"]: d["name"] for d in dims}, stories.get(m.id))
-    return out
-
-
-def _history(session: Session, initiative: Initiative, measure_ids: list[int]
-             ) -> dict[int, list[tuple[date, float]]]:
-    """The figure per period of each of `measure_ids` over the years a forecast is fitted
-    on: pooled for rates, summed for `sum`, averaged otherwise (`latest` is read as the
-    average here). Asked by measure, so each is a range of the covering index."""
-    start = initiative.start
-    if start is None or not measure_ids:
-        return {}
-    query = (
-        select(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period,
-               func.sum(Report.value), func.avg(Report.value), func.sum(Report.numerator),
-               func.sum(Report.denominator))
-        .join(Measure, Measure.id == Report.measure_id)
-        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
-               Report.period >= f"{start.year - YEARS:04d}",
-               # Keys sort by year first: a start on 1 January needs no period of its year.
-               Report.period < f"{start.year + (0 if (start.month, start.day) == (1, 1) else 1)}")
-        .group_by(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period))
-    rows = session.execute(query)
-    out: dict[int, list[tuple[date, float]]] = defaultdict(list)
-    for measure_id, cadence, rule, period, total, mean, num, den in rows:
-        try:
-            begins = parse_period(as_cadence(cadence), period).start
-        except ValueError:
-            continue
-        value = (pooled(num or 0.0, den or 0.0) if rule == "pooled"
-                 else total if rule == "sum" else mean)
-        if value is not None and begins < start:
-            out[measure_id].append((begins, float(value)))
     return out
 
 

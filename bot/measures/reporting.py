@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.measures.forecast_history import note_history_written
 from bot.measures.groups import GroupFigure, GroupRefused, check_group, read_figure, store_figures
 from bot.measures.pending import Held, hold
 from bot.measures.periods import Period, local_date, reporting_period
@@ -346,6 +347,7 @@ def record_in(session: Session, request: ReportRequest, *, user_id: str, now: da
                     note=r.note, reported_by=user_id, reported_at=now,
                     source=source, is_current=True)
     session.add(report)
+    note_history_written(initiative, r.period)
     session.flush()
     store_figures(session, r.measure.id, r.partner.id, r.period.key, list(r.figures),
                   user_id=user_id, now=now, source=source)

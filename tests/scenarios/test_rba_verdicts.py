@@ -67,3 +67,21 @@ def test_a_verdict_against_an_override(bare_sandbox: Sandbox, tmp_path: Path, ov
     page = text_of(reply(bare_sandbox, "U0OUTSIDER", "measures low-birthweight"))
 
     assert word in page and "set in initiative.yml" in page  # falling is better here
+
+
+def test_corrected_history_moves_the_forecast_at_once(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The history before the start is kept in memory between pages (it is the past); a
+    # correction of it must still show on the very next page.
+    _load(sandbox, monkeypatch, tmp_path, 75)
+    first = text_of(reply(sandbox, "U0OUTSIDER", "measures prenatal-visits"))
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text("measure_key,partner_key,period,value\n" + "".join(
+        f"prenatal-visits,county-health,2025-{m:02d},{70 + 0.5 * (m - 1)}\n"
+        for m in range(1, 13)))
+    assert main(["import-values", str(corrected)]) == 0
+
+    again = text_of(reply(sandbox, "U0OUTSIDER", "measures prenatal-visits"))
+
+    assert "forecast 70.5%, from history" in first and "beating the baseline" in first
+    assert "forecast 80.5%, from history" in again and "below the baseline" in again

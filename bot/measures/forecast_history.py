@@ -1,0 +1,104 @@
+"""The history a forecast is fitted on (SPEC §10): each measure's figure per period over
+the years before the initiative's start, read once and kept in memory.
+
+Those periods are the past: their reports change only when someone imports or corrects
+history, and every such write changes the initiative's `history_token`
+(`note_history_written`). So the figures are kept per (database, workspace, token, start,
+initiative version) and read again only when one of those moves; a scorecard or digest
+after a report for this month does not re-read years of reports.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, defaultdict
+from datetime import date
+from uuid import uuid4
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.measures.forecast import YEARS
+from bot.measures.periods import Period, as_cadence, parse_period
+from bot.measures.progress import pooled
+from storage.db import session_team
+from storage.models import Initiative, Measure, Report
+
+History = dict[int, list[tuple[date, float]]]  # measure id -> (period start, figure)
+
+_KEPT = 32  # workspaces whose history stays in memory (least recently used go first)
+_cache: OrderedDict[tuple[object, ...], History] = OrderedDict()
+_lock = threading.Lock()
+
+
+def note_history_written(initiative: Initiative, period: Period | str) -> None:
+    """Call when a report for `period` is written: one before the start changes the token,
+    so the forecasts are fitted again on what is now stored."""
+    if initiative.start is None:
+        return
+    start = period.start if isinstance(period, Period) else None
+    key = period.key if isinstance(period, Period) else period
+    if (start is not None and start < initiative.start) or (start is None and
+                                                            key < _range(initiative)[1]):
+        initiative.history_token = uuid4().hex
+
+
+def forecast_history(session: Session, initiative: Initiative, measure_ids: list[int]
+                     ) -> History:
+    """The figures of `measure_ids` per period before the start: pooled for rates, summed
+    for `sum`, averaged otherwise (`latest` is read as the average here). One statement
+    for the measures not yet kept, none when all are."""
+    if initiative.start is None or not measure_ids:
+        return {}
+    key = (str(session.get_bind().engine.url), session_team(session), initiative.history_token,
+           initiative.start, initiative.updated_at)
+    with _lock:
+        kept = _cache.get(key)
+        if kept is not None:
+            _cache.move_to_end(key)
+    missing = [m for m in measure_ids if kept is None or m not in kept]
+    if missing:
+        read = _read(session, initiative, missing)
+        with _lock:
+            kept = _cache.setdefault(key, {})
+            _cache.move_to_end(key)
+            for measure_id in missing:
+                kept[measure_id] = read.get(measure_id, [])
+            while len(_cache) > _KEPT:
+                _cache.popitem(last=False)
+    assert kept is not None
+    return {m: kept[m] for m in measure_ids if kept.get(m)}
+
+
+def _range(initiative: Initiative) -> tuple[str, str]:
+    """Period keys from the first year a forecast looks at to the start's year (keys sort
+    by year first; a start on 1 January needs no period of its own year)."""
+    start = initiative.start
+    assert start is not None
+    return (f"{start.year - YEARS:04d}",
+            f"{start.year + (0 if (start.month, start.day) == (1, 1) else 1)}")
+
+
+def _read(session: Session, initiative: Initiative, measure_ids: list[int]) -> History:
+    start = initiative.start
+    assert start is not None
+    low, high = _range(initiative)
+    rows = session.execute(
+        select(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period,
+               func.sum(Report.value), func.avg(Report.value), func.sum(Report.numerator),
+               func.sum(Report.denominator))
+        .join(Measure, Measure.id == Report.measure_id)
+        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
+               Report.period >= low, Report.period < high)
+        .group_by(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period))
+    out: History = defaultdict(list)
+    for measure_id, cadence, rule, period, total, mean, num, den in rows:
+        try:
+            begins = parse_period(as_cadence(cadence), period).start
+        except ValueError:
+            continue
+        value = (pooled(num or 0.0, den or 0.0) if rule == "pooled"
+                 else total if rule == "sum" else mean)
+        if value is not None and begins < start:
+            out[measure_id].append((begins, float(value)))
+    return out
