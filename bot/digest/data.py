@@ -62,6 +62,8 @@ __all__ = ["DigestData", "IsoWeek", "MeasureLine", "PartnerLine", "build_digest"
 
 # Periods looked at for on-time and freshness: the reporting period and the ones before it.
 _ENGAGEMENT_LOOKBACK = ON_TIME_PERIODS + 1
+# What a partner did for a looked-back period: nothing, reported late, reported on time.
+_NONE, _LATE, _ON_TIME = 0, 1, 2
 
 
 def build_digest(session: Session, now: datetime) -> DigestData | None:
@@ -118,18 +120,19 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
                                                   start)
         return found
 
-    # When each looked-back period's due day ends, as an instant: reported before it is on time.
-    cutoffs = {p.key: datetime.combine(due(p) + timedelta(days=1), time(0), tzinfo=tz)
-               for ps in lookback.values() for p in ps}
-    first_reported, skips = _reported_and_skipped(session, measure_ids, cutoffs)
     # What depends only on the cadence, worked out once (not per partner and measure).
-    recents = {c: ps[::-1] for c, ps in lookback.items()}  # newest first
+    recents = {c: ps[::-1] for c, ps in lookback.items()}  # newest first; [0] is reporting
+    # When each looked-back period's due day ends, as an instant: reported before it is on
+    # time. Per position (0: the reporting period, 1: the one before, …) for every cadence.
+    cutoffs = [{ps[i].key: datetime.combine(due(ps[i]) + timedelta(days=1), time(0), tzinfo=tz)
+                for ps in recents.values()} for i in range(_ENGAGEMENT_LOOKBACK)]
+    reported, skips = _reported_and_skipped(session, measure_ids, cutoffs)
     fresh_due = {c: any(owed_since_start(p, start) and due(p) < today
                         for p in ps[:FRESH_PERIODS]) for c, ps in recents.items()}
-    # Keys, not periods, in the loop below: it runs once per partner and measure.
-    fresh_keys = {c: [p.key for p in ps[:FRESH_PERIODS]] for c, ps in recents.items()}
-    closed_keys = {c: [p.key for p in ps if owed_since_start(p, start)
-                       and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
+    # Positions and keys, not periods, in the loop below: it runs per partner and measure.
+    closed_positions = {c: [(i, p.key) for i, p in enumerate(ps) if owed_since_start(p, start)
+                            and due(p) < today][:ON_TIME_PERIODS] for c, ps in recents.items()}
+    never = (_NONE,) * _ENGAGEMENT_LOOKBACK
     owed = on_time = fresh = pairs = 0
     for measure in measures:
         cadence = as_cadence(measure.cadence)
@@ -138,32 +141,30 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
         values = [aggregate_value(aggregates.get((measure.id, p.key)), measure.aggregate)
                   for p in periods]
         reported_now = skipped_now = 0
-        current_key, recent_keys = current.key, fresh_keys[cadence]
-        closed = closed_keys[cadence]
+        current_key, closed = current.key, closed_positions[cadence]
         for partner_id in assignments.get(measure.id, []):
             line = partner_lines[partner_id]
-            key = (measure.id, partner_id, current_key)
-            if key in first_reported:
+            flags = reported.get((measure.id, partner_id), never)
+            if flags[0] != _NONE:
                 line.reported.append(measure.name)
                 reported_now += 1
-            elif key in skips:
-                line.skipped.append(Skipped(measure.name, current, skips[key]))
+            elif (skip := skips.get((measure.id, partner_id, current_key))) is not None:
+                line.skipped.append(Skipped(measure.name, current, skip))
                 skipped_now += 1
             else:
                 line.missing.append(Owed(measure.name, current, due(current)))
             # Engagement: punctuality over the last closed periods, freshness over the
             # latest ones; only periods owed since the initiative started, once due.
-            has_fresh = any((measure.id, partner_id, k) in first_reported for k in recent_keys)
+            has_fresh = any(flag != _NONE for flag in flags[:FRESH_PERIODS])
             if has_fresh or fresh_due[cadence]:
                 pairs += 1
                 fresh += has_fresh
-            for period_key in closed:
-                pkey = (measure.id, partner_id, period_key)
-                first = first_reported.get(pkey)  # True: first reported by its due date
-                if first is None and pkey in skips:
+            for position, period_key in closed:
+                flag = flags[position]
+                if flag == _NONE and (measure.id, partner_id, period_key) in skips:
                     continue
                 owed += 1
-                on_time += bool(first)
+                on_time += flag == _ON_TIME
         measure_lines.append(MeasureLine(
             key=measure.key, name=measure.name, unit=measure.unit, direction=measure.direction,
             baseline=measure.baseline, target=measure.target, target_date=measure.target_date,
@@ -221,34 +222,40 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
 
 
 def _reported_and_skipped(session: Session, measure_ids: list[int],
-                          cutoffs: dict[str, datetime]
-                          ) -> tuple[dict[tuple[int, int, str], bool],
+                          cutoffs: list[dict[str, datetime]]
+                          ) -> tuple[dict[tuple[int, int], tuple[int, ...]],
                                      dict[tuple[int, int, str], str]]:
-    """For each partner, measure and period (of `cutoffs`): whether a report first came in
-    before the period's cutoff (the end of its due day), and the reason of a skip. One
-    statement (reports and skips as one union); the comparison is made by the database, so
-    no timestamps travel back.
+    """For each partner and measure, per looked-back position (`cutoffs[i]`: each cadence's
+    period key at that position, and the end of its due day): _NONE, _LATE, or _ON_TIME
+    when a report first came in before the cutoff. And each skip's reason, by partner,
+    measure and period. One statement (reports grouped by partner and measure, and skips,
+    as one union); the comparisons are made by the database, so no timestamps travel back.
 
-    Corrections add rows, so the earliest row is when the report first came in.
+    Corrections add rows: a report is on time when any of its rows (so the first) came in
+    before the cutoff.
     """
-    if not measure_ids or not cutoffs:
+    keys = sorted({key for at in cutoffs for key in at})
+    if not measure_ids or not keys:
         return {}, {}
-    keys = sorted(cutoffs)
-    cutoff = case(*[(Report.period == key, literal(at, UTCDateTime()))
-                    for key, at in cutoffs.items()])
+    positions = [
+        func.max(case(*[(Report.period == key, case((Report.reported_at < literal(
+            cutoff, UTCDateTime()), _ON_TIME), else_=_LATE)) for key, cutoff in at.items()],
+                      else_=_NONE)).label(f"p{i}")
+        for i, at in enumerate(cutoffs)]
     reports = (
-        select(Report.measure_id, Report.partner_id, Report.period,
-               case((func.min(Report.reported_at) < cutoff, 1), else_=0).label("on_time"),
-               literal(None, String).label("reason"))
+        select(Report.measure_id, Report.partner_id, *positions,
+               literal(None, String).label("period"), literal(None, String).label("reason"))
         .where(Report.measure_id.in_(measure_ids), Report.period.in_(keys))
-        .group_by(Report.measure_id, Report.period, Report.partner_id))
-    skips = (select(Skip.measure_id, Skip.partner_id, Skip.period, literal(None), Skip.reason)
+        .group_by(Report.measure_id, Report.partner_id))
+    skips = (select(Skip.measure_id, Skip.partner_id, *[literal(None)] * len(cutoffs),
+                    Skip.period, Skip.reason)
              .where(Skip.measure_id.in_(measure_ids), Skip.period.in_(keys)))
-    reported: dict[tuple[int, int, str], bool] = {}
+    reported: dict[tuple[int, int], tuple[int, ...]] = {}
     skipped: dict[tuple[int, int, str], str] = {}
-    for m, p, period, on_time, reason in session.execute(reports.union_all(skips)).all():
-        if reason is None:
-            reported[(m, p, period)] = bool(on_time)
+    for m, p, *row in session.execute(reports.union_all(skips)).all():
+        *flags, period, reason = row
+        if period is None:
+            reported[(m, p)] = tuple(flags)
         else:
             skipped[(m, p, period)] = reason
     return reported, skipped

@@ -70,6 +70,12 @@ def forecast_history(session: Session, initiative: Initiative, measure_ids: list
     return {m: kept[m] for m in measure_ids if kept.get(m)}
 
 
+def forget_all() -> None:
+    """Drop what is kept (the next read of each workspace's history asks the database)."""
+    with _lock:
+        _cache.clear()
+
+
 def _range(initiative: Initiative) -> tuple[str, str]:
     """Period keys from the first year a forecast looks at to the start's year (keys sort
     by year first; a start on 1 January needs no period of its own year)."""

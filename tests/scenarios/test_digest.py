@@ -20,6 +20,7 @@ from bot.digest.posting import build_digest, post_digest
 from bot.emulator.blockkit import problems
 from bot.emulator.render import render_blocks
 from bot.emulator.sandbox import Sandbox
+from bot.measures.forecast_history import forget_all
 from storage.db import Store
 from storage.models import (
     Digest,
@@ -516,6 +517,7 @@ def test_building_the_digest_takes_a_fixed_number_of_statements(store: Store) ->
             if not args[2].startswith(("BEGIN", "COMMIT")):  # SQLite's own transaction
                 statements.append(args[2])
 
+        forget_all()  # cold: the forecasts' history is read too
         event.listen(store.engine, "before_cursor_execute", hook)
         try:
             with store.session() as session:
