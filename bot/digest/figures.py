@@ -7,14 +7,13 @@ change of the latest period (one statement). The covering index on reports
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
-from typing import cast
+from typing import Any
 
-from sqlalchemy import String, func, literal, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.digest.content import PeriodAggregate
-from bot.measures.progress import Change, PartnerValue, like_for_like
+from bot.measures.progress import Change, pooled
 from storage.models import Measure, Report
 
 
@@ -62,24 +61,69 @@ def period_aggregates(session: Session, measures: list[Measure], period_keys: li
 
 def like_for_like_changes(session: Session, measures: list[Measure],
                           latest: dict[int, tuple[str, str]]) -> dict[int, Change]:
-    """Each measure's change from the period before its latest one with a value, over the
-    partners that reported in both: one statement for the two periods of every measure."""
+    """Each measure's change from the period before its latest one with a value (`latest`:
+    measure id -> (that period's key, the one before)), over the partners that reported in
+    both: one statement, which pairs each partner's two reports and sums them per measure
+    (`bot.measures.progress.like_for_like` is the same rule over values in memory).
+
+    Sums serve `sum` and `avg`; Σ numerators and Σ denominators of the rows that have both
+    serve `pooled`; for `latest`, the value of the most recently reported of the pair's
+    reports in each period (ties: the higher partner id), picked by a window.
+    """
     if not latest:
         return {}
-    keys = sorted({k for pair in latest.values() for k in pair})
-    # reported_at only orders reports (the `latest` rule): read as the database gives it,
-    # without turning 10,000s of values into aware datetimes (they compare alike either way).
+    now, before = aliased(Report), aliased(Report)
+    # Measures that share their two periods are asked together: a few pairs of keys.
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for measure_id, pair in latest.items():
+        by_pair[pair].append(measure_id)
+    which = or_(*[and_(now.period == now_key, before.period == before_key,
+                       now.measure_id.in_(ids))
+                  for (now_key, before_key), ids in sorted(by_pair.items())])
+
+    def rated(row: type[Report], column: Any) -> Any:
+        return case((and_(row.numerator.is_not(None), row.denominator != 0), column))
+
+    def newest(row: type[Report]) -> Any:
+        return func.row_number().over(partition_by=now.measure_id,
+                                      order_by=(row.reported_at.desc(), row.partner_id.desc()))
+
+    pairs = (
+        select(now.measure_id.label("measure_id"), now.value.label("now"),
+               before.value.label("before"),
+               rated(now, now.numerator).label("now_num"),
+               rated(now, now.denominator).label("now_den"),
+               rated(before, before.numerator).label("before_num"),
+               rated(before, before.denominator).label("before_den"),
+               newest(now).label("now_rank"), newest(before).label("before_rank"))
+        .join(before, and_(before.measure_id == now.measure_id,
+                           before.partner_id == now.partner_id, before.is_current.is_(True)))
+        .where(now.is_current.is_(True), which)
+        .subquery())
     rows = session.execute(
-        select(Report.measure_id, Report.partner_id, Report.period, Report.value,
-               type_coerce(Report.reported_at, String), Report.numerator, Report.denominator)
-        .where(Report.is_current.is_(True), Report.measure_id.in_(latest),
-               Report.period.in_(keys)))
-    found: dict[tuple[int, str], list[PartnerValue]] = defaultdict(list)
-    for measure_id, partner_id, period, value, reported_at, num, den in rows:
-        if period in latest[measure_id]:
-            found[(measure_id, period)].append(
-                PartnerValue(partner_id, value, cast(datetime, reported_at), num, den))
+        select(pairs.c.measure_id, func.count(), func.sum(pairs.c.now), func.sum(pairs.c.before),
+               func.sum(pairs.c.now_num), func.sum(pairs.c.now_den),
+               func.sum(pairs.c.before_num), func.sum(pairs.c.before_den),
+               func.max(case((pairs.c.now_rank == 1, pairs.c.now))),
+               func.max(case((pairs.c.before_rank == 1, pairs.c.before))))
+        .group_by(pairs.c.measure_id)).all()
     rules = {m.id: m.aggregate for m in measures}
-    return {measure_id: like_for_like(found[(measure_id, now)], found[(measure_id, before)],
-                                      rules[measure_id])
-            for measure_id, (now, before) in latest.items()}
+    changes = {measure_id: Change(None, 0) for measure_id in latest}
+    for measure_id, n, total_now, total_before, num_now, den_now, num_before, den_before, \
+            newest_now, newest_before in rows:
+        rule = rules[measure_id]
+        if rule == "sum":
+            figures = (total_now, total_before)
+        elif rule == "avg":
+            figures = (total_now / n, total_before / n)
+        elif rule == "latest":
+            figures = (newest_now, newest_before)
+        elif rule == "pooled":
+            figures = (pooled(num_now or 0.0, den_now or 0.0),
+                       pooled(num_before or 0.0, den_before or 0.0))
+        else:
+            raise ValueError(f"unknown aggregate rule {rule!r}")
+        changes[measure_id] = Change(
+            None if figures[0] is None or figures[1] is None else figures[0] - figures[1],
+            int(n))
+    return changes
