@@ -68,46 +68,18 @@ def like_for_like_changes(session: Session, measures: list[Measure],
 
     Sums serve `sum` and `avg`; Σ numerators and Σ denominators of the rows that have both
     serve `pooled`; for `latest`, the value of the most recently reported of the pair's
-    reports in each period (ties: the higher partner id), picked by a window.
+    reports in each period (ties: the higher partner id), picked by a window over those
+    measures' pairs alone (a union of the two).
     """
     if not latest:
         return {}
-    now, before = aliased(Report), aliased(Report)
-    # Measures that share their two periods are asked together: a few pairs of keys.
-    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for measure_id, pair in latest.items():
-        by_pair[pair].append(measure_id)
-    which = or_(*[and_(now.period == now_key, before.period == before_key,
-                       now.measure_id.in_(ids))
-                  for (now_key, before_key), ids in sorted(by_pair.items())])
-
-    def rated(row: type[Report], column: Any) -> Any:
-        return case((and_(row.numerator.is_not(None), row.denominator != 0), column))
-
-    def newest(row: type[Report]) -> Any:
-        return func.row_number().over(partition_by=now.measure_id,
-                                      order_by=(row.reported_at.desc(), row.partner_id.desc()))
-
-    pairs = (
-        select(now.measure_id.label("measure_id"), now.value.label("now"),
-               before.value.label("before"),
-               rated(now, now.numerator).label("now_num"),
-               rated(now, now.denominator).label("now_den"),
-               rated(before, before.numerator).label("before_num"),
-               rated(before, before.denominator).label("before_den"),
-               newest(now).label("now_rank"), newest(before).label("before_rank"))
-        .join(before, and_(before.measure_id == now.measure_id,
-                           before.partner_id == now.partner_id, before.is_current.is_(True)))
-        .where(now.is_current.is_(True), which)
-        .subquery())
-    rows = session.execute(
-        select(pairs.c.measure_id, func.count(), func.sum(pairs.c.now), func.sum(pairs.c.before),
-               func.sum(pairs.c.now_num), func.sum(pairs.c.now_den),
-               func.sum(pairs.c.before_num), func.sum(pairs.c.before_den),
-               func.max(case((pairs.c.now_rank == 1, pairs.c.now))),
-               func.max(case((pairs.c.before_rank == 1, pairs.c.before))))
-        .group_by(pairs.c.measure_id)).all()
     rules = {m.id: m.aggregate for m in measures}
+    newest_first = [m for m in latest if rules[m] == "latest"]
+    others = [m for m in latest if rules[m] != "latest"]
+    parts = [_paired(ids, {m: latest[m] for m in ids}, ranked=ranked)
+             for ids, ranked in ((others, False), (newest_first, True)) if ids]
+    statement = parts[0] if len(parts) == 1 else parts[0].union_all(parts[1])
+    rows = session.execute(statement).all()
     changes = {measure_id: Change(None, 0) for measure_id in latest}
     for measure_id, n, total_now, total_before, num_now, den_now, num_before, den_before, \
             newest_now, newest_before in rows:
@@ -127,3 +99,51 @@ def like_for_like_changes(session: Session, measures: list[Measure],
             None if figures[0] is None or figures[1] is None else figures[0] - figures[1],
             int(n))
     return changes
+
+
+def _paired(measure_ids: list[int], latest: dict[int, tuple[str, str]], *, ranked: bool
+            ) -> Any:
+    """Per measure: partners in both periods, Σ values, Σ numerators and Σ denominators
+    (rows with both) in each period, and with `ranked` the newest value in each."""
+    now, before = aliased(Report), aliased(Report)
+    # Measures that share their two periods are asked together: a few pairs of keys.
+    by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for measure_id, pair in latest.items():
+        by_pair[pair].append(measure_id)
+    which = or_(*[and_(now.period == now_key, before.period == before_key,
+                       now.measure_id.in_(ids))
+                  for (now_key, before_key), ids in sorted(by_pair.items())])
+
+    def rated(row: Any, column: Any) -> Any:
+        return case((and_(row.numerator.is_not(None), row.denominator != 0), column))
+
+    def newest(row: Any) -> Any:
+        if not ranked:
+            return literal(None)
+        return func.row_number().over(partition_by=now.measure_id,
+                                      order_by=(row.reported_at.desc(), row.partner_id.desc()))
+
+    pairs = (
+        select(now.measure_id.label("measure_id"), now.value.label("now"),
+               before.value.label("before"),
+               rated(now, now.numerator).label("now_num"),
+               rated(now, now.denominator).label("now_den"),
+               rated(before, before.numerator).label("before_num"),
+               rated(before, before.denominator).label("before_den"),
+               newest(now).label("now_rank"), newest(before).label("before_rank"))
+        .join(before, and_(before.measure_id == now.measure_id,
+                           before.partner_id == now.partner_id, before.is_current.is_(True)))
+        # Each side on its own as well as paired: so each is read by index.
+        .where(now.is_current.is_(True), now.measure_id.in_(measure_ids),
+               before.measure_id.in_(measure_ids), now.period.in_({k for k, _ in by_pair}),
+               before.period.in_({k for _, k in by_pair}), which)
+        .subquery())
+    newest_now = (func.max(case((pairs.c.now_rank == 1, pairs.c.now))) if ranked
+                  else literal(None))
+    newest_before = (func.max(case((pairs.c.before_rank == 1, pairs.c.before))) if ranked
+                     else literal(None))
+    return (select(pairs.c.measure_id, func.count(), func.sum(pairs.c.now),
+                   func.sum(pairs.c.before), func.sum(pairs.c.now_num),
+                   func.sum(pairs.c.now_den), func.sum(pairs.c.before_num),
+                   func.sum(pairs.c.before_den), newest_now, newest_before)
+            .group_by(pairs.c.measure_id))
