@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from bot.measures.periods import Period
+
+
+@functools.cache
+def _locale(lang: str) -> Locale:
+    """Parsed once per language (Babel parses a locale name on every call otherwise; a
+    scorecard formats a couple of thousand numbers)."""
+    return Locale.parse(lang)
 
 
 def number(value: float | None, unit: str, lang: str) -> str:
@@ -15,12 +24,13 @@ def number(value: float | None, unit: str, lang: str) -> str:
     if value is None:
         return "—"
     # The locale's own pattern: 1,250.5 in English, 1.250,5 in Spanish.
+    locale = _locale(lang)
     if float(value).is_integer():
-        text = format_decimal(int(value), locale=lang)
+        text = format_decimal(int(value), locale=locale)
     elif abs(value) < 0.1:
-        text = format_decimal(float(f"{value:.3g}"), locale=lang)
+        text = format_decimal(float(f"{value:.3g}"), locale=locale)
     else:
-        text = format_decimal(round(value, 1), locale=lang)
+        text = format_decimal(round(value, 1), locale=locale)
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
@@ -35,11 +45,12 @@ def change(value: float | None, unit: str, lang: str) -> str:
     return f"{sign}{magnitude} pts" if unit == "%" else f"{sign}{magnitude}"
 
 
+@functools.lru_cache(maxsize=1024)  # a page names the same few periods hundreds of times
 def period(p: Period, lang: str) -> str:
     """'Oct 2026' / 'oct 2026', 'Q3 2026' / 'T3 2026', 'W45 2026' / 'S45 2026', '2026'."""
     year = p.key[:4]
     if p.cadence == "monthly":
-        return format_date(p.start, "MMM y", locale=lang)
+        return format_date(p.start, "MMM y", locale=_locale(lang))
     if p.cadence == "quarterly":
         return ("T" if lang == "es" else "Q") + p.key.split("-Q")[1] + f" {year}"
     if p.cadence == "weekly":
@@ -52,4 +63,4 @@ def day(value: date | str | None, lang: str) -> str:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return format_date(value, "long", locale=lang)
+    return format_date(value, "long", locale=_locale(lang))

@@ -31,6 +31,9 @@ from bot.runtime.caller import load_initiative
 from storage.models import Initiative, Measure, Report, Voice
 
 FORECAST_PERIODS = 3
+# The overview shows the headline measures in full; without any, this many (a page of a
+# hundred charts would be slow to draw and to read: the others are rows of one table).
+FEATURED_WITHOUT_HEADLINES = 6
 MIN_FORECAST_POINTS = 3  # two points are a line, not a trend
 
 # Verdicts against the baseline (SPEC §10), as issue 16 names them.
@@ -109,6 +112,20 @@ class Scorecard:
 
     def measure(self, key: str) -> MeasureCard | None:
         return next((m for m in self.measures if m.key == key), None)
+
+    @property
+    def featured(self) -> tuple[MeasureCard, ...]:
+        """Shown in full on the overview (figure, verdict, curve, groups, story): the
+        headline measures, or when none is marked headline the first few in file order."""
+        headline = tuple(m for m in self.measures if m.headline)
+        return headline or self.measures[:FEATURED_WITHOUT_HEADLINES]
+
+    @property
+    def listed(self) -> tuple[MeasureCard, ...]:
+        """Every other measure: one row each in the overview's table, linking to its page
+        (which shows it in full)."""
+        featured = {m.key for m in self.featured}
+        return tuple(m for m in self.measures if m.key not in featured)
 
 
 @dataclass(frozen=True)

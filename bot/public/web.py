@@ -167,7 +167,7 @@ class PublicSite:
             return exports.json_bytes(card)
         common = {"initiative_name": page["name"], "links": page["links"], "as_of": now}
         if route == "/scorecard":
-            charts = {m.key: chart(m) for m in card.measures}
+            charts = {m.key: chart(m) for m in card.featured}
             return render("scorecard.html", page["lang"], page["offered"], page["path"],
                           card=card, charts=charts, **common)
         key = route.split("/")[2]

@@ -74,14 +74,21 @@ def test_scorecard_shows_each_measure_with_its_curve_table_coverage_and_rba_slot
         assert name in html
     # Headline measures lead.
     assert html.index("First-trimester prenatal visits") < html.index("Diaper")
-    # The curve: an SVG with its title and description, and the table beside it.
-    assert html.count("<svg") >= 3 and "<title id=" in html and "<desc id=" in html
+    # Headline measures in full: the curve, an SVG with its title and description, and
+    # the table beside it.
+    assert html.count("<svg") >= 1 and "<title id=" in html and "<desc id=" in html
+    # Every other measure is a row of one table, linking to its own page with its curve.
+    others = html[html.index("All other shared measures"):]
+    assert re.search(
+        r'href="[^"]*/scorecard/home-visits[^"]*">Families enrolled in home visiting</a>', others)
+    assert "<svg" not in others
+    home_visits = fetch(sandbox, "/scorecard/home-visits").text
+    assert "<svg" in home_visits and "Dotted line: forecast if nothing changes" in home_visits
     assert "Figures by period: First-trimester prenatal visits" in html
     # October's prenatal figure is North Clinic-less: partial coverage, said and drawn.
     assert "Oct 2026, 1 of 2 partners reported" in html
     assert "Hollow circle: not every partner reported" in html
     assert "Target: 80%" in html and "Baseline: 61%." in html
-    assert "Dotted line: forecast if nothing changes" in html
     # What issue 16 provides is shown when present.
     assert "Beating the baseline" in html
     assert "fewer than 20" in html and "Black" in html and "−14 pts" in html
