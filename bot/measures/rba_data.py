@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.measures.equity import GroupStanding, largest_gap, points_based, pool, standings
@@ -106,15 +106,22 @@ def _group_figures(session: Session, measures: dict[str, Measure],
         defaultdict(list)
     if not wanted:
         return out
+    # Summed per group by the database: `pool` of one (Σ values, Σ numerators, Σ
+    # denominators) triple is `pool` of the partners' rows (rates count the rows with a
+    # denominator), so 10,000s of rows become one per group and period.
+    rated = GroupReport.denominator != 0
     rows = session.execute(
         select(GroupReport.measure_id, GroupReport.period, GroupReport.dimension,
-               GroupReport.group_name, GroupReport.value, GroupReport.numerator,
-               GroupReport.denominator)
+               GroupReport.group_name, func.sum(GroupReport.value),
+               func.sum(case((rated, func.coalesce(GroupReport.numerator, 0.0)))),
+               func.sum(case((rated, GroupReport.denominator))))
         .where(GroupReport.is_current.is_(True),
                GroupReport.measure_id.in_(sorted({m for m, _ in wanted})),
-               GroupReport.period.in_(sorted({p for _, p in wanted}))))
+               GroupReport.period.in_(sorted({p for _, p in wanted})))
+        .group_by(GroupReport.measure_id, GroupReport.period, GroupReport.dimension,
+                  GroupReport.group_name))
     for measure_id, period, dimension, group, value, num, den in rows:
-        out[(measure_id, period, dimension, group)].append((value, num, den))
+        out[(measure_id, period, dimension, group)].append((float(value), num, den))
     return out
 
 
