@@ -31,6 +31,7 @@ from sqlalchemy import event, insert, text
 from bot.digest.blocks import digest_message
 from bot.digest.data import build_digest
 from bot.measures.periods import Period, period_containing
+from storage import report_totals
 from storage.db import Store
 from storage.models import (
     Base,
@@ -132,6 +133,8 @@ def populate(store: Store, full: int | None = None) -> dict[str, int]:
     _insert(store, Report, reports)
     report_count += len(reports)
     _insert(store, Skip, skips)
+    with store.session() as session:  # what the writers of reports keep beside them
+        report_totals.rebuild(session)
 
     wins = activity(store, rng)
     return {"reports": report_count, "skips": len(skips), "wins": wins,

@@ -39,6 +39,7 @@ from bench.digest import (  # the same store, helpers and timing
     chart,
     measure,
 )
+from storage import report_totals
 from storage.db import Store
 from storage.models import (
     Base,
@@ -137,6 +138,8 @@ def populate(store: Store) -> dict[str, int]:
         written_by="U0P", written_at=NOW - timedelta(hours=m), is_current=True)
         for m in range(PARTNERS)])
     _insert(store, Skip, skips)
+    with store.session() as session:  # what the writers of reports keep beside them
+        report_totals.rebuild(session)
 
     wins = activity(store, rng)
     return {"reports": counted, "groups": len(groups), "skips": len(skips), "wins": wins,

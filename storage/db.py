@@ -15,9 +15,9 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_c
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.dml import Insert
 
-from storage import due
+from storage import due, report_totals
 from storage.locks import provisioning
-from storage.tenancy import DEFAULT_TEAM, Tenant, current_scope
+from storage.tenancy import DEFAULT_TEAM, TEAM_KEY, Tenant, current_scope
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,6 @@ class Store:
 
 # --- confining a session to its tenant ----------------------------------------------------
 
-TEAM_KEY = "impactbot_team_id"
 
 
 class TenantSession(Session):
@@ -197,6 +196,14 @@ def _note_flushed(session: Session, _context: Any) -> None:
         table = getattr(instance, "__tablename__", None)
         if table is not None:
             due.note_write(session.info, table)
+    report_totals.note_written(session.info, (*session.new, *changed, *session.deleted))
+
+
+@event.listens_for(TenantSession, "after_flush_postexec")
+def _keep_totals(session: Session, _context: Any) -> None:
+    """Reports this flush wrote: their periods' totals worked out again at once, in the
+    same transaction (storage/report_totals.py), so any later read sees them."""
+    report_totals.refresh(session, report_totals.take_written(session.info))
 
 
 @event.listens_for(TenantSession, "before_commit")

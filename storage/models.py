@@ -182,6 +182,26 @@ class Report(Tenant, Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class ReportTotal(Tenant, Base):
+    """The current reports of one measure and period, summed: kept beside `reports` in the
+    same transaction as every write to them (bot/measures/totals.py), so the digest, the
+    scorecard and the forecasts read a row per period instead of a row per partner."""
+
+    __tablename__ = "report_totals"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True, default=current_scope,
+                                         sort_order=-1)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    reports: Mapped[int] = mapped_column(default=0)  # current reports (partners) summed
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    numerators: Mapped[float] = mapped_column(Float, default=0.0)
+    denominators: Mapped[float] = mapped_column(Float, default=0.0)
+    # The most recently reported current value (ties: the higher partner id): `latest`.
+    latest_value: Mapped[float | None] = mapped_column(Float)
+
+
 class Skip(Tenant, Base):
     """A partner said it will not report a measure for a period, with the reason."""
 

@@ -31,6 +31,9 @@ TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,30}$")
 # The tenant of single-workspace mode (and of `Store.global_session()`).
 DEFAULT_TEAM = ""
 
+# A tenant session's `info` key holding its team id (storage/db.py).
+TEAM_KEY = "impactbot_team_id"
+
 # The tenant (home team id) this unit of work belongs to; None = the default tenant.
 current_team: ContextVar[str | None] = ContextVar("impactbot_current_team", default=None)
 

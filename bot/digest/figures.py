@@ -14,49 +14,18 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.digest.content import PeriodAggregate
 from bot.measures.progress import Change, pooled
+from storage import report_totals
 from storage.models import Measure, Report
 
 
 def period_aggregates(session: Session, measures: list[Measure], period_keys: list[str]
                       ) -> dict[tuple[int, str], PeriodAggregate]:
-    """Sum, count, Σ numerators and Σ denominators per (measure, period), and for `latest`
-    measures the most recently reported current value: one statement, the grouped figures
-    and (a window over those measures' reports) the latest values, as one union."""
-    measure_ids = [m.id for m in measures]
-    if not measure_ids or not period_keys:
-        return {}
-    current = (Report.is_current.is_(True), Report.period.in_(period_keys))
-    grouped = (
-        select(Report.measure_id, Report.period, func.sum(Report.value).label("total"),
-               func.count().label("n"), func.sum(Report.numerator).label("nums"),
-               func.sum(Report.denominator).label("dens"), literal(0).label("latest"))
-        .where(*current, Report.measure_id.in_(measure_ids))
-        .group_by(Report.measure_id, Report.period))
-    statement = grouped
-    latest_ids = [m.id for m in measures if m.aggregate == "latest"]
-    if latest_ids:
-        ranked = (
-            select(Report.measure_id, Report.period, Report.value,
-                   func.row_number().over(
-                       partition_by=(Report.measure_id, Report.period),
-                       order_by=(Report.reported_at.desc(), Report.partner_id.desc())
-                   ).label("rank"))
-            .where(*current, Report.measure_id.in_(latest_ids))
-            .subquery())
-        newest = (select(ranked.c.measure_id, ranked.c.period, ranked.c.value, literal(0),
-                         literal(None), literal(None), literal(1))
-                  .where(ranked.c.rank == 1))
-        statement = grouped.union_all(newest)  # type: ignore[assignment]
-    figures: dict[tuple[int, str], list[float]] = {}
-    newest_values: dict[tuple[int, str], float] = {}
-    for measure_id, period, total, n, nums, dens, is_latest in session.execute(statement).all():
-        if is_latest:
-            newest_values[(measure_id, period)] = float(total)
-        else:
-            figures[(measure_id, period)] = [float(total), int(n), float(nums or 0),
-                                             float(dens or 0)]
-    return {key: PeriodAggregate(total, int(n), newest_values.get(key, 0.0), nums, dens)
-            for key, (total, n, nums, dens) in figures.items()}
+    """Count, Σ values, Σ numerators, Σ denominators and the latest value per (measure,
+    period), from the totals kept beside the reports (bot/measures/report_totals.py): one
+    statement, a row per measure and period."""
+    return {(measure_id, period): PeriodAggregate(total, reports, latest or 0.0, nums, dens)
+            for measure_id, period, reports, total, nums, dens, latest in report_totals.read(
+                session, [m.id for m in measures], period_keys)}
 
 
 def like_for_like_changes(session: Session, measures: list[Measure],

@@ -15,14 +15,14 @@ from collections import OrderedDict, defaultdict
 from datetime import date
 from uuid import uuid4
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.measures.forecast import YEARS
 from bot.measures.periods import Period, as_cadence, parse_period
 from bot.measures.progress import pooled
 from storage.db import session_team
-from storage.models import Initiative, Measure, Report
+from storage.models import Initiative, Measure, ReportTotal
 
 History = dict[int, list[tuple[date, float]]]  # measure id -> (period start, figure)
 
@@ -47,7 +47,8 @@ def forecast_history(session: Session, initiative: Initiative, measure_ids: list
                      ) -> History:
     """The figures of `measure_ids` per period before the start: pooled for rates, summed
     for `sum`, averaged otherwise (`latest` is read as the average here). One statement
-    for the measures not yet kept, none when all are."""
+    for the measures not yet kept (from the totals kept beside the reports), none when
+    all are."""
     if initiative.start is None or not measure_ids:
         return {}
     key = (str(session.get_bind().engine.url), session_team(session), initiative.history_token,
@@ -90,13 +91,12 @@ def _read(session: Session, initiative: Initiative, measure_ids: list[int]) -> H
     assert start is not None
     low, high = _range(initiative)
     rows = session.execute(
-        select(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period,
-               func.sum(Report.value), func.avg(Report.value), func.sum(Report.numerator),
-               func.sum(Report.denominator))
-        .join(Measure, Measure.id == Report.measure_id)
-        .where(Report.is_current.is_(True), Report.measure_id.in_(measure_ids),
-               Report.period >= low, Report.period < high)
-        .group_by(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period))
+        select(ReportTotal.measure_id, Measure.cadence, Measure.aggregate, ReportTotal.period,
+               ReportTotal.total, ReportTotal.total / ReportTotal.reports,
+               ReportTotal.numerators, ReportTotal.denominators)
+        .join(Measure, Measure.id == ReportTotal.measure_id)
+        .where(ReportTotal.reports > 0, ReportTotal.measure_id.in_(measure_ids),
+               ReportTotal.period >= low, ReportTotal.period < high))
     out: History = defaultdict(list)
     for measure_id, cadence, rule, period, total, mean, num, den in rows:
         try:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from bot.measures.periods import Period, reporting_period
-from storage import due
+from storage import due, report_totals
 from storage.db import Store
 from storage.kinds import Cadence
 from storage.models import Initiative, Measure, MeasurePartner, Member, Partner, Report, Skip
@@ -125,6 +125,8 @@ def seed(store: Store, at: datetime, *, partners: int = PARTNERS, measures: int 
             connection.execute(insert(Member), people)
         # What an import's session would have marked: every job due now (storage/due.py).
         due.mark_due(connection, current_scope(), due.WATCHES)
+    with store.session() as session:  # what the writers of reports keep beside them
+        report_totals.rebuild(session)
     return LargeInitiative(partners, measures, periods)
 
 
