@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.measures.equity import GroupStanding, largest_gap, points_based, pool, standings
@@ -102,15 +102,19 @@ def _history(session: Session, initiative: Initiative, headline_only: bool = Fal
     start = initiative.start
     if start is None:
         return {}
+    ends = start.year + (0 if (start.month, start.day) == (1, 1) else 1)
     query = (
         select(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period,
                func.sum(Report.value), func.avg(Report.value), func.sum(Report.numerator),
                func.sum(Report.denominator))
         .join(Measure, Measure.id == Report.measure_id)
         .where(Report.is_current.is_(True), Measure.active.is_(True),
-               Report.period >= f"{start.year - YEARS:04d}",
-               # Keys sort by year first: a start on 1 January needs no period of its year.
-               Report.period < f"{start.year + (0 if (start.month, start.day) == (1, 1) else 1)}")
+               # Keys sort by year first: a start on 1 January needs no period of its year;
+               # fiscal years (`FY2027`, the year ending in 2027) sort among themselves.
+               or_(and_(Report.period >= f"{start.year - YEARS:04d}",
+                        Report.period < f"{ends}"),
+                   and_(Report.period >= f"FY{start.year - YEARS:04d}",
+                        Report.period < f"FY{start.year + 2:04d}")))
         .group_by(Report.measure_id, Measure.cadence, Measure.aggregate, Report.period))
     if headline_only:
         query = query.where(Measure.headline.is_(True))
@@ -118,7 +122,8 @@ def _history(session: Session, initiative: Initiative, headline_only: bool = Fal
     out: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for measure_id, cadence, rule, period, total, mean, num, den in rows:
         try:
-            begins = parse_period(as_cadence(cadence), period).start
+            begins = parse_period(as_cadence(cadence), period,
+                                  initiative.fiscal_year_start).start
         except ValueError:
             continue
         value = (pooled(num or 0.0, den or 0.0) if rule == "pooled"

@@ -76,7 +76,9 @@ def measure_statuses(session: Session, initiative: Initiative,
     if not measures:
         return []
     # Every cadence's window (not only the cadences in use), so the statement keeps its shape.
-    by_cadence = {c: recent_periods(reporting_period(c, now, tz), HISTORY + 1) for c in CADENCES}
+    fy_start = initiative.fiscal_year_start
+    by_cadence = {c: recent_periods(reporting_period(c, now, tz, fy_start), HISTORY + 1)
+                  for c in CADENCES}
     windows = {m.id: by_cadence[as_cadence(m.cadence)] for m in measures}
     keys = sorted({p.key for window in by_cadence.values() for p in window})
     rows = session.execute(
