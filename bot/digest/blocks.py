@@ -64,9 +64,16 @@ class DigestMessage:
 
 
 def period_label(period: Period) -> str:
-    """2026-10 → 'Oct 2026', 2026-Q3 → 'Q3 2026', 2026-W46 → 'week 46 of 2026'."""
+    """2026-10 → 'Oct 2026', 2026-Q3 → 'Q3 2026', 2026-W46 → 'week 46 of 2026',
+    2026 → '2026', FY2027 → 'FY2027 (Jul 2026–Jun 2027)'."""
     if period.cadence == "monthly":
         return f"{MONTHS[period.start.month - 1]} {period.start.year}"
+    if period.cadence == "annual":
+        if period.start.month == 1:
+            return period.key
+        last = period.last_day
+        return (f"{period.key} ({MONTHS[period.start.month - 1]} {period.start.year}–"
+                f"{MONTHS[last.month - 1]} {last.year})")
     if period.cadence == "quarterly":
         year, quarter = period.key.split("-")
         return f"{quarter} {year}"
@@ -79,7 +86,8 @@ def day_label(day: date) -> str:
 
 
 def _cadence_noun(period: Period, count: int) -> str:
-    noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}[period.cadence]
+    noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter",
+            "annual": "year"}[period.cadence]
     return noun if count == 1 else f"{count} {noun}s"
 
 
