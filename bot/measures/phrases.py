@@ -15,7 +15,7 @@ Reading happens in two steps:
   measure). A month, quarter or week written without a year is the latest one that has
   begun by `today` (`for sept` in November 2026 is 2026-09; `for Dec` is 2025-12).
 
-Annual measures (SPEC §9): `FY2027`, `FY27`, `FY 2027` name the year that *ends* in 2027
+Annual measures (SPEC §9): `FY2027`, `FY27`, `FY 2027`, `FY-2027` name the year that *ends* in 2027
 (with `fy_start` 7: Jul 2026 – Jun 2027); `last year` is the year before the one running.
 A bare `2026` is the calendar year when the initiative's years are calendar years
 (`fy_start` 1, where `FY2026` is the same year); on a fiscal initiative it is refused with
@@ -43,13 +43,13 @@ PhraseKind = Literal["key", "month", "quarter", "week", "relative", "year"]
 RELATIVE_UNITS = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "annual"}
 
 _YEAR = re.compile(r"^(\d{4})$")
-_FISCAL = re.compile(r"^fy'?(\d{2}|\d{4})$")
+_FISCAL = re.compile(r"^fy['’-]?(\d{2}|\d{4})$")
 _KEY = re.compile(r"^\d{4}-(w\d{1,2}|q\d|\d{1,2})$")
 _QUARTER = re.compile(r"^q(\d)$")
 _SHORT_WEEK = re.compile(r"^w(?:k|eek)?(\d{1,2})$")
 _NUMBER = re.compile(r"^\d{1,2}$")
 # Words that start something date-like: digits with separators, `2026Q3`, `Q3-2026`, …
-_DATEISH = re.compile(r"^(\d{4}[-/.]\d|\d{1,2}[-/.]\d{4}|\d{4}[a-z]|q\d|w\d|fy\d)")
+_DATEISH = re.compile(r"^(\d{4}[-/.]\d|\d{1,2}[-/.]\d{4}|\d{4}[a-z]|q\d|w\d|fy\W?\d)")
 _PUNCT = ".,;:!?)("
 
 

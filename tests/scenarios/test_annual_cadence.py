@@ -288,8 +288,10 @@ def test_the_fiscal_year_start_is_kept_and_cannot_move_under_recorded_years(
     import_example(annual.store, path=ANNUAL)
     _reply(annual, "U0CCC", "report kindergarten-ready 120")
 
-    with pytest.raises(InitiativeFileError, match="initiative.fiscal_year_start: annual "
-                                                  "values are already recorded"):
+    with pytest.raises(InitiativeFileError) as refused:
         import_example(annual.store, path=moved)
+    assert str(refused.value).startswith(
+        "initiative.yml: initiative.fiscal_year_start: annual values are already recorded "
+        "for years starting in month 7; keep fiscal_year_start: 7")
     with annual.store.session() as session:
         assert session.scalar(select(Initiative.fiscal_year_start)) == 7
