@@ -16,6 +16,7 @@ from bot.digest.content import (
     WinLine,
 )
 from bot.measures.periods import Period
+from bot.measures.phrases import period_words
 from bot.measures.progress import (
     coverage_text,
     format_delta,
@@ -68,12 +69,8 @@ def period_label(period: Period) -> str:
     2026 → '2026', FY2027 → 'FY2027 (Jul 2026–Jun 2027)'."""
     if period.cadence == "monthly":
         return f"{MONTHS[period.start.month - 1]} {period.start.year}"
-    if period.cadence == "annual":
-        if period.start.month == 1:
-            return period.key
-        last = period.last_day
-        return (f"{period.key} ({MONTHS[period.start.month - 1]} {period.start.year}–"
-                f"{MONTHS[last.month - 1]} {last.year})")
+    if period.cadence == "annual":  # a calendar year is its key; a fiscal year says its months
+        return period.key if period.start.month == 1 else period_words(period)
     if period.cadence == "quarterly":
         year, quarter = period.key.split("-")
         return f"{quarter} {year}"
@@ -86,8 +83,8 @@ def day_label(day: date) -> str:
 
 
 def _cadence_noun(period: Period, count: int) -> str:
-    noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter",
-            "annual": "year"}[period.cadence]
+    noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "annual": "year"}[
+        period.cadence]
     return noun if count == 1 else f"{count} {noun}s"
 
 
