@@ -222,7 +222,8 @@ def test_export_and_import_values_take_annual_keys(
         ["kindergarten-ready", "clinic-north", "FY2025", "90"]])
 
     assert main(["export", "--from", "2025"]) == 2
-    assert "say FY2025" not in capsys.readouterr().err  # a key error, not a phrase
+    assert ("--from: this initiative's years are fiscal years starting in July: write FY2025 "
+            "(ending in 2025) or FY2026 (starting in 2025)") in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text("measure_key,partner_key,period,value\n"
                    "kindergarten-ready,county-health,2024,280\n")
