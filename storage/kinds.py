@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Literal
 
 Direction = Literal["up", "down"]  # which way is better for a measure
-Cadence = Literal["weekly", "monthly", "quarterly"]
+Cadence = Literal["weekly", "monthly", "quarterly", "annual"]
 AggregateRule = Literal["sum", "avg", "latest", "pooled"]  # how partners' values combine per period
 # pooled: Σ numerators / Σ denominators, for rate measures (SPEC §9)
 ReportSource = Literal["slash", "modal", "console", "import"]

@@ -63,6 +63,8 @@ class Initiative(Tenant, Base):
     updated_at: Mapped[datetime]
     # `initiative.start` (SPEC §9): owed periods count only after it; default: first import.
     start: Mapped[date | None] = mapped_column(Date)
+    # `initiative.fiscal_year_start` (SPEC §9): the month (1-12) annual periods start in.
+    fiscal_year_start: Mapped[int] = mapped_column(default=1, server_default="1")
     # SHA-256 of the initiative.yml last imported (unchanged: a start skips the import).
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     # Changes (a new random value) whenever a report for a period before `start` is written:

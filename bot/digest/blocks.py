@@ -16,6 +16,7 @@ from bot.digest.content import (
     WinLine,
 )
 from bot.measures.periods import Period
+from bot.measures.phrases import period_words
 from bot.measures.progress import (
     coverage_text,
     format_delta,
@@ -64,9 +65,12 @@ class DigestMessage:
 
 
 def period_label(period: Period) -> str:
-    """2026-10 → 'Oct 2026', 2026-Q3 → 'Q3 2026', 2026-W46 → 'week 46 of 2026'."""
+    """2026-10 → 'Oct 2026', 2026-Q3 → 'Q3 2026', 2026-W46 → 'week 46 of 2026',
+    2026 → '2026', FY2027 → 'FY2027 (Jul 2026–Jun 2027)'."""
     if period.cadence == "monthly":
         return f"{MONTHS[period.start.month - 1]} {period.start.year}"
+    if period.cadence == "annual":  # a calendar year is its key; a fiscal year says its months
+        return period.key if period.start.month == 1 else period_words(period)
     if period.cadence == "quarterly":
         year, quarter = period.key.split("-")
         return f"{quarter} {year}"
@@ -79,7 +83,8 @@ def day_label(day: date) -> str:
 
 
 def _cadence_noun(period: Period, count: int) -> str:
-    noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}[period.cadence]
+    noun = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "annual": "year"}[
+        period.cadence]
     return noun if count == 1 else f"{count} {noun}s"
 
 

@@ -179,6 +179,8 @@ def _short(period: Period, *, with_year: bool) -> str:
     elif period.cadence == "quarterly":
         label = period.key.split("-")[1]
         starts_year = label == "Q1"
+    elif period.cadence == "annual":
+        return period.key  # '2026' or 'FY2027': the year is the label
     else:
         label = MONTHS[period.start.month - 1]
         starts_year = period.start.month == 1

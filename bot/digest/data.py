@@ -87,7 +87,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
             assignments[measure_id].append(partner_id)
 
     # The periods each cadence needs: its reporting period and the ones before it.
-    reporting = {c: reporting_period(c, now, tz) for c in {as_cadence(m.cadence) for m in measures}}
+    reporting = {c: reporting_period(c, now, tz, initiative.fiscal_year_start)
+                 for c in {as_cadence(m.cadence) for m in measures}}
     history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
     lookback = {c: recent_periods(p, _ENGAGEMENT_LOOKBACK) for c, p in reporting.items()}
     measure_ids = [m.id for m in measures]

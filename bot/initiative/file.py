@@ -73,6 +73,7 @@ class InitiativeSpec:
     partners: tuple[PartnerSpec, ...] = field(default=())
     measures: tuple[MeasureSpec, ...] = field(default=())
     start: date | None = None  # None: the day of the first import
+    fiscal_year_start: int = 1  # the month annual periods start in (SPEC §9)
     # `connect: {every: week|month, week: 1-4, weekday, time}` (SPEC §12); None: no rounds
     connect: dict[str, Any] | None = None
     public: PublicSpec = field(default=PublicSpec())
@@ -113,7 +114,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
     init = check.mapping(
         top["initiative"], "initiative",
         {"name", "agenda", "timezone", "admins", "channels", "reminders", "digest", "wins",
-         "workspaces", "start", "connect", "public", "holidays", "working_days"},
+         "workspaces", "start", "connect", "public", "holidays", "working_days",
+         "fiscal_year_start"},
         {"name"},
     )
     name = check.text(init["name"], "initiative.name")
@@ -186,6 +188,8 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
         measures=measures,
         start=(None if init.get("start") is None
                else check.day(init["start"], "initiative.start")),
+        fiscal_year_start=check.integer(init.get("fiscal_year_start", 1),
+                                        "initiative.fiscal_year_start", 1, 12),
         connect=None if init.get("connect") is None else _connect(check, init["connect"]),
         public=parse_public(check, init.get("public")),
         dimensions=dims,

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.initiative.checker import InitiativeFileError
 from bot.initiative.file import InitiativeSpec, load_initiative_file
 from bot.initiative.strict_yaml import MAX_FILE_BYTES
 from bot.runtime.caller import INITIATIVE_ID
 from bot.runtime.errors import UserError
 from bot.tenancy.oauth import register_workspace, tenant_of
 from storage.db import Store, tenant_key
-from storage.models import Initiative, Measure, MeasurePartner, Member, Partner
+from storage.models import Initiative, Measure, MeasurePartner, Member, Partner, Report, Skip
 from storage.tenancy import current_team
 
 
@@ -72,7 +73,7 @@ def import_file(store: Store, path: Path | str, now: datetime) -> ImportResult:
     # finds the rows in place instead of racing to insert them (storage/locks.py).
     with store.provisioning():
         with store.session() as session:
-            result = apply_initiative(session, spec, now)
+            result = apply_initiative(session, spec, now, source=Path(path).name)
             initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
             if initiative is not None:
                 initiative.file_sha256 = digest
@@ -102,6 +103,20 @@ def _retire(rows: Mapping[str, Partner | Measure], wanted: set[str], noun: str,
             result.changes.append(f"retired {noun} {key}")
 
 
+def _keep_recorded_years(session: Session, stored: int, source: str) -> None:
+    """Annual values already recorded are filed under years that start in the stored month:
+    moving the start would refile them under other dates, so the file may not (SPEC §9)."""
+    annual = select(Measure.id).where(Measure.cadence == "annual")
+    recorded = session.scalar(select(Report.id).where(Report.measure_id.in_(annual)).limit(1))
+    if recorded is None:
+        recorded = session.scalar(select(Skip.id).where(Skip.measure_id.in_(annual)).limit(1))
+    if recorded is not None:
+        raise InitiativeFileError(
+            source, "initiative.fiscal_year_start",
+            f"annual values are already recorded for years starting in month {stored}; "
+            f"keep fiscal_year_start: {stored} (changing it would refile them)")
+
+
 def _assign(obj: Any, values: dict[str, Any], label: str, result: ImportResult) -> None:
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     for name in changed:
@@ -110,9 +125,12 @@ def _assign(obj: Any, values: dict[str, Any], label: str, result: ImportResult) 
         result.changes.append(f"{label}: {', '.join(changed)}")
 
 
-def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> ImportResult:
+def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime, *,
+                     source: str = "initiative.yml") -> ImportResult:
     result = ImportResult()
     initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
+    if initiative is not None and initiative.fiscal_year_start != spec.fiscal_year_start:
+        _keep_recorded_years(session, initiative.fiscal_year_start, source)
     values: dict[str, Any] = {
         "name": spec.name,
         "agenda": spec.agenda,
@@ -137,6 +155,7 @@ def apply_initiative(session: Session, spec: InitiativeSpec, now: datetime) -> I
         "results": [{"key": r.key, "name": r.name, "indicators": list(r.indicators)}
                     for r in spec.results],
         "calendar": dict(spec.calendar),
+        "fiscal_year_start": spec.fiscal_year_start,
     }
     # `initiative.start`: as written, else the day of the first import (kept after that).
     if spec.start is not None:

@@ -29,7 +29,7 @@ KINDS = ("performance", "indicator")
 QUADRANTS = ("how-much", "how-well", "better-off")
 RBA_MEASURE_KEYS = {"kind", "quadrant", "result", "headline", "source", "breakdowns",
                     "min_group", "development", "forecast"}
-_FORECAST_KEY = re.compile(r"^\d{4}(-(W\d{2}|Q[1-4]|\d{2}))?$")
+_FORECAST_KEY = re.compile(r"^(\d{4}(-(W\d{2}|Q[1-4]|\d{2}))?|FY\d{4})$")
 MAX_GROUPS = 12  # a modal field per group: a dimension of more is a separate measure
 
 
@@ -181,7 +181,8 @@ def _forecast(check: _Checker, raw: Any, path: str, unit: str) -> tuple[tuple[st
     for key, value in raw.items():
         where = f"{path}.{key}"
         if not _FORECAST_KEY.match(str(key)):
-            raise check.fail(where, "expected a year like 2027 or a period like 2027-Q1")
+            raise check.fail(where, "expected a year like 2027, a fiscal year like FY2027 or a "
+                                     "period like 2027-Q1")
         number = check.number(value, where)
         if unit == "%" and not 0 <= number <= 100:
             raise check.fail(where, f"expected a percentage from 0 to 100 (got {value!r})")

@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.measures.periods import Period, as_cadence, parse_period
+from bot.measures.periods import Period, annual_example, as_cadence, parse_period
 from bot.measures.progress import number_text
+from bot.runtime.caller import load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from storage.models import GroupReport, Measure, Partner, Report
@@ -61,26 +62,29 @@ class Filters:
     partner: str | None = None
     start: date | None = None  # periods starting on or after this day
     end: date | None = None  # periods starting before this day
+    fy_start: int = 1  # the month the initiative's years start in (annual keys)
 
 
-def filters_from(args: argparse.Namespace) -> Filters:
-    """The export's filters from the command line; UserError for a malformed period."""
+def filters_from(args: argparse.Namespace, fy_start: int = 1) -> Filters:
+    """The export's filters from the command line; UserError for a malformed period.
+    Annual bounds (`2026`, `FY2027`) are years starting in month `fy_start`."""
     def bound(option: str, text: str | None) -> Period | None:
         if text is None:
             return None
-        cadence = "weekly" if "-W" in text.upper() else "quarterly" if "-Q" in text.upper() \
-            else "monthly"
+        upper = text.strip().upper()
+        cadence = "weekly" if "-W" in upper else "quarterly" if "-Q" in upper \
+            else "annual" if upper.isdigit() or upper.startswith("FY") else "monthly"
         try:
-            return parse_period(cadence, text)  # type: ignore[arg-type]
+            return parse_period(cadence, text, fy_start)  # type: ignore[arg-type]
         except ValueError as exc:
-            raise UserError(f"{option}: {exc} (a period like 2026-09, 2026-Q3 or "
-                            "2026-W38)") from None
+            raise UserError(f"{option}: {exc} (a period like 2026-09, 2026-Q3, "
+                            f"2026-W38 or {annual_example(fy_start)})") from None
     first = bound("--from", getattr(args, "period_from", None))
     last = bound("--to", getattr(args, "period_to", None))
     if first is not None and last is not None and first.start >= last.end:
         raise UserError(f"--from {first.key} is after --to {last.key}")
     return Filters(getattr(args, "measure", None), getattr(args, "partner", None),
-                   first.start if first else None, last.end if last else None)
+                   first.start if first else None, last.end if last else None, fy_start)
 
 
 def export_rows(session: Session, *, history: bool = False,
@@ -147,8 +151,14 @@ def group_rows(session: Session, *, history: bool, filters: Filters) -> list[Exp
 def _within(period: str, cadence: str, f: Filters) -> bool:
     if f.start is None and f.end is None:
         return True
-    start = parse_period(as_cadence(cadence), period).start
+    start = parse_period(as_cadence(cadence), period, f.fy_start).start
     return (f.start is None or start >= f.start) and (f.end is None or start < f.end)
+
+
+def fiscal_year_start(session: Session) -> int:
+    """The month the initiative's years start in (1 before any import)."""
+    initiative = load_initiative(session)
+    return initiative.fiscal_year_start if initiative is not None else 1
 
 
 def instant_text(value: datetime) -> str:
@@ -205,8 +215,8 @@ def csv_bytes(services: Services, *, history: bool = False) -> tuple[bytes, int]
 
 def run_export_command(services: Services, args: argparse.Namespace) -> int:
     """`impactbot export [--format csv|json] [--out PATH] [--history]`."""
-    filters = filters_from(args)
     with services.store.session() as session:
+        filters = filters_from(args, fiscal_year_start(session))
         rows = export_rows(session, history=bool(getattr(args, "history", False)),
                            filters=filters)
     text = to_json(rows) if getattr(args, "format", "csv") == "json" else to_csv(rows)

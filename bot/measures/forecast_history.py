@@ -15,7 +15,7 @@ from collections import OrderedDict, defaultdict
 from datetime import date
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.measures.forecast import YEARS
@@ -33,13 +33,16 @@ _lock = threading.Lock()
 
 def note_history_written(initiative: Initiative, period: Period | str) -> None:
     """Call when a report for `period` is written: one before the start changes the token,
-    so the forecasts are fitted again on what is now stored."""
+    so the forecasts are fitted again on what is now stored. (A key alone is judged by its
+    year, so every key of the start's year counts: a token changed for nothing costs one
+    read, one left unchanged would keep a wrong forecast.)"""
     if initiative.start is None:
         return
-    start = period.start if isinstance(period, Period) else None
-    key = period.key if isinstance(period, Period) else period
-    if (start is not None and start < initiative.start) or (start is None and
-                                                            key < _range(initiative)[1]):
+    if isinstance(period, Period):
+        before = period.start < initiative.start
+    else:
+        before = any(low <= period < high for low, high in _ranges(initiative))
+    if before:
         initiative.history_token = uuid4().hex
 
 
@@ -77,30 +80,35 @@ def forget_all() -> None:
         _cache.clear()
 
 
-def _range(initiative: Initiative) -> tuple[str, str]:
-    """Period keys from the first year a forecast looks at to the start's year (keys sort
-    by year first; a start on 1 January needs no period of its own year)."""
+def _ranges(initiative: Initiative) -> tuple[tuple[str, str], ...]:
+    """The period keys a forecast may look at, as ranges of text: from the first year it
+    fits on to the start's year (keys sort by year first; a start on 1 January needs no
+    period of its own year), and the fiscal years (`FY2027`, the year ending in 2027, which
+    began in 2026) that began in those years."""
     start = initiative.start
     assert start is not None
-    return (f"{start.year - YEARS:04d}",
-            f"{start.year + (0 if (start.month, start.day) == (1, 1) else 1)}")
+    ends = start.year + (0 if (start.month, start.day) == (1, 1) else 1)
+    return ((f"{start.year - YEARS:04d}", f"{ends}"),
+            (f"FY{start.year - YEARS:04d}", f"FY{start.year + 2:04d}"))
 
 
 def _read(session: Session, initiative: Initiative, measure_ids: list[int]) -> History:
     start = initiative.start
     assert start is not None
-    low, high = _range(initiative)
+    (low, high), (fiscal_low, fiscal_high) = _ranges(initiative)
     rows = session.execute(
         select(ReportTotal.measure_id, Measure.cadence, Measure.aggregate, ReportTotal.period,
                ReportTotal.total, ReportTotal.total / ReportTotal.reports,
                ReportTotal.numerators, ReportTotal.denominators)
         .join(Measure, Measure.id == ReportTotal.measure_id)
         .where(ReportTotal.reports > 0, ReportTotal.measure_id.in_(measure_ids),
-               ReportTotal.period >= low, ReportTotal.period < high))
+               or_(and_(ReportTotal.period >= low, ReportTotal.period < high),
+                   and_(ReportTotal.period >= fiscal_low, ReportTotal.period < fiscal_high))))
     out: History = defaultdict(list)
     for measure_id, cadence, rule, period, total, mean, num, den in rows:
         try:
-            begins = parse_period(as_cadence(cadence), period).start
+            begins = parse_period(as_cadence(cadence), period,
+                                  initiative.fiscal_year_start).start
         except ValueError:
             continue
         value = (pooled(num or 0.0, den or 0.0) if rule == "pooled"

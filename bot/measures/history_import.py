@@ -104,6 +104,7 @@ class _Reader:
             raise ImportRefused(NO_INITIATIVE_CLI)
         self.path, self.now = path, now
         self.tz = ZoneInfo(initiative.timezone)
+        self.fy_start = initiative.fiscal_year_start
         self.measures = {m.key: m for m in session.scalars(select(Measure))}
         self.partners = {p.key: p for p in session.scalars(select(Partner))}
         self.assigned = {(a.measure_id, a.partner_id)
@@ -126,10 +127,10 @@ class _Reader:
                                                    f"`{measure.key}`")
         cadence = as_cadence(measure.cadence)
         try:
-            period = parse_period(cadence, cell["period"])
+            period = parse_period(cadence, cell["period"], self.fy_start)
         except ValueError as exc:
             raise _fail(path, line, "period", str(exc)) from None
-        if period.start > reporting_period(cadence, self.now, self.tz).start:
+        if period.start > reporting_period(cadence, self.now, self.tz, self.fy_start).start:
             raise _fail(path, line, "period", f"{period.key} has not ended yet")
         dimension = group = ""
         if cell["dimension"] or cell["group"]:

@@ -60,7 +60,7 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
     """Every (partner, measure) assignment with its reporting period at `now` and status.
 
     Three queries whose SQL has the same shape whatever the size of the initiative: each
-    assignment's period comes from a three-row table (one row per cadence the code knows)
+    assignment's period comes from a four-row table (one row per cadence the code knows)
     joined on its measure's cadence, and its current report and its skip are outer joins
     on their keys (`_assignments`) — no list of keys that grows with the data.
     """
@@ -98,7 +98,8 @@ def owing_partners(session: Session, initiative: Initiative, now: datetime) -> S
 
 def _periods(initiative: Initiative, now: datetime) -> dict[Cadence, Period]:
     tz = ZoneInfo(initiative.timezone)
-    return {cadence: reporting_period(cadence, now, tz) for cadence in CADENCES}
+    return {cadence: reporting_period(cadence, now, tz, initiative.fiscal_year_start)
+            for cadence in CADENCES}
 
 
 def _assignments(session: Session, periods: dict[Cadence, Period]
@@ -150,7 +151,7 @@ def _assignments(session: Session, periods: dict[Cadence, Period]
 
 def _current_periods(periods: dict[Cadence, Period]) -> CTE:
     """(measure id, reporting period key) of every active measure. The periods are a
-    three-row table, one row per cadence the code knows, so the statement's shape never
+    four-row table, one row per cadence the code knows, so the statement's shape never
     depends on the data."""
     rows = [select(literal(cadence, String).label("cadence"),
                    literal(period.key, String).label("period"))

@@ -1,7 +1,17 @@
-"""Reporting periods: weekly (`2026-W46`), monthly (`2026-10`) and quarterly (`2026-Q3`).
+"""Reporting periods: weekly (`2026-W46`), monthly (`2026-10`), quarterly (`2026-Q3`) and
+annual (`2026`, or `FY2027` for a fiscal year).
 
 The reporting period of a measure at instant t is the last *complete* period before t,
 in the initiative's time zone. Reports for it are collected during the period after it.
+
+Annual periods start in the initiative's `fiscal_year_start` month (`fy_start`, 1-12).
+With 1 (the default) a year is the calendar year and its key is the year (`2026`); with
+any other month it is a fiscal year named by the calendar year it *ends* in (`FY2027` =
+1 Jul 2026 – 30 Jun 2027 when it starts in July). The two spellings never meet within
+one initiative, so keys sort by time within a measure, and `2026` is never ambiguous: a
+fiscal initiative refuses it (`parse_period` says which FY to write). A Period carries
+its own start, so `next()`, `prev()`, labels and due dates need no fiscal start; only
+the functions that *make* a period from a date or a key take `fy_start`.
 """
 
 from __future__ import annotations
@@ -14,11 +24,13 @@ from zoneinfo import ZoneInfo
 from storage.kinds import Cadence
 
 __all__ = ["CADENCES", "Cadence", "Period"]
-CADENCES: tuple[Cadence, ...] = ("weekly", "monthly", "quarterly")
+CADENCES: tuple[Cadence, ...] = ("weekly", "monthly", "quarterly", "annual")
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+_FISCAL = re.compile(r"^FY(\d{4})$", re.IGNORECASE)
 
 # Years a period key may name: far enough back for old baselines, never so far that the
 # next period's start would overflow `date` (year 9999) or keys stop sorting as text.
@@ -42,7 +54,16 @@ class Period:
             return f"{year:04d}-W{week:02d}"
         if self.cadence == "monthly":
             return f"{self.start.year:04d}-{self.start.month:02d}"
+        if self.cadence == "annual":
+            if self.start.month == 1:
+                return f"{self.start.year:04d}"
+            return f"FY{self.last_day.year:04d}"
         return f"{self.start.year:04d}-Q{(self.start.month - 1) // 3 + 1}"
+
+    @property
+    def fy_start(self) -> int:
+        """The month an annual period starts in (1 for other cadences)."""
+        return self.start.month if self.cadence == "annual" else 1
 
     @property
     def last_day(self) -> date:
@@ -53,10 +74,10 @@ class Period:
         return (self.end - self.start).days
 
     def next(self) -> Period:
-        return period_containing(self.cadence, self.end)
+        return period_containing(self.cadence, self.end, self.fy_start)
 
     def prev(self) -> Period:
-        return period_containing(self.cadence, self.start - timedelta(days=1))
+        return period_containing(self.cadence, self.start - timedelta(days=1), self.fy_start)
 
     def __str__(self) -> str:
         return self.key
@@ -69,7 +90,14 @@ def as_cadence(value: str) -> Cadence:
     return value
 
 
-def period_containing(cadence: Cadence, day: date) -> Period:
+def check_fy_start(fy_start: int) -> int:
+    if isinstance(fy_start, bool) or not isinstance(fy_start, int) or not 1 <= fy_start <= 12:
+        raise ValueError(f"a fiscal year starts in a month 1 to 12, not {fy_start!r}")
+    return fy_start
+
+
+def period_containing(cadence: Cadence, day: date, fy_start: int = 1) -> Period:
+    """The period of `cadence` that holds `day`; annual periods start in month `fy_start`."""
     if cadence == "weekly":
         start = day - timedelta(days=day.weekday())
         return Period(start, start + timedelta(days=7), cadence)
@@ -79,6 +107,11 @@ def period_containing(cadence: Cadence, day: date) -> Period:
     if cadence == "quarterly":
         start = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
         return Period(start, _add_months(start, 3), cadence)
+    if cadence == "annual":
+        check_fy_start(fy_start)
+        year = day.year if day.month >= fy_start else day.year - 1
+        start = date(year, fy_start, 1)
+        return Period(start, _add_months(start, 12), cadence)
     raise ValueError(f"unknown cadence {cadence!r}")
 
 
@@ -91,20 +124,32 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
 
 
-def current_period(cadence: Cadence, instant: datetime, tz: ZoneInfo) -> Period:
+def current_period(cadence: Cadence, instant: datetime, tz: ZoneInfo,
+                   fy_start: int = 1) -> Period:
     """The period still running at `instant` (the collection period)."""
-    return period_containing(cadence, local_date(instant, tz))
+    return period_containing(cadence, local_date(instant, tz), fy_start)
 
 
-def reporting_period(cadence: Cadence, instant: datetime, tz: ZoneInfo) -> Period:
+def reporting_period(cadence: Cadence, instant: datetime, tz: ZoneInfo,
+                     fy_start: int = 1) -> Period:
     """The last complete period before `instant`, in time zone `tz`."""
-    return current_period(cadence, instant, tz).prev()
+    return current_period(cadence, instant, tz, fy_start).prev()
 
 
-def parse_period(cadence: Cadence, text: str) -> Period:
-    """Parse a period key of the measure's cadence; ValueError with a readable reason."""
+def annual_example(fy_start: int) -> str:
+    return "2026" if fy_start == 1 else "FY2027"
+
+
+def parse_period(cadence: Cadence, text: str, fy_start: int = 1) -> Period:
+    """Parse a period key of the measure's cadence; ValueError with a readable reason.
+
+    An annual key is `2026` when years are calendar years (`fy_start` 1; `FY2026` is the
+    same year, written the fiscal way) and `FY2027` when they start in another month."""
     text = text.strip()
-    examples = {"weekly": "2026-W38", "monthly": "2026-09", "quarterly": "2026-Q3"}
+    examples = {"weekly": "2026-W38", "monthly": "2026-09", "quarterly": "2026-Q3",
+                "annual": annual_example(fy_start)}
+    if cadence == "annual":
+        return _parse_year(text, fy_start)
     year_text = text[:4]
     if year_text.isdigit() and not MIN_YEAR <= int(year_text) <= MAX_YEAR:
         raise ValueError(f"{text!r} is not a plausible period: the year must be between "
@@ -124,6 +169,26 @@ def parse_period(cadence: Cadence, text: str) -> Period:
     if cadence == "quarterly" and (m := _QUARTER.match(text)):
         return period_containing(cadence, date(int(m.group(1)), (int(m.group(2)) - 1) * 3 + 1, 1))
     raise ValueError(f"{text!r} is not a {cadence} period; write it like {examples[cadence]}")
+
+
+def _parse_year(text: str, fy_start: int) -> Period:
+    check_fy_start(fy_start)
+    fiscal = _FISCAL.match(text)
+    m = fiscal or _YEAR.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} is not an annual period; write it like "
+                         f"{annual_example(fy_start)}")
+    year = int(m.group(1))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{text!r} is not a plausible period: the year must be between "
+                         f"{MIN_YEAR} and {MAX_YEAR}")
+    if fy_start == 1:
+        return period_containing("annual", date(year, 1, 1))
+    if not fiscal:
+        raise ValueError(f"this initiative's years are fiscal years starting in "
+                         f"{date(2000, fy_start, 1):%B}: write FY{year} (ending in {year}) "
+                         f"or FY{year + 1} (starting in {year}), not {text!r}")
+    return period_containing("annual", date(year, fy_start, 1), fy_start).prev()
 
 
 def reminder_due_local(period: Period, day: int, at: time, tz: ZoneInfo) -> datetime:

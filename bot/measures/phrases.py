@@ -10,10 +10,16 @@ Reading happens in two steps:
   phrase (0 when they are ordinary prose, like `for the families`), or `PhraseRefused`
   when they look like a period but are not understood (`for Septmber`, `for 2026-9-1`,
   `for Q5`): a value is never filed under a period the bot guessed.
-- `resolve(phrase, cadence, today)` turns a phrase into the measure's period, refusing a
-  phrase that does not fit the cadence (`for September 2026` on a quarterly measure).
-  A month, quarter or week written without a year is the latest one that has begun by
-  `today` (`for sept` in November 2026 is 2026-09; `for Dec` is 2025-12).
+- `resolve(phrase, cadence, today, fy_start)` turns a phrase into the measure's period,
+  refusing a phrase that does not fit the cadence (`for September 2026` on a quarterly
+  measure). A month, quarter or week written without a year is the latest one that has
+  begun by `today` (`for sept` in November 2026 is 2026-09; `for Dec` is 2025-12).
+
+Annual measures (SPEC §9): `FY2027`, `FY27`, `FY 2027`, `FY-2027` name the year that *ends* in 2027
+(with `fy_start` 7: Jul 2026 – Jun 2027); `last year` is the year before the one running.
+A bare `2026` is the calendar year when the initiative's years are calendar years
+(`fy_start` 1, where `FY2026` is the same year); on a fiscal initiative it is refused with
+a hint, since people mean either the year that ends or the one that starts in 2026.
 """
 
 from __future__ import annotations
@@ -30,18 +36,20 @@ from bot.runtime.errors import UserError
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december")
 EXAMPLES: dict[str, str] = {"weekly": "2026-W38 or week 38", "monthly": "2026-09 or September 2026",
-                            "quarterly": "2026-Q3 or Q3 2026"}
+                            "quarterly": "2026-Q3 or Q3 2026", "annual": "2026 or last year"}
+ADVERBS: dict[str, str] = {"weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
+                           "annual": "annually"}
 PhraseKind = Literal["key", "month", "quarter", "week", "relative", "year"]
 RELATIVE_UNITS = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "annual"}
 
 _YEAR = re.compile(r"^(\d{4})$")
-_FISCAL = re.compile(r"^fy'?(\d{2}|\d{4})$")
+_FISCAL = re.compile(r"^fy['’-]?(\d{2}|\d{4})$")
 _KEY = re.compile(r"^\d{4}-(w\d{1,2}|q\d|\d{1,2})$")
 _QUARTER = re.compile(r"^q(\d)$")
 _SHORT_WEEK = re.compile(r"^w(?:k|eek)?(\d{1,2})$")
 _NUMBER = re.compile(r"^\d{1,2}$")
 # Words that start something date-like: digits with separators, `2026Q3`, `Q3-2026`, …
-_DATEISH = re.compile(r"^(\d{4}[-/.]\d|\d{1,2}[-/.]\d{4}|\d{4}[a-z]|q\d|w\d|fy\d)")
+_DATEISH = re.compile(r"^(\d{4}[-/.]\d|\d{1,2}[-/.]\d{4}|\d{4}[a-z]|q\d|w\d|fy\W?\d)")
 _PUNCT = ".,;:!?)("
 
 
@@ -175,19 +183,46 @@ def _check_year(year: int, text: str) -> None:
                             f"{MIN_YEAR} and {MAX_YEAR}.")
 
 
-def _wrong_cadence(phrase: PeriodPhrase, what: str, cadence: Cadence) -> PhraseRefused:
+def examples(cadence: Cadence, fy_start: int = 1) -> str:
+    """How to write a period of `cadence`, for the messages."""
+    if cadence == "annual" and fy_start != 1:
+        return "FY2027 or last year"
+    return EXAMPLES[cadence]
+
+
+def adverb(cadence: Cadence) -> str:
+    return ADVERBS[cadence]
+
+
+def _wrong_cadence(phrase: PeriodPhrase, what: str, cadence: Cadence,
+                   fy_start: int = 1) -> PhraseRefused:
     return PhraseRefused(f"`for {phrase.text}` is a {what}, but this measure is reported "
-                         f"{cadence}: write its period like {EXAMPLES[cadence]}. Nothing "
-                         "was recorded.")
+                         f"{adverb(cadence)}: write its period like "
+                         f"{examples(cadence, fy_start)}. Nothing was recorded.")
 
 
-def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date) -> Period:
-    """The period of cadence `cadence` that `phrase` names, as of `today` (local date)."""
+def _year_period(phrase: PeriodPhrase, fy_start: int) -> Period:
+    """`2026`, `FY2027`, `FY27` on an annual measure (the phrase's year is checked)."""
+    assert phrase.year is not None
+    year = phrase.year
+    # FY2027 is the year that *ends* in 2027; with calendar years, 2027 itself.
+    ending = period_containing("annual", date(year, 1, 1), fy_start)
+    if fy_start == 1 or phrase.fiscal:
+        return ending
+    starting = ending.next()
+    raise PhraseRefused(f"`for {phrase.text}`: this initiative's years are fiscal years "
+                        f"starting in {starting.start:%B}, so say {period_words(ending)} or "
+                        f"{period_words(starting)}. Nothing was recorded.")
+
+
+def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date, fy_start: int = 1) -> Period:
+    """The period of cadence `cadence` that `phrase` names, as of `today` (local date);
+    annual periods start in month `fy_start` (the initiative's fiscal_year_start)."""
     from bot.measures.periods import parse_period  # the keys' own rules and messages
 
     if phrase.kind == "key":
         try:
-            return parse_period(cadence, phrase.text)
+            return parse_period(cadence, phrase.text, fy_start)
         except ValueError as exc:
             raise PhraseRefused(f"{exc}. Nothing was recorded.") from None
     if phrase.year is not None:
@@ -195,15 +230,15 @@ def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date) -> Period:
     if phrase.kind == "relative":
         assert phrase.unit is not None and phrase.number is not None
         if RELATIVE_UNITS[phrase.unit] != cadence:
-            raise _wrong_cadence(phrase, phrase.unit, cadence)
-        period = period_containing(cadence, today)
+            raise _wrong_cadence(phrase, phrase.unit, cadence, fy_start)
+        period = period_containing(cadence, today, fy_start)
         for _ in range(abs(phrase.number)):
             period = period.next() if phrase.number > 0 else period.prev()
         return period
     if phrase.kind == "month":
         assert phrase.number is not None
         if cadence != "monthly":
-            raise _wrong_cadence(phrase, "month", cadence)
+            raise _wrong_cadence(phrase, "month", cadence, fy_start)
         year = phrase.year
         if year is None:
             year = today.year if phrase.number <= today.month else today.year - 1
@@ -211,7 +246,7 @@ def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date) -> Period:
     if phrase.kind == "quarter":
         assert phrase.number is not None
         if cadence != "quarterly":
-            raise _wrong_cadence(phrase, "quarter", cadence)
+            raise _wrong_cadence(phrase, "quarter", cadence, fy_start)
         year = phrase.year
         if year is None:
             year = today.year if phrase.number <= (today.month - 1) // 3 + 1 else today.year - 1
@@ -219,7 +254,7 @@ def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date) -> Period:
     if phrase.kind == "week":
         assert phrase.number is not None
         if cadence != "weekly":
-            raise _wrong_cadence(phrase, "week", cadence)
+            raise _wrong_cadence(phrase, "week", cadence, fy_start)
         year = phrase.year
         if year is None:
             iso_year, iso_week, _ = today.isocalendar()
@@ -230,14 +265,21 @@ def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date) -> Period:
             raise PhraseRefused(f"{year} has no ISO week {phrase.number}; nothing was "
                                 "recorded.") from None
         return Period(start, start + timedelta(days=7), cadence)
+    if cadence == "annual":
+        return _year_period(phrase, fy_start)
     raise _wrong_cadence(phrase, "fiscal year" if phrase.fiscal else "whole year", cadence)
 
 
 def period_label(period: Period) -> str:
-    """The period in words: `September 2026`, `Jul–Sep 2026`, `Sep 14–20, 2026`."""
+    """The period in words: `September 2026`, `Jul–Sep 2026`, `Sep 14–20, 2026`,
+    `Jan–Dec 2026`, `Jul 2026–Jun 2027`."""
     if period.cadence == "monthly":
         return f"{period.start:%B %Y}"
     last = period.last_day
+    if period.cadence == "annual":
+        if period.start.year == last.year:
+            return f"{period.start:%b}–{last:%b} {last.year}"
+        return f"{period.start:%b %Y}–{last:%b %Y}"
     if period.cadence == "quarterly":
         return f"{period.start:%b}–{last:%b} {last.year}"
     end = f"{last:%b} {last.day}" if last.month != period.start.month else f"{last.day}"

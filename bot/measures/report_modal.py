@@ -84,7 +84,8 @@ def report_view(session: Session, initiative: Initiative, user_id: str, now: dat
                                         initial=period, max_length=24),
         hint="Leave empty for the measure's latest complete period, or backfill an earlier "
              "one: 2026-09 or September 2026 (monthly), 2026-W38 or week 38 (weekly), "
-             "2026-Q3 or Q3 2026 (quarterly), or last month/week/quarter.",
+             "2026-Q3 or Q3 2026 (quarterly), 2026 or FY2027 (annual), or last "
+             "month/week/quarter/year.",
         optional=True))
     blocks.append(bk.input_block(
         VALUE, "Value", bk.text_input(VALUE, placeholder="e.g. 72, 72.5, 72% or 1,250",

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bot.measures import phrases
 from bot.measures.forecast_history import note_history_written
 from bot.measures.groups import GroupFigure, GroupRefused, check_group, read_figure, store_figures
 from bot.measures.pending import Held, hold
@@ -175,11 +176,13 @@ def _check_assigned(session: Session, measure: Measure, partner: Partner) -> Non
                       f"({bk.escape(measure.name)}). It reports: {theirs}.", field="measure")
 
 
-def resolve_period(measure: Measure, text: str | None, now: datetime, tz: ZoneInfo) -> Period:
+def resolve_period(measure: Measure, text: str | None, now: datetime, tz: ZoneInfo,
+                   fy_start: int = 1) -> Period:
     """The measure's reporting period at `now`, or an earlier period being backfilled;
-    `text` is a key (`2026-09`) or a phrase in words (`September 2026`, `last month`)."""
+    `text` is a key (`2026-09`) or a phrase in words (`September 2026`, `last month`);
+    annual periods start in month `fy_start` (the initiative's fiscal_year_start)."""
     cadence = measure.cadence
-    latest = reporting_period(cadence, now, tz)
+    latest = reporting_period(cadence, now, tz, fy_start)
     if text is None or not text.strip():
         return latest
     words = text.split()
@@ -187,9 +190,9 @@ def resolve_period(measure: Measure, text: str | None, now: datetime, tz: ZoneIn
         found = read_phrase(words)
         if found is None or found[0] != len(words):
             raise PhraseRefused(f"I could not tell which period `{text.strip()[:40]}` means. "
-                                f"Write it like `2026-09`, `September 2026` or `last month` "
-                                f"(`{measure.key}` is reported {cadence}).")
-        period = resolve(found[1], cadence, local_date(now, tz))
+                                f"Write it like {phrases.examples(cadence, fy_start)} "
+                                f"(`{measure.key}` is reported {phrases.adverb(cadence)}).")
+        period = resolve(found[1], cadence, local_date(now, tz), fy_start)
     except PhraseRefused as exc:
         raise ReportError(str(exc), field="period") from None
     if period.start > latest.start:
@@ -221,7 +224,8 @@ def _resolve(session: Session, initiative: Initiative, request: ReportRequest, u
         partner_key, note = None, (request.note_with_as or note).strip()
     partner, on_behalf = _partner_for(session, caller, partner_key)
     _check_assigned(session, measure, partner)
-    period = resolve_period(measure, request.period_text, now, ZoneInfo(initiative.timezone))
+    period = resolve_period(measure, request.period_text, now, ZoneInfo(initiative.timezone),
+                            initiative.fiscal_year_start)
     numerator = denominator = None
     try:
         if measure.rate:

@@ -37,10 +37,11 @@ def skippable_period(session: Session, cadence: Cadence, text: str, now: datetim
     """The period a skip may name: one that has ended (the period owed, as the reminder's
     button says) or one of the MAX_PERIODS_BACK before it. The form carries the period,
     and a forged form could name 2099 or 1900. ValueError says why not."""
-    period = parse_period(cadence, text)
     initiative = load_initiative(session)
     zone = ZoneInfo(initiative.timezone if initiative is not None else "UTC")
-    latest = reporting_period(cadence, now, zone)
+    fy_start = initiative.fiscal_year_start if initiative is not None else 1
+    period = parse_period(cadence, text, fy_start)
+    latest = reporting_period(cadence, now, zone, fy_start)
     earliest = latest
     for _ in range(MAX_PERIODS_BACK):
         earliest = earliest.prev()

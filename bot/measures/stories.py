@@ -57,7 +57,7 @@ def record_story(store: Store, user_id: str, key: str, parts: dict[str, str],
     with store.session() as session:
         initiative, caller, measure = _measure_and_partner(session, user_id, key)
         period = reporting_period(as_cadence(measure.cadence), now,
-                                  ZoneInfo(initiative.timezone)).key
+                                  ZoneInfo(initiative.timezone), initiative.fiscal_year_start).key
         key_of = (Story.measure_id == measure.id, Story.partner_id == caller.partner_id,
                   Story.period == period, Story.is_current.is_(True))
         replaced = session.scalar(select(Story.id).where(*key_of).with_for_update())

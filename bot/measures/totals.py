@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.measures.export import ExportRow, Filters, export_rows, filters_from, write_atomically
+from bot.measures.export import (
+    ExportRow,
+    Filters,
+    export_rows,
+    filters_from,
+    fiscal_year_start,
+    write_atomically,
+)
 from bot.measures.progress import PartnerValue, aggregate, number_text
 from bot.runtime.services import Services
 from storage.models import Measure, MeasurePartner
@@ -27,7 +34,7 @@ TOTAL_COLUMNS = ("measure_key", "period", "value", "aggregate", "partners", "ass
 def export_totals(session: Session, filters: Filters | None = None) -> list[dict[str, Any]]:
     filters = filters or Filters()
     rows = export_rows(session, filters=Filters(filters.measure, None, filters.start,
-                                                filters.end))
+                                                filters.end, filters.fy_start))
     measures = {m.key: m for m in session.scalars(select(Measure))}
     assigned = dict(session.execute(select(MeasurePartner.measure_id,
                                            func.count(MeasurePartner.partner_id))
@@ -68,8 +75,8 @@ def totals_json(totals: list[dict[str, Any]]) -> str:
 
 def run_totals_command(services: Services, args: argparse.Namespace) -> int:
     """`impactbot export --totals [--format csv|json] [--out PATH] [filters]`."""
-    filters = filters_from(args)
     with services.store.session() as session:
+        filters = filters_from(args, fiscal_year_start(session))
         totals = export_totals(session, filters)
     text = totals_json(totals) if args.format == "json" else totals_csv(totals)
     if args.out is None:

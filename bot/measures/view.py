@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.measures.periods import CADENCES, Period, as_cadence, recent_periods, reporting_period
+from bot.measures.phrases import period_words
 from bot.measures.progress import (
     PartnerValue,
     Trend,
@@ -76,7 +77,9 @@ def measure_statuses(session: Session, initiative: Initiative,
     if not measures:
         return []
     # Every cadence's window (not only the cadences in use), so the statement keeps its shape.
-    by_cadence = {c: recent_periods(reporting_period(c, now, tz), HISTORY + 1) for c in CADENCES}
+    fy_start = initiative.fiscal_year_start
+    by_cadence = {c: recent_periods(reporting_period(c, now, tz, fy_start), HISTORY + 1)
+                  for c in CADENCES}
     windows = {m.id: by_cadence[as_cadence(m.cadence)] for m in measures}
     keys = sorted({p.key for window in by_cadence.values() for p in window})
     rows = session.execute(
@@ -144,6 +147,12 @@ def _trend(change: float | None, direction: str) -> Trend:
 __all__ = ["MeasureStatus", "describe", "format_delta", "measure_statuses", "measures_message"]
 
 
+def _shown(period: Period) -> str:
+    """A period as the view names it: its key, and for a year its months too (`FY2027 (Jul
+    2026–Jun 2027)`), since a fiscal year's key alone does not say when it ran."""
+    return period_words(period) if period.cadence == "annual" else period.key
+
+
 def describe(status: MeasureStatus) -> str:
     """One measure as mrkdwn: value, target, progress, trend, reporting."""
     s = status
@@ -152,7 +161,7 @@ def describe(status: MeasureStatus) -> str:
         value = f"No value yet (last {HISTORY} periods)"
     else:
         stale = "" if s.value_period == s.period else " — latest reported"
-        value = (f"*{format_value(s.value, s.unit)}* for {s.value_period.key}{stale} "
+        value = (f"*{format_value(s.value, s.unit)}* for {_shown(s.value_period)}{stale} "
                  f"({s.aggregate_rule}, {coverage_text(s.coverage, s.expected)})")
     target = ""
     if s.target is not None:
@@ -177,7 +186,7 @@ def describe(status: MeasureStatus) -> str:
     spark = sparkline(list(s.history))
     spark_text = f" · `{spark}`" if spark.strip() and change else ""
     partners = "partner" if s.expected == 1 else "partners"
-    reported = f"{s.reported} of {s.expected} {partners} reported for {s.period.key}"
+    reported = f"{s.reported} of {s.expected} {partners} reported for {_shown(s.period)}"
     if s.waiting_on and len(s.waiting_on) <= WAITING_LISTED:
         reported += " (waiting on " + ", ".join(f"`{k}`" for k in s.waiting_on) + ")"
     last = " · ".join(part for part in (change + spark_text, reported) if part)

@@ -26,7 +26,7 @@ def measure_lines(session: Session, initiative: Initiative, now: datetime) -> li
         select(MeasurePartner.measure_id, func.count())
         .join(Partner, Partner.id == MeasurePartner.partner_id)
         .where(Partner.active.is_(True)).group_by(MeasurePartner.measure_id))}
-    reporting = {c: reporting_period(c, now, tz) for c in CADENCES}
+    reporting = {c: reporting_period(c, now, tz, initiative.fiscal_year_start) for c in CADENCES}
     history = {c: recent_periods(p, HISTORY_PERIODS) for c, p in reporting.items()}
     keys = sorted({p.key for ps in history.values() for p in ps})
     found = period_aggregates(session, measures, keys)

@@ -55,6 +55,11 @@ def period(p: Period, lang: str) -> str:
         return ("T" if lang == "es" else "Q") + p.key.split("-Q")[1] + f" {year}"
     if p.cadence == "weekly":
         return ("S" if lang == "es" else "W") + p.key.split("-W")[1] + f" {year}"
+    if p.cadence == "annual" and p.start.month != 1:
+        # A fiscal year: 'FY2027 (Jul 2026 – Jun 2027)', the months in the page's language.
+        last = p.last_day
+        return (f"{p.key} ({format_date(p.start, 'MMM y', locale=lang)} – "
+                f"{format_date(last, 'MMM y', locale=lang)})")
     return p.key
 
 

@@ -14,8 +14,9 @@ from bot.runtime.clock import as_utc
 from bot.workdays import calendar_of
 from storage.models import Initiative, Member, Partner, Pause, ReminderDelivery
 
-# Deliveries older than this cannot belong to a current round (a quarter plus nudges).
-HISTORY_WINDOW = timedelta(days=200)
+# Deliveries older than this cannot belong to a current round (a year plus nudges: an
+# annual measure is owed once a year, and its round lasts until it is reported).
+HISTORY_WINDOW = timedelta(days=400)
 
 
 def load_facts(session: Session, initiative: Initiative, now: datetime) -> Facts:

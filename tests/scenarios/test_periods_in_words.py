@@ -6,6 +6,7 @@ reinterpreted silently. Every test sends signed slash commands into the app."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
-from storage.models import Measure, Partner, Report
-from tests.support.world import ADMIN
+from storage.models import Initiative, Measure, Partner, Report
+from tests.support.world import ADMIN, FIXTURES, import_example
+
+ANNUAL = FIXTURES / "annual-initiative.yml"
 
 # NOW is 2026-11-10 in Chicago: the latest complete month is 2026-10, quarter 2026-Q3.
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -178,6 +181,79 @@ def test_property_every_accepted_phrase_is_the_period_meant_and_refusals_store_n
     assert stored[2:4] == (meant, float(value)), (line, stored)
     assert stored[4] == " ".join([*before, *after]).strip(), (line, stored)
     assert f"filed under period {meant}" in reply
+
+
+# --- the same property for annual measures on fiscal years (tests/fixtures/annual-initiative.yml,
+# years from July: on NOW the year owed is FY2026, Jul 2025 – Jun 2026) and calendar years ----
+
+
+@pytest.fixture(params=[7, 1], ids=["fiscal-july", "calendar"])
+def annual(request: pytest.FixtureRequest, bare_sandbox: Sandbox, tmp_path: Path) -> Sandbox:
+    text = ANNUAL.read_text()
+    path = tmp_path / "annual.yml"
+    path.write_text(text.replace("fiscal_year_start: 7", f"fiscal_year_start: {request.param}"))
+    import_example(bare_sandbox.store, path=path)
+    return bare_sandbox
+
+
+@st.composite
+def year_phrases(draw: st.DrawFn) -> tuple[str, dict[int, str | None]]:
+    """A way of writing a year, and the period meant with years from July and from January
+    (None: refuse)."""
+    kind = draw(st.sampled_from(["fiscal", "relative", "bare", "future", "wrong-cadence",
+                                 "typo", "ancient"]))
+    if kind == "fiscal":
+        year = draw(st.sampled_from([2024, 2025, 2026]))
+        digits = draw(st.sampled_from([str(year), str(year)[2:]]))
+        text = draw(st.sampled_from(["FY", "fy", "Fy", "FY ", "FY-", "FY'"])) + digits
+        # From January, FY2026 is the calendar year 2026: still running in November 2026.
+        return text, {7: f"FY{year}", 1: None if year == 2026 else str(year)}
+    if kind == "relative":
+        return draw(st.sampled_from(["last year", "previous year", "the last year",
+                                     "Last Year", "past year"])), {7: "FY2026", 1: "2025"}
+    if kind == "bare":
+        year = draw(st.sampled_from([2024, 2025]))
+        return str(year), {7: None, 1: str(year)}  # fiscal: say FY2025 or FY2026
+    if kind == "future":
+        return draw(st.sampled_from(["FY2027", "FY28", "this year", "next year", "2026",
+                                     "2027"])), {7: None, 1: None}
+    if kind == "wrong-cadence":
+        return draw(st.sampled_from(["September 2026", "sept", "Q3 2026", "week 38",
+                                     "last month", "last quarter", "2026-09", "2026-Q3",
+                                     "2026-W38"])), {7: None, 1: None}
+    if kind == "typo":
+        return draw(st.sampled_from(["FY20266", "FY2O26", "fy.2026", "Septmber",
+                                     "2026/13"])), {7: None, 1: None}
+    # More than two years before the year owed (FY2023 began in July 2022; from January
+    # it is 2023, just within reach of 2025).
+    text = draw(st.sampled_from(["FY2023", "FY1999", "2019", "FY1066"]))
+    return text, {7: None, 1: "2023" if text == "FY2023" else None}
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(year_phrases(), note_words, note_words)
+def test_property_every_accepted_year_is_the_year_meant_and_refusals_store_nothing(
+        annual: Sandbox, phrase: tuple[str, dict[int, str | None]], before: list[str],
+        after: list[str]) -> None:
+    text, meant_by = phrase
+    with annual.store.session() as session:
+        meant = meant_by[int(session.scalar(select(Initiative.fiscal_year_start)) or 0)]
+    value = next(_values)
+    count = _count(annual)
+    line = " ".join(["report kindergarten-ready", str(value), *before, "for", text, *after])
+
+    reply = _reply(annual, "U0CCC", line)
+
+    if meant is None:
+        assert "Recorded" not in reply, (line, reply)
+        assert _count(annual) == count
+        return
+    assert _count(annual) == count + 1, (line, reply)
+    stored = _stored(annual)[-1]
+    assert stored[2:4] == (meant, float(value)), (line, stored)
+    assert stored[4] == " ".join([*before, *after]).strip(), (line, stored)
+    assert f"filed under period {meant} (" in reply
 
 
 # --- finding 2: `as X` -------------------------------------------------------------------------

@@ -31,19 +31,23 @@ ZONES = ["America/Chicago", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney",
          "Australia/Lord_Howe", "Pacific/Apia", "America/Sao_Paulo", "UTC"]
 
 cadences = st.sampled_from(CADENCES)
+# The month the initiative's years start in (annual periods only; others ignore it).
+fy_starts = st.integers(min_value=1, max_value=12)
 days = st.dates(min_value=date(MIN_YEAR + 1, 1, 1), max_value=date(MAX_YEAR - 1, 12, 31))
 zones = st.sampled_from(ZONES).map(ZoneInfo)
 instants = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1),
                         timezones=st.just(UTC))
 
 
-@given(cadences, days)
-@example("weekly", date(2026, 12, 31))
-@example("weekly", date(2027, 1, 3))
-@example("quarterly", date(2026, 12, 31))
+@given(cadences, days, fy_starts)
+@example("weekly", date(2026, 12, 31), 1)
+@example("weekly", date(2027, 1, 3), 1)
+@example("quarterly", date(2026, 12, 31), 1)
+@example("annual", date(2026, 6, 30), 7)
+@example("annual", date(2026, 7, 1), 7)
 def test_a_period_contains_its_day_and_links_to_its_neighbours(cadence: Cadence,
-                                                               day: date) -> None:
-    period = period_containing(cadence, day)
+                                                               day: date, fy: int) -> None:
+    period = period_containing(cadence, day, fy)
 
     assert period.start <= day < period.end
     assert period.next().start == period.end
@@ -53,12 +57,44 @@ def test_a_period_contains_its_day_and_links_to_its_neighbours(cadence: Cadence,
     assert period.key < period.next().key  # keys sort in time order, across year ends
 
 
-@given(cadences, days)
-def test_every_period_key_parses_back_to_the_same_period(cadence: Cadence, day: date) -> None:
-    period = period_containing(cadence, day)
+@given(cadences, days, fy_starts)
+def test_every_period_key_parses_back_to_the_same_period(cadence: Cadence, day: date,
+                                                         fy: int) -> None:
+    period = period_containing(cadence, day, fy)
 
-    assert parse_period(cadence, period.key) == period
-    assert parse_period(cadence, period.key.lower()) == period
+    assert parse_period(cadence, period.key, fy) == period
+    assert parse_period(cadence, period.key.lower(), fy) == period
+
+
+@given(days, fy_starts)
+def test_a_year_starts_in_the_fiscal_month_and_is_named_after_the_year_it_ends(
+        day: date, fy: int) -> None:
+    year = period_containing("annual", day, fy)
+
+    assert year.start == date(year.start.year, fy, 1) and year.days in (365, 366)
+    assert year.last_day.month == (fy - 2) % 12 + 1
+    assert year.key == (str(day.year) if fy == 1 else f"FY{year.last_day.year}")
+    # A calendar year's FY spelling is the same year; a fiscal initiative refuses a bare year.
+    if fy == 1:
+        assert parse_period("annual", f"FY{day.year}") == year
+    else:
+        with pytest.raises(ValueError, match="fiscal years starting in"):
+            parse_period("annual", f"{day.year}", fy)
+
+
+@pytest.mark.parametrize(("utc", "fy", "expected"), [
+    # FY2027 = 1 Jul 2026 – 30 Jun 2027: it is owed once it has ended, in Chicago's time.
+    (datetime(2027, 7, 1, 4, 59, tzinfo=UTC), 7, "FY2026"),
+    (datetime(2027, 7, 1, 5, 0, tzinfo=UTC), 7, "FY2027"),
+    (datetime(2027, 1, 1, 5, 59, tzinfo=UTC), 1, "2025"),
+    (datetime(2027, 1, 1, 6, 0, tzinfo=UTC), 1, "2026"),
+])
+def test_an_annual_reporting_period_turns_over_at_the_local_start_of_the_year(
+        utc: datetime, fy: int, expected: str) -> None:
+    period = reporting_period("annual", utc, CHICAGO, fy)
+
+    assert period.key == expected
+    assert due_date(period, 1) == period.end + timedelta(days=7)  # a week after day 1
 
 
 @given(cadences, st.integers(min_value=0, max_value=9999), st.integers(min_value=0,
@@ -70,13 +106,15 @@ def test_every_period_key_parses_back_to_the_same_period(cadence: Cadence, day: 
 def test_any_typed_period_parses_or_is_refused_with_a_reason(cadence: Cadence, year: int,
                                                              number: int) -> None:
     text = {"weekly": f"{year:04d}-W{number:02d}", "monthly": f"{year:04d}-{number:02d}",
-            "quarterly": f"{year:04d}-Q{number % 10}"}[cadence]
+            "quarterly": f"{year:04d}-Q{number % 10}",
+            "annual": f"FY{year:04d}" if number % 2 else f"{year:04d}"}[cadence]
+    fy = 1 + number % 12
     try:
-        period = parse_period(cadence, text)
+        period = parse_period(cadence, text, fy)
     except ValueError as exc:
         assert text in str(exc) or str(year) in str(exc)
         return
-    assert period.key == text.upper()
+    assert period.key == text.upper() or (fy == 1 and period.key == text[2:])
     period.next()  # no overflow at the edge of the calendar
 
 
@@ -100,12 +138,12 @@ def test_week_53_parses_exactly_when_the_year_has_53_iso_weeks(year: int) -> Non
     assert parsed == long_year
 
 
-@given(cadences, instants, zones)
+@given(cadences, instants, zones, fy_starts)
 def test_the_reporting_period_is_the_last_complete_one_in_local_time(
-        cadence: Cadence, instant: datetime, tz: ZoneInfo) -> None:
+        cadence: Cadence, instant: datetime, tz: ZoneInfo, fy: int) -> None:
     local_day = instant.astimezone(tz).date()
-    running = current_period(cadence, instant, tz)
-    reporting = reporting_period(cadence, instant, tz)
+    running = current_period(cadence, instant, tz, fy)
+    reporting = reporting_period(cadence, instant, tz, fy)
 
     assert running.start <= local_day < running.end
     assert reporting.end == running.start
@@ -139,13 +177,14 @@ def test_monthly_and_quarterly_periods_turn_over_at_local_new_year(
 
 
 @given(cadences, days, st.integers(min_value=-3, max_value=120),
-       st.times(), zones)
-@example("monthly", date(2026, 2, 15), 8, time(2, 30), CHICAGO)  # 02:30 does not exist
-@example("monthly", date(2026, 10, 15), 1, time(1, 30), CHICAGO)  # 01:30 happens twice
-@example("weekly", date(2000, 3, 13), 7, time(2, 0, fold=1), ZoneInfo("Europe/Berlin"))
+       st.times(), zones, fy_starts)
+@example("monthly", date(2026, 2, 15), 8, time(2, 30), CHICAGO, 1)  # 02:30 does not exist
+@example("monthly", date(2026, 10, 15), 1, time(1, 30), CHICAGO, 1)  # 01:30 happens twice
+@example("weekly", date(2000, 3, 13), 7, time(2, 0, fold=1), ZoneInfo("Europe/Berlin"), 1)
 def test_reminders_fall_inside_the_collection_period_at_the_local_time(
-        cadence: Cadence, day: date, reminder_day: int, at: time, tz: ZoneInfo) -> None:
-    period = period_containing(cadence, day)
+        cadence: Cadence, day: date, reminder_day: int, at: time, tz: ZoneInfo,
+        fy: int) -> None:
+    period = period_containing(cadence, day, fy)
     collection = period.next()
     due = reminder_due_local(period, reminder_day, at, tz)
     landed = due.astimezone(UTC).astimezone(tz)
@@ -160,11 +199,11 @@ def test_reminders_fall_inside_the_collection_period_at_the_local_time(
     assert due_date(period, reminder_day) >= due.date() or due.date() == collection.last_day
 
 
-@given(cadences, days, st.integers(min_value=1, max_value=30))
+@given(cadences, days, st.integers(min_value=1, max_value=30), fy_starts)
 def test_recent_periods_are_consecutive_and_end_with_the_given_one(cadence: Cadence,
-                                                                   day: date, count: int
-                                                                   ) -> None:
-    period = period_containing(cadence, day)
+                                                                   day: date, count: int,
+                                                                   fy: int) -> None:
+    period = period_containing(cadence, day, fy)
     periods = recent_periods(period, count)
 
     assert len(periods) == count

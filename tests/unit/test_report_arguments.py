@@ -42,7 +42,8 @@ spelled_values = st.integers(min_value=0, max_value=10**9).flatmap(
 
 
 @given(spelled_values, st.lists(words, max_size=5),
-       st.none() | st.sampled_from(["2026-09", "2026-W38", "2026-Q3"]),
+       st.none() | st.sampled_from(["2026-09", "2026-W38", "2026-Q3", "2026", "FY2027", "FY27",
+                                    "last year"]),
        st.none() | st.sampled_from(["county-health", "united-way"]), st.booleans())
 def test_any_spelled_value_note_period_and_partner_come_back_apart(
         value: str, note: list[str], period: str | None, partner: str | None,

@@ -16,7 +16,7 @@ before the initiative's start is written; the forecasts' history (those reports'
 figures) is kept in memory per token instead of being read again on every scorecard.
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0017
 Create Date: 2026-11-30
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
