@@ -13,6 +13,7 @@ from bot.measures.pending import claim
 from bot.measures.progress import format_value
 from bot.measures.reporting import RACE_RETRIES, Recorded, record_in
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from storage.db import Store
 from storage.models import PendingReport
 
@@ -40,7 +41,8 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
     if rec.replaced is not None:
         when = rec.replaced.reported_at
         # Slack shows the date in each reader's own time zone; the fallback is UTC.
-        stamp = f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|{when:%Y-%m-%d}>"
+        stamp = (f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|"
+                 f"{dates.day(when.date())}>")
         lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
                      f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
                      "that value stays in the history.")

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.measures.obligations import Obligation, obligations
-from bot.measures.periods import DUE_AFTER_DAYS, due_from_start
+from bot.measures.periods import DUE_AFTER_DAYS
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import Caller
 from storage.models import Initiative
 
@@ -22,8 +23,7 @@ def status_message(session: Session, initiative: Initiative, caller: Caller,
                    now: datetime) -> dict[str, Any]:
     today = now.astimezone(ZoneInfo(initiative.timezone)).date()
     if caller.partner_id is not None:
-        items = [o._replace(due=due_from_start(o.due, initiative.start))
-                 for o in obligations(session, initiative, now, [caller.partner_id])]
+        items = obligations(session, initiative, now, [caller.partner_id])
         return _partner_status(caller, items, today, initiative.reminder_day)
     if caller.is_admin:
         return _initiative_status(obligations(session, initiative, now))
@@ -33,7 +33,7 @@ def status_message(session: Session, initiative: Initiative, caller: Caller,
 
 
 def _due(o: Obligation, today: date) -> str:
-    when = f"{o.due:%a %b} {o.due.day}"
+    when = dates.action_day(o.due, today)
     return f"overdue since {when}" if o.due < today else f"due {when}"
 
 

@@ -366,7 +366,8 @@ def recent_wins(services: Services, client: WebClient,
     linked = [replace(line, link=permalink(client, line.posted_channel, line.posted_ts)
                       or line.link) if line.posted_channel and line.posted_ts else line
               for line in lines]
-    return wm.recent_wins(linked, initiative.wins_channel if initiative else None)
+    return wm.recent_wins(linked, initiative.wins_channel if initiative else None,
+                          today=services.clock.now().date())
 
 
 def resume_unfinished(services: Services, client: WebClient) -> int:
