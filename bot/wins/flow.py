@@ -358,8 +358,7 @@ def _wins_channel(services: Services) -> str | None:
 
 def recent_wins(services: Services, client: WebClient,
                 limit: int = queries.RECENT) -> dict[str, Any]:
-    """The `/impact wins` answer. Links go to the wins posts, which everyone can open
-    (the original may sit in a private channel)."""
+    """`/impact wins`: links go to the wins posts (everyone can open those)."""
     with services.store.session() as session:
         initiative = load_initiative(session)
         lines = recent(session, limit)
