@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.meetings import notes
 from bot.reminders.timezones import cached_zone
+from bot.rendering import dates
 from bot.runtime.caller import identify, require_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.modals import open_view
@@ -33,7 +34,7 @@ def meeting_command(ctx: CommandContext) -> None:
         with ctx.services.store.session() as session:
             occ = notes.add_item(session, ctx.caller(), _as_typed(rest), now)
         ctx.reply(f"Added to the agenda of {occ.meeting.name} on "
-                  f"{(occ.on or occ.scheduled):%A %-d %B}.")
+                  f"{dates.action_day(occ.on or occ.scheduled, now.date())}.")
         return
     if verb == "notes":
         caller = ctx.caller()
@@ -41,7 +42,7 @@ def meeting_command(ctx: CommandContext) -> None:
             raise UserError("Only partner members and the backbone team record meeting notes.")
         with ctx.services.store.session() as session:
             occ = notes.latest_occurrence(session, now)
-        open_view(ctx.client, ctx.trigger_id, notes.notes_modal(occ))
+        open_view(ctx.client, ctx.trigger_id, notes.notes_modal(occ, now.date()))
         return
     if verb:
         raise UserError("Meetings: `/impact meeting` (the next one and its agenda), "

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rendering.help import help_message
 from bot.runtime.services import Services
 from handlers._acks import ack_first
-from handlers.router import COMMAND, Router
+from handlers.router import COMMAND, Router, is_admin
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ def register(app: App, services: Services, router: Router) -> None:
         channel = str(event.get("channel") or "")
         try:
             # A reply in a thread (e.g. under a reminder) is answered in that thread.
-            answer: dict[str, Any] = dict(help_message(COMMAND))
+            answer: dict[str, Any] = dict(help_message(
+                COMMAND, is_admin=is_admin(services, str(event.get("user")))))
             client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts"), **answer)
         except SlackApiError as exc:
             log.warning("could not answer a message in the Messages tab: %s",

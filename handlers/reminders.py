@@ -20,6 +20,7 @@ from bot.reminders.messages import (
     skip_modal,
     skipped_message,
 )
+from bot.rendering import dates
 from bot.runtime.errors import UserError
 from bot.runtime.modals import ModalNotOpened, open_view
 from bot.runtime.replies import tell_privately
@@ -34,13 +35,13 @@ def register(app: App, services: Services, router: Router) -> None:
     def pause_command(ctx: CommandContext) -> None:
         days = pauses.parse_days(ctx.args)
         answer = pauses.pause(services.store, ctx.user_id, days, services.clock.now())
+        resume_on = pauses.describe_day(answer.local_until, services.clock.now())
         ctx.reply(f"Reminders paused for {days} day{'s' if days != 1 else ''}. They resume on "
-                  f"{pauses.describe_day(answer.local_until)}. `/impact resume` restarts "
-                  "them sooner.")
+                  f"{resume_on}. `/impact resume` restarts them sooner.")
 
     def resume_command(ctx: CommandContext) -> None:
         was_paused, today = pauses.resume(services.store, ctx.user_id, services.clock.now())
-        day = f"{today:%A} {today.day} {today:%B %Y}"
+        day = dates.action_day(today, today)
         if was_paused:
             ctx.reply(f"Welcome back! Reminders resume today, {day}.")
         else:
@@ -53,13 +54,13 @@ def register(app: App, services: Services, router: Router) -> None:
     def on_snooze(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         user_id = body["user"]["id"]
         snoozed, answer = pauses.snooze(services.store, user_id, services.clock.now())
-        local = answer.local_until
+        local, now = answer.local_until, services.clock.now()
         if snoozed:
-            text = (f"Snoozed. I'll remind you again tomorrow, {local:%A} at "
-                    f"{local:%H:%M}.")
+            when = dates.moment(local, now.astimezone(local.tzinfo).date())
+            text = f"Snoozed. I'll remind you again tomorrow, {when}."
         else:
-            text = (f"Your reminders are paused until {pauses.describe_day(local)} already; "
-                    "I'll remind you after that.")
+            text = (f"Your reminders are paused until {pauses.describe_day(local, now)} "
+                    "already; I'll remind you after that.")
         tell_privately(client, user_id, {"text": text},
                        respond=respond if body.get("response_url") else None)
 

@@ -16,7 +16,7 @@ from bot.actions.view import line as action_line
 from bot.home.refresh import mark_partner_stale, request_refresh
 from bot.measures.confirmation import confirm_held, confirmation
 from bot.measures.export import csv_bytes
-from bot.measures.pending import GONE
+from bot.measures.pending import EXPIRED, GONE, SUPERSEDED
 from bot.measures.quality import CONFIRM_ACTION
 from bot.measures.rba_data import rba_extras
 from bot.measures.rba_view import measure_page, measures_grouped
@@ -150,8 +150,8 @@ def register(app: App, services: Services, router: Router) -> None:
             else:
                 tell_privately(client, user_id, {"text": text})
         else:
-            text = ("Only the person who reported can answer this." if outcome == "not_yours"
-                    else GONE)
+            text = {"not_yours": "Only the person who reported can answer this.",
+                    "expired": EXPIRED, "superseded": SUPERSEDED}.get(outcome, GONE)
             tell_privately(client, user_id, {"text": text}, respond=via)
 
     ack_first(app.action(QUALITY_ANSWER), on_quality_answer)

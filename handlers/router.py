@@ -106,7 +106,8 @@ class Router:
             # Slack sends the typed text with &, < and > as entities; help_message escapes
             # the name it echoes, so it gets the text as typed (escaped once, not twice).
             unknown = _as_typed(ctx.name) if ctx.name and ctx.name != "help" else None
-            ctx.reply_message(help_message(ctx.command, unknown=unknown))
+            ctx.reply_message(help_message(ctx.command, unknown=unknown,
+                                           is_admin=is_admin(ctx.services, ctx.user_id)))
             return
         try:
             if sub.admin_only and not ctx.caller().is_admin:
@@ -127,3 +128,14 @@ class Router:
 def _as_typed(text: str) -> str:
     """Undo Slack's escaping of slash command text (https://api.slack.com/reference/surfaces/formatting#escaping)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def is_admin(services: Services, user_id: str) -> bool:
+    """Whether the help shows the admins' lines; a database that cannot answer shows the
+    help everyone reads rather than none."""
+    try:
+        with services.store.session() as session:
+            return identify(session, user_id).is_admin
+    except OperationalError:
+        log.warning("database unavailable: the help shows everyone's lines", exc_info=True)
+        return False

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.rendering import dates
 from bot.runtime.errors import UserError
 
 MAX_TITLE = 300
@@ -69,6 +70,6 @@ def parse_due(text: str, today: date) -> date:
     except ValueError:
         raise UserError(f"{word} is not a day in the calendar. Nothing was added.") from None
     if day < today:
-        raise UserError(f"The due date {word} is in the past (today is {today.isoformat()}). "
-                        "Nothing was added.")
+        raise UserError(f"The due date {word} is in the past (today is "
+                        f"{dates.action_day(today, today)}). Nothing was added.")
     return day

@@ -118,7 +118,8 @@ def send_once(services: Services, client: WebClient, dm: PlannedActionDM,
             if lease is None:
                 return False
             row_id = existing
-    message = reminder_dm(dm.action.id, dm.action.title, dm.step, dm.action.due)
+    message = reminder_dm(dm.action.id, dm.action.title, dm.step, dm.action.due,
+                          today=now.date())
     try:
         channel = dm.action.owner_id
         if lease is not None and lease.taken_over:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.actions.digest import ActionLines
 from bot.actions.parse import ActionRequest, parse_due
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import Caller, identify, require_initiative
 from bot.runtime.errors import UserError
 from storage.calendar_models import Action, ActionUpdate
@@ -144,8 +145,8 @@ def is_key(session: Session, key: str) -> bool:
             or session.scalar(select(Partner.id).where(Partner.key == key)) is not None)
 
 
-def _line(action: Action) -> str:
-    due = f" (due {action.due_date.isoformat()})" if action.due_date else ""
+def _line(action: Action, today: date) -> str:
+    due = f" (due {dates.action_day(action.due_date, today)})" if action.due_date else ""
     return f"*#{action.id}* {bk.safe_user_text(bk.truncate(action.title, 120))} — " \
            f"<@{action.owner_id}>{due}"
 
@@ -167,5 +168,5 @@ def action_lines(session: Session, week_start: datetime, week_end: datetime,
     due = [a for day, a in sorted(dated, key=lambda p: (p[0], p[1].id))
            if next_monday <= day < following]
     late = [a for day, a in sorted(dated, key=lambda p: (p[0], p[1].id)) if day < today]
-    return ActionLines([_line(a) for a in done], [_line(a) for a in due],
-                       [_line(a) for a in late])
+    return ActionLines([_line(a, today) for a in done], [_line(a, today) for a in due],
+                       [_line(a, today) for a in late])

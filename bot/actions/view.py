@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.actions.store import ActionRow
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 
 EVENT_TYPE = "impactbot_action_reminder"
 ADD_CALLBACK = "action_add"
@@ -20,7 +21,7 @@ def line(row: ActionRow, today: date | None = None) -> str:
     due = ""
     if row.due_date is not None:
         late = today is not None and row.due_date < today and row.status in ("open", "doing")
-        due = f" · due {row.due_date.isoformat()}" + (" *(overdue)*" if late else "")
+        due = f" · due {dates.action_day(row.due_date, today)}" + (" *(overdue)*" if late else "")
     measure = f" · for `{row.measure_key}`" if row.measure_key else ""
     update = f"\n>{bk.safe_user_text(bk.truncate(row.last_update, 200))}" \
         if row.last_update else ""
@@ -48,11 +49,12 @@ def home_section(rows: Sequence[ActionRow], today: date) -> list[dict[str, Any]]
     return blocks
 
 
-def reminder_dm(action_id: int, title: str, step: str, due: date) -> dict[str, Any]:
+def reminder_dm(action_id: int, title: str, step: str, due: date,
+                today: date | None = None) -> dict[str, Any]:
     if step in STEP_WORDS:
-        when = f"{STEP_WORDS[step]} ({due:%A %-d %B})"
+        when = f"{STEP_WORDS[step]} ({dates.action_day(due, today)})"
     else:
-        when = f"was due on {due:%A %-d %B} and is still open"
+        when = f"was due on {dates.action_day(due, today)} and is still open"
     text = f"Your action #{action_id} {when}: {bk.neutralise_fallback(bk.escape(title))}"
     return bk.message(text, [
         bk.section(f":alarm_clock: Your action *#{action_id}* {when}:\n"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.agenda.backbone_posts import POSTED, post_once
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import identify, load_initiative
 from storage.db import Store
 from storage.models import Commitment, Member, Partner
@@ -141,9 +142,9 @@ def commit_modal(initiative_name: str, agenda_text: str, partner_id: int, partne
     quoted = f">{agenda}".replace("\n", "\n>")
     blocks: list[dict[str, Any]] = [bk.section(intro), bk.section(quoted)]
     if current is not None:
-        blocks.append(bk.context(f"This updates the commitment signed on "
-                                 f"{signed_on or current.signed_at.date()}; the earlier one stays "
-                                 "in history."))
+        signed = signed_on or dates.day(current.signed_at.date())
+        blocks.append(bk.context(f"This updates the commitment signed on {signed}; the "
+                                 "earlier one stays in history."))
     for name in FIELDS:
         element: dict[str, Any] = {
             "type": "plain_text_input", "action_id": name, "multiline": True,

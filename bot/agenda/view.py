@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.agenda.commitments import FIELD_LABELS, FIELDS, current_commitments
 from bot.measures.progress import format_value
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import require_initiative
 from storage.models import Commitment, Measure, MeasurePartner, Partner
 
@@ -93,7 +94,7 @@ def measure_line(m: MeasureLine) -> str:
     if m.target is not None:
         target = f" — target {format_value(m.target, m.unit)}"
         if m.target_date is not None:
-            target += f" by {m.target_date.isoformat()}"
+            target += f" by {dates.day(m.target_date)}"
     better = "higher is better" if m.direction == "up" else "lower is better"
     who = ", ".join(bk.escape(n) for n in m.partner_names) or "no partner yet"
     return f"• *{bk.escape(m.name)}*{target} _({m.cadence}, {better}; reported by {who})_"
@@ -164,5 +165,5 @@ def cap_blocks(blocks: list[bk.Block], limit: int) -> list[bk.Block]:
 
 
 def local_day(value: datetime, tz: str) -> str:
-    """The calendar day of an instant in the initiative's time zone, e.g. 2026-11-10."""
-    return value.astimezone(ZoneInfo(tz)).date().isoformat()
+    """The calendar day of an instant in the initiative's time zone, e.g. 10 Nov 2026."""
+    return dates.day(value.astimezone(ZoneInfo(tz)).date())

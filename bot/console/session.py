@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.console import commands as cc
 from bot.console.transcript import BOT, Target, Transcript
 from bot.emulator.driver import Reply
+from bot.rendering import dates
 from bot.runtime.caller import identify
 from bot.runtime.errors import UserError
 from bot.runtime.manifest import SHORTCUT_CALLBACK
@@ -242,11 +243,11 @@ class Console(Transcript):
 
     def _local(self, instant: Any) -> str:
         tz = ZoneInfo(str(self.emu.users[self.user]["tz"]))
-        return instant.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
+        return dates.moment(instant.astimezone(tz))
 
     def clock_line(self) -> str:
         now = self.sandbox.clock.now()
-        return f"{now:%a %d %b %Y %H:%M} UTC, {self._local(now)} for you"
+        return f"{dates.moment(now)}, {self._local(now)} for you"
 
     def _open_modal(self) -> dict[str, Any]:
         if self.modal is None:

@@ -16,7 +16,6 @@ from bot.digest.content import (
     WinLine,
 )
 from bot.measures.periods import Period
-from bot.measures.phrases import period_words
 from bot.measures.progress import (
     coverage_text,
     format_delta,
@@ -24,6 +23,7 @@ from bot.measures.progress import (
     format_value,
     sparkline,
 )
+from bot.rendering import dates
 from bot.rendering.blocks import (
     MESSAGE_BLOCK_LIMIT,
     SECTION_LIMIT,
@@ -42,7 +42,6 @@ from bot.rendering.user_text import fit, repost_text
 
 WIN_TEXT_LIMIT = 140
 COMMITMENT_TEXT_LIMIT = 200
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -62,24 +61,6 @@ class DigestMessage:
 
     main: Post
     thread: list[Post] = field(default_factory=list)
-
-
-def period_label(period: Period) -> str:
-    """2026-10 → 'Oct 2026', 2026-Q3 → 'Q3 2026', 2026-W46 → 'week 46 of 2026',
-    2026 → '2026', FY2027 → 'FY2027 (Jul 2026–Jun 2027)'."""
-    if period.cadence == "monthly":
-        return f"{MONTHS[period.start.month - 1]} {period.start.year}"
-    if period.cadence == "annual":  # a calendar year is its key; a fiscal year says its months
-        return period.key if period.start.month == 1 else period_words(period)
-    if period.cadence == "quarterly":
-        year, quarter = period.key.split("-")
-        return f"{quarter} {year}"
-    year, week = period.key.split("-W")
-    return f"week {int(week)} of {year}"
-
-
-def day_label(day: date) -> str:
-    return f"{MONTHS[day.month - 1]} {day.day}"
 
 
 def _cadence_noun(period: Period, count: int) -> str:
@@ -104,10 +85,11 @@ def measure_text(m: MeasureLine) -> str:
                       f"{coverage_text(m.change_partners, m.assigned)} in both periods)")
         word = tr.word if tr.delta is not None or not m.current_coverage else \
             "no earlier value from the same partners"
-        lines.append(f"*{format_value(m.current, m.unit)}* in {period_label(m.current_period)}"
+        lines.append(f"*{format_value(m.current, m.unit)}* in "
+                     f"{dates.period_label(m.current_period)}"
                      f" ({coverage_text(m.current_coverage, m.assigned)})"
                      f" · {tr.arrow} {word}{change}")
-    target_by = f" by {day_label(m.target_date)} {m.target_date.year}" if m.target_date else ""
+    target_by = f" by {dates.day(m.target_date)}" if m.target_date else ""
     better = "higher" if m.direction == "up" else "lower"
     lines.append(f"Baseline {format_value(m.baseline, m.unit)} → target "
                  f"*{format_value(m.target, m.unit)}*{target_by} ({better} is better)"
@@ -120,7 +102,7 @@ def measure_text(m: MeasureLine) -> str:
     partners = "partner" if m.assigned == 1 else "partners"
     skipped = f", {m.skipped} skipped" if m.skipped else ""
     lines.append(f"{spark}{m.reported} of {m.assigned} {partners} reported "
-                 f"{period_label(m.reporting_period)}{skipped}")
+                 f"{dates.period_label(m.reporting_period)}{skipped}")
     return "\n".join(lines)
 
 
@@ -134,14 +116,15 @@ def partner_text(p: PartnerLine, today: date) -> str:
     if p.missing:
         items = []
         for owed in p.missing:
-            when = "overdue" if owed.due < today else f"due {day_label(owed.due)}"
+            when = (f"overdue since {dates.action_day(owed.due, today)}" if owed.due < today
+                    else f"due {dates.action_day(owed.due, today)}")
             items.append(f"{safe_user_text(owed.measure_name)} "
-                         f"({period_label(owed.period)}, {when})")
+                         f"({dates.period_label(owed.period)}, {when})")
         pieces.append(f"not reported {', '.join(items)}")
     for skipped in p.skipped:
         reason = safe_user_text(" ".join(skipped.reason.split())) or "no reason given"
         pieces.append(f"skipped {safe_user_text(skipped.measure_name)} "
-                      f"({period_label(skipped.period)}): _{truncate(reason, 200)}_")
+                      f"({dates.period_label(skipped.period)}): _{truncate(reason, 200)}_")
     if p.reported:
         pieces.append(f"{len(p.reported)} reported")
     icon = "⏳" if p.missing else "⏭️"
@@ -226,7 +209,7 @@ def completeness_summary(data: DigestData) -> str:
 def engagement_blocks(data: DigestData) -> list[Block]:
     e = data.engagement
     started = data.initiative_start
-    since = (f" since the initiative started ({day_label(started)} {started.year})"
+    since = (f" since the initiative started ({dates.day(started)})"
              if started else "")
     score = f"— (nothing has fallen due yet{since})" if e.score is None else f"{e.score}/100"
     on_time = (f"{e.on_time} of {e.owed} owed reports on time ({format_percent(e.on_time_share)})"
@@ -247,9 +230,8 @@ def engagement_blocks(data: DigestData) -> list[Block]:
 def _head(data: DigestData) -> list[Block]:
     head = [
         header(f"Weekly digest: {data.initiative_name}"),
-        context(f"*{data.week.key}* · week of {day_label(data.week.monday)} "
-                f"{data.week.monday.year} · reporting, measures and wins as of "
-                f"{day_label(data.today)}"),
+        context(f"*{data.week.key}* · week of {dates.day(data.week.monday)} · reporting, "
+                f"measures and wins as of {dates.action_day(data.today, data.today)}"),
     ]
     # SPEC §10: the digest leads with the headline measures' verdicts and the equity gaps.
     rba = data.rba

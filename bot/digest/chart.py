@@ -15,10 +15,10 @@ import math
 import textwrap
 from typing import Any
 
-from bot.digest.blocks import MONTHS
 from bot.digest.content import DigestData, GroupPanel, MeasureLine
 from bot.measures.periods import Period
 from bot.measures.progress import format_value
+from bot.rendering import dates
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def _short(period: Period, *, with_year: bool) -> str:
     elif period.cadence == "annual":
         return period.key  # '2026' or 'FY2027': the year is the label
     else:
-        label = MONTHS[period.start.month - 1]
+        label = dates.month(period.start.month)
         starts_year = period.start.month == 1
     year = period.key[:4]
     return f"{label}\n{year}" if with_year or starts_year else label

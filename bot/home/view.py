@@ -31,6 +31,7 @@ from bot.measures.rba_data import Extras, rba_extras
 from bot.measures.rba_view import gap_line
 from bot.measures.view import MeasureStatus, measure_statuses
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.rendering.user_text import fit, repost_text
 from bot.runtime.caller import NO_INITIATIVE, Caller, identify, load_initiative
 from storage.models import Win
@@ -86,8 +87,8 @@ def owed_blocks(caller: Caller, owed: list[Obligation], today: date) -> list[bk.
     for o in open_items[:15]:
         blocks.append(bk.section(
             f"*{bk.escape(o.measure_name)}* for {o.period.key} — "
-            + (f"*overdue* since {o.due.isoformat()}" if o.due < today
-               else f"due {o.due.isoformat()}"),
+            + (f"*overdue* since {dates.action_day(o.due, today)}" if o.due < today
+               else f"due {dates.action_day(o.due, today)}"),
             accessory=bk.button("Report", f"report_open:{o.measure_key}", o.measure_key,
                                 style="primary")))
     done = [f"{'✓ reported' if o.status == 'reported' else '↷ skipped'}: "

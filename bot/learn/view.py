@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.learn.search import Hit, search, words_of
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.rendering.user_text import fit, repost_text
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
@@ -19,8 +21,8 @@ def _snippet(text: str, limit: int = 300) -> str:
     return fit(repost_text(" ".join(text.split())), limit) or "_(no text)_"
 
 
-def hit_line(hit: Hit, link: str | None) -> str:
-    when = hit.at.strftime("%b %-d, %Y")
+def hit_line(hit: Hit, link: str | None, today: date | None = None) -> str:
+    when = dates.day(hit.at.date(), today)
     about = f" · _{bk.escape(hit.measure_name)}_" if hit.measure_name else ""
     more = f" <{link}|link>" if link else ""
     if hit.kind == "win":
@@ -32,14 +34,15 @@ def hit_line(hit: Hit, link: str | None) -> str:
             f"{_snippet(hit.text)}{more}")
 
 
-def learn_message(query: str, hits: Sequence[tuple[Hit, str | None]]) -> dict[str, Any]:
+def learn_message(query: str, hits: Sequence[tuple[Hit, str | None]],
+                  today: date | None = None) -> dict[str, Any]:
     shown = bk.escape(" ".join(query.split())[:100])
     if not hits:
         text = (f"Nothing shared matches “{shown}” yet. Try other words, or ask the "
                 "initiative with `/impact ask …`.")
         return bk.message(text, [bk.section(text)])
     head = f"*What works: “{shown}”* · {len(hits)} found, newest first"
-    blocks = [bk.section(head)] + [bk.section(hit_line(hit, link)) for hit, link in hits]
+    blocks = [bk.section(head)] + [bk.section(hit_line(hit, link, today)) for hit, link in hits]
     return bk.message(f"{len(hits)} shared wins and answers match “{shown}”",
                       blocks[: bk.MESSAGE_BLOCK_LIMIT])
 
@@ -52,4 +55,5 @@ def learn(services: Services, client: WebClient, query: str) -> dict[str, Any]:
     with services.store.session() as session:
         hits = search(session, query)
     return learn_message(query, [(hit, permalink(client, hit.channel, hit.ts)
-                                  if hit.channel and hit.ts else None) for hit in hits])
+                                  if hit.channel and hit.ts else None) for hit in hits],
+                         today=services.clock.now().date())

@@ -13,6 +13,8 @@ from bot.measures.pending import claim
 from bot.measures.progress import format_value
 from bot.measures.reporting import RACE_RETRIES, Recorded, record_in
 from bot.rendering import blocks as bk
+from bot.rendering import dates
+from bot.runtime.clock import as_utc
 from storage.db import Store
 from storage.models import PendingReport
 
@@ -40,7 +42,8 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
     if rec.replaced is not None:
         when = rec.replaced.reported_at
         # Slack shows the date in each reader's own time zone; the fallback is UTC.
-        stamp = f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|{when:%Y-%m-%d}>"
+        stamp = (f"<!date^{int(when.timestamp())}^{{date_short_pretty}}|"
+                 f"{dates.day(when.date())}>")
         lines.append(f"This corrects {format_value(rec.replaced.value, rec.unit)}, reported "
                      f"by <@{rec.replaced.reported_by}> {stamp} via {rec.replaced.source}; "
                      "that value stays in the history.")
@@ -58,10 +61,15 @@ def confirmation(rec: Recorded) -> dict[str, Any]:
     return bk.message(plain, blocks)
 
 
+class _Superseded(Exception):
+    """A newer report for the same period: the claim and the write are rolled back."""
+
+
 def confirm_held(store: Store, token: str, choice: str, user_id: str,
                  now: datetime) -> tuple[str, Recorded | None]:
     """Answer a report the data-quality guard held: exactly once, however often pressed.
-    The claim and the report are one transaction: both happen or neither."""
+    The claim and the report are one transaction: both happen or neither. Outcomes besides
+    `recorded`: cancelled, already, not_yours, expired, superseded (bot/measures/pending.py)."""
     for attempt in range(RACE_RETRIES):
         try:
             with store.session() as session:
@@ -71,10 +79,21 @@ def confirm_held(store: Store, token: str, choice: str, user_id: str,
                 recorded = record_in(session, resolution.request, user_id=user_id, now=now,
                                      source=resolution.source, guard=False)
                 assert isinstance(recorded, Recorded)
+                if _newer(recorded, resolution.asked_at):
+                    raise _Superseded
                 session.execute(update(PendingReport).where(PendingReport.token == token)
                                 .values(report_id=recorded.report_id))
             return resolution.outcome, recorded
+        except _Superseded:
+            return "superseded", None
         except IntegrityError:
             if attempt == RACE_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _newer(recorded: Recorded, asked_at: datetime | None) -> bool:
+    """Whether the value this press would replace was reported after the question."""
+    replaced = recorded.replaced
+    return (replaced is not None and asked_at is not None
+            and as_utc(replaced.reported_at) > asked_at)

@@ -23,7 +23,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from bot.measures.periods import CADENCES, Period, as_cadence, due_date, reporting_period
+from bot.measures.periods import (
+    CADENCES,
+    Period,
+    as_cadence,
+    due_date,
+    due_from_start,
+    reporting_period,
+)
 from storage.kinds import Cadence, ObligationStatus
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report, Skip
 
@@ -67,7 +74,10 @@ def obligations(session: Session, initiative: Initiative, now: datetime,
     periods = _periods(initiative, now)
     # What every row of a measure or a partner shares, once each (a fixed number of rows
     # per measure and partner, not per assignment).
-    dues = {cadence: due_date(p, initiative.reminder_day) for cadence, p in periods.items()}
+    # Every screen shows one due date: in a new initiative, never before a week after its
+    # start (SPEC §9).
+    dues = {cadence: due_from_start(due_date(p, initiative.reminder_day), initiative.start)
+            for cadence, p in periods.items()}
     measures = {
         measure_id: (key, name, unit, periods[as_cadence(cadence)], dues[as_cadence(cadence)])
         for measure_id, key, name, unit, cadence in session.execute(

@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from bot.measures.periods import MAX_YEAR, MIN_YEAR, Cadence, Period, period_containing
+from bot.rendering import dates
 from bot.runtime.errors import UserError
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -271,21 +272,11 @@ def resolve(phrase: PeriodPhrase, cadence: Cadence, today: date, fy_start: int =
 
 
 def period_label(period: Period) -> str:
-    """The period in words: `September 2026`, `Jul–Sep 2026`, `Sep 14–20, 2026`,
-    `Jan–Dec 2026`, `Jul 2026–Jun 2027`."""
-    if period.cadence == "monthly":
-        return f"{period.start:%B %Y}"
-    last = period.last_day
-    if period.cadence == "annual":
-        if period.start.year == last.year:
-            return f"{period.start:%b}–{last:%b} {last.year}"
-        return f"{period.start:%b %Y}–{last:%b %Y}"
-    if period.cadence == "quarterly":
-        return f"{period.start:%b}–{last:%b} {last.year}"
-    end = f"{last:%b} {last.day}" if last.month != period.start.month else f"{last.day}"
-    return f"{period.start:%b} {period.start.day}–{end}, {last.year}"
+    """The days a period covers, as every screen writes them (bot/rendering/dates.py):
+    `Sep 2026`, `Jul–Sep 2026`, `14–20 Sep 2026`, `Jan–Dec 2026`, `Jul 2026–Jun 2027`."""
+    return dates.period_span(period)
 
 
 def period_words(period: Period) -> str:
-    """The one wording every screen uses for a period: `2026-09 (September 2026)`."""
+    """The one wording every screen uses for a period: `2026-09 (Sep 2026)`."""
     return f"{period.key} ({period_label(period)})"

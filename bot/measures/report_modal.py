@@ -9,8 +9,9 @@ who reports for which partner is decided again from the database at submit time.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from bot.measures.groups import BLOCK_PREFIX, block_id, dimensions_of
 from bot.measures.obligations import Obligation, obligations
 from bot.measures.reporting import ReportError, ReportRequest
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import identify
 from storage.models import Initiative, Measure, Partner
 
@@ -27,8 +29,8 @@ MEASURE, PARTNER, PERIOD, VALUE, NOTE = "measure", "partner", "period", "value",
 FIELDS = (MEASURE, PARTNER, PERIOD, VALUE, NOTE)
 
 
-def _obligation_option(o: Obligation) -> bk.Block:
-    due = f"due {o.due:%b} {o.due.day}" if o.owed else o.status
+def _obligation_option(o: Obligation, today: date) -> bk.Block:
+    due = f"due {dates.action_day(o.due, today)}" if o.owed else o.status
     return bk.option(f"{o.measure_name} ({o.period.key})", o.measure_key,
                      f"{o.measure_key} · {due}")
 
@@ -45,8 +47,9 @@ def report_view(session: Session, initiative: Initiative, user_id: str, now: dat
         if not owed_items:
             raise ReportError(f"{bk.escape(caller.partner_name or 'Your partner')} has no "
                               "measures assigned yet; nothing to report.")
-        owed = [_obligation_option(o) for o in owed_items if o.owed]
-        done = [_obligation_option(o) for o in owed_items if not o.owed]
+        today = now.astimezone(ZoneInfo(initiative.timezone)).date()
+        owed = [_obligation_option(o, today) for o in owed_items if o.owed]
+        done = [_obligation_option(o, today) for o in owed_items if not o.owed]
         all_options = owed + done
         initial = next((o for o in all_options if o["value"] == measure_key),
                        owed[0] if owed else None)

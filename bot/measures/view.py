@@ -37,6 +37,7 @@ from bot.measures.progress import (
     trend,
 )
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from storage.models import Initiative, Measure, MeasurePartner, Partner, Report
 
 HISTORY = 6  # periods looked back, and shown in the sparkline
@@ -165,7 +166,7 @@ def describe(status: MeasureStatus) -> str:
                  f"({s.aggregate_rule}, {coverage_text(s.coverage, s.expected)})")
     target = ""
     if s.target is not None:
-        by = f" by {s.target_date:%Y-%m-%d}" if s.target_date else ""
+        by = f" by {dates.day(s.target_date)}" if s.target_date else ""
         target = f" · target {format_value(s.target, s.unit)}{by}"
     progress = ""
     if s.progress is not None:

@@ -22,6 +22,7 @@ from bot.meetings.steps import log, send_once, sent_keys
 from bot.reminders.plan import EARLIEST_ZONE
 from bot.reminders.timezones import member_zones, zone_or_none
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import load_initiative
 from bot.runtime.services import Services
 from bot.workdays import WorkCalendar, calendar_of
@@ -108,8 +109,9 @@ def run_meetings(services: Services, client: WebClient | None, now: datetime,
         return list(due.values())
     done = []
     for step in due.values():
-        message = (request_message(step.occurrence, tz) if step.kind == "request"
-                   else cancelled_message(step.occurrence) if step.kind == "cancelled"
+        today = now.astimezone(tz).date()
+        message = (request_message(step.occurrence, tz, today) if step.kind == "request"
+                   else cancelled_message(step.occurrence, today) if step.kind == "cancelled"
                    else agenda_message(services, initiative, step.occurrence, now))
         posted = send_once(services, client, step.key, step.to, message, now)
         if posted is not None and step.kind == "agenda":
@@ -140,23 +142,24 @@ def meetings_next_due(services: Services, now: datetime) -> datetime | None:
     return min(points)
 
 
-def _when(occ: Occurrence, tz: ZoneInfo) -> str:
-    start = occ.starts(tz).astimezone(tz)
-    return f"{start:%A %-d %B} at {start:%H:%M} ({tz.key})"
+def _when(occ: Occurrence, tz: ZoneInfo, today: date | None) -> str:
+    return dates.moment(occ.starts(tz).astimezone(tz), today)
 
 
-def request_message(occ: Occurrence, tz: ZoneInfo) -> dict[str, Any]:
+def request_message(occ: Occurrence, tz: ZoneInfo, today: date | None = None
+                    ) -> dict[str, Any]:
     name = bk.escape(occ.meeting.name)
-    text = (f"{name} meets {_when(occ, tz)}. What should be on the agenda? Add items with "
+    text = (f"{name} meets {_when(occ, tz, today)}. What should be on the agenda? Add items with "
             f"`/impact meeting add TEXT`.")
     return bk.message(text, [bk.section(f":spiral_calendar_pad: *{name}* meets "
-                                        f"{_when(occ, tz)} in <#{occ.meeting.channel}>."),
+                                        f"{_when(occ, tz, today)} in <#{occ.meeting.channel}>."),
                              bk.section("What should be on the agenda? Add an item with "
                                         "`/impact meeting add TEXT`.")])
 
 
-def cancelled_message(occ: Occurrence) -> dict[str, Any]:
-    text = (f"{bk.escape(occ.meeting.name)} on {occ.scheduled:%A %-d %B} is cancelled: the "
+def cancelled_message(occ: Occurrence, today: date | None = None) -> dict[str, Any]:
+    text = (f"{bk.escape(occ.meeting.name)} on {dates.action_day(occ.scheduled, today)} is "
+            "cancelled: the "
             "initiative is off that day.")
     return bk.message(text, [bk.section(f":no_entry_sign: {text}")])
 
@@ -179,7 +182,8 @@ def needs_attention(session: Session, initiative: Initiative, now: datetime) -> 
         if ob.owed and ob.due < today:
             name = names.get(ob.partner_key, ob.partner_key)
             behind[name] = min(ob.due, behind.get(name, ob.due))
-    lines += [f"📋 *{bk.escape(name)}* is behind on reporting (due {due:%-d %B})"
+    lines += [f"📋 *{bk.escape(name)}* is behind on reporting (due "
+              f"{dates.action_day(due, today)})"
               for name, due in sorted(behind.items())]
     return lines
 
@@ -187,6 +191,7 @@ def needs_attention(session: Session, initiative: Initiative, now: datetime) -> 
 def agenda_message(services: Services, initiative: Initiative, occ: Occurrence,
                    now: datetime) -> dict[str, Any]:
     tz = ZoneInfo(initiative.timezone)
+    today = now.astimezone(tz).date()
     with services.store.session() as session:
         items = items_for(session, occ)
         attention = needs_attention(session, initiative, now)
@@ -194,14 +199,14 @@ def agenda_message(services: Services, initiative: Initiative, occ: Occurrence,
     agenda = "\n".join(f"{n}. {bk.safe_user_text(t)} (<@{u}>)"
                        for n, (u, t) in enumerate(items, 1)) or "_No items were added._"
     blocks = [bk.header(f"Agenda: {occ.meeting.name}"),
-              bk.section(f"*{name}* meets {_when(occ, tz)}."),
+              bk.section(f"*{name}* meets {_when(occ, tz, today)}."),
               bk.section(f"*Agenda*\n{agenda}"),
               bk.section("*Needs attention*\n" + ("\n".join(attention[:20]) or
                                                   "_Nothing: every measure is at or above "
                                                   "its baseline, no action is overdue._")),
               bk.context("The calendar invitation is in the thread. After the meeting, "
                          "`/impact meeting notes` records notes, decisions and actions.")]
-    return bk.message(f"Agenda for {name}, {_when(occ, tz)}: {len(items)} item(s), "
+    return bk.message(f"Agenda for {name}, {_when(occ, tz, today)}: {len(items)} item(s), "
                       f"{len(attention)} needing attention.", blocks)
 
 

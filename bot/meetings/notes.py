@@ -19,6 +19,7 @@ from bot.meetings.cycle import items_for
 from bot.meetings.plan import Occurrence, meetings_of, upcoming
 from bot.meetings.steps import send_once
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.runtime.caller import Caller, require_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
@@ -77,18 +78,20 @@ def show_next(session: Session, now: datetime) -> dict[str, Any]:
     items = items_for(session, occ)
     agenda = "\n".join(f"{n}. {bk.safe_user_text(t)} (<@{u}>)"
                        for n, (u, t) in enumerate(items, 1)) or "_No items yet._"
-    moved = (f" (moved from {occ.scheduled:%A %-d %B}: a day off)"
+    today = now.astimezone(tz).date()
+    moved = (f" (moved from {dates.action_day(occ.scheduled, today)}: a day off)"
              if occ.on != occ.scheduled else "")
-    head = (f"*{bk.escape(occ.meeting.name)}* meets {start:%A %-d %B} at {start:%H:%M} "
-            f"({tz.key}){moved} in <#{occ.meeting.channel}>.")
-    return bk.message(f"Next meeting: {occ.meeting.name}, {start:%-d %B %H:%M}",
+    head = (f"*{bk.escape(occ.meeting.name)}* meets {dates.moment(start, today)}{moved} in "
+            f"<#{occ.meeting.channel}>.")
+    return bk.message(f"Next meeting: {occ.meeting.name}, {dates.moment(start, today)}",
                       [bk.section(head), bk.section(f"*Agenda*\n{agenda}"),
                        bk.context("Add an item with `/impact meeting add TEXT`.")])
 
 
-def notes_modal(occ: Occurrence) -> dict[str, Any]:
+def notes_modal(occ: Occurrence, today: date | None = None) -> dict[str, Any]:
     blocks = [
-        bk.section(f"*{bk.escape(occ.meeting.name)}*, {(occ.on or occ.scheduled):%A %-d %B}"),
+        bk.section(f"*{bk.escape(occ.meeting.name)}*, "
+                   f"{dates.action_day(occ.on or occ.scheduled, today)}"),
         bk.input_block("notes", "Notes", bk.text_input("notes", multiline=True,
                                                        max_length=2900), optional=True),
         bk.input_block("decisions", "Decisions (one per line)",
@@ -153,9 +156,10 @@ def follow_up(services: Services, client: WebClient, recorded: Recorded,
               now: datetime) -> None:
     """The notes in the meeting's channel, and one DM per owner listing their actions."""
     name = bk.escape(recorded.meeting_name)
+    today = now.date()
     decisions = "\n".join(f"• {bk.safe_user_text(d)}" for d in recorded.decisions) or "_None._"
     actions = "\n".join(f"• *#{i}* {bk.safe_user_text(t)} — <@{o}>"
-                        + (f", due {d.isoformat()}" if d else "")
+                        + (f", due {dates.action_day(d, today)}" if d else "")
                         for i, t, o, d in recorded.actions) or "_None._"
     first = recorded.actions[0][0] if recorded.actions else 0
     send_once(services, client, f"notes:{recorded.occurrence_key}:{first}", recorded.channel,
@@ -170,7 +174,8 @@ def follow_up(services: Services, client: WebClient, recorded: Recorded,
         mine[owner].append((action_id, title, due))
     for owner, theirs in sorted(mine.items()):
         listing = "\n".join(f"• *#{i}* {bk.safe_user_text(t)}"
-                            + (f" (due {d.isoformat()})" if d else "") for i, t, d in theirs)
+                            + (f" (due {dates.action_day(d, today)})" if d else "")
+                            for i, t, d in theirs)
         send_once(services, client, f"followup:{recorded.occurrence_key}:{owner}:{theirs[0][0]}",
                   owner, bk.message(f"From {name}: {len(theirs)} action(s) for you", [
                       bk.section(f":clipboard: From *{name}*, your action(s):\n{listing}"),

@@ -10,6 +10,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from bot.measures.periods import Period
+from bot.rendering import dates
 
 
 @functools.cache
@@ -47,7 +48,10 @@ def change(value: float | None, unit: str, lang: str) -> str:
 
 @functools.lru_cache(maxsize=1024)  # a page names the same few periods hundreds of times
 def period(p: Period, lang: str) -> str:
-    """'Oct 2026' / 'oct 2026', 'Q3 2026' / 'T3 2026', 'W45 2026' / 'S45 2026', '2026'."""
+    """'Oct 2026' / 'oct 2026', 'Q3 2026' / 'T3 2026', 'week 45 of 2026' / 'S45 2026'.
+    English is written as in Slack (bot/rendering/dates.py); Spanish by Babel and by hand."""
+    if lang == "en":
+        return dates.period_label(p)
     year = p.key[:4]
     if p.cadence == "monthly":
         return format_date(p.start, "MMM y", locale=_locale(lang))

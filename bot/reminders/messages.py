@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.exactly_once import marker
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 
 EVENT_TYPE = "impact_reminder"  # message metadata that names the DM's dedupe key
 SKIP_CALLBACK = "reminder_skip"
@@ -29,10 +30,6 @@ class ReminderItem:
     due: date
 
 
-def _day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
-
-
 def peers_line(peers: Mapping[tuple[str, str], tuple[int, int]], item: ReminderItem) -> str:
     """Social proof (SPEC §12): "1 of 2 partners have reported" for the item's period."""
     done, of = peers.get((item.measure_key, item.period), (0, 0))
@@ -41,8 +38,8 @@ def peers_line(peers: Mapping[tuple[str, str], tuple[int, int]], item: ReminderI
 
 def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
                      delivery_key: str,
-                     peers: Mapping[tuple[str, str], tuple[int, int]] | None = None
-                     ) -> dict[str, Any]:
+                     peers: Mapping[tuple[str, str], tuple[int, int]] | None = None,
+                     today: date | None = None) -> dict[str, Any]:
     """One DM listing every measure the person's partner owes, with report/skip/snooze,
     and for each how many partners have already reported that period."""
     peers = peers or {}
@@ -55,14 +52,16 @@ def reminder_message(partner_name: str, items: list[ReminderItem], nudge: int,
     else:
         intro = f"A friendly nudge: *{partner}* still has {what} to report."
         text = f"Nudge: {partner} still has {what} to report."
-    listing = "; ".join(f"{bk.escape(i.measure_name)} ({i.period}, due {_day(i.due)}"
+    listing = "; ".join(f"{bk.escape(i.measure_name)} ({i.period}, "
+                        f"due {dates.action_day(i.due, today)}"
                         + (f", {line}" if (line := peers_line(peers, i)) else "") + ")"
                         for i in items)
     blocks: list[bk.Block] = [bk.section(intro)]
     for item in items[:MAX_LISTED]:
         proof = f" · {line}" if (line := peers_line(peers, item)) else ""
         blocks.append(bk.section(
-            f"*{bk.escape(item.measure_name)}*\nPeriod *{item.period}* · due {_day(item.due)}"
+            f"*{bk.escape(item.measure_name)}*\nPeriod *{item.period}* · "
+            f"due {dates.action_day(item.due, today)}"
             f"{proof}"))
         blocks.append(bk.actions(
             bk.button("Report", f"{REPORT_ACTION}:{item.measure_key}", item.period,

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.reminders.timezones import cached_zone
+from bot.rendering import dates
 from bot.runtime.caller import load_initiative
 from bot.runtime.clock import as_utc
 from bot.runtime.errors import UserError
@@ -82,5 +83,6 @@ def snooze(store: Store, user_id: str, now: datetime) -> tuple[bool, PauseAnswer
     return True, PauseAnswer(until, _zone(store, user_id))
 
 
-def describe_day(moment: datetime) -> str:
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+def describe_day(moment: datetime, now: datetime) -> str:
+    """The local day reminders resume, as every screen writes a day to act on."""
+    return dates.action_day(moment.date(), now.astimezone(moment.tzinfo).date())

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
+from bot.measures.periods import local_date
 from bot.reminders import deliveries
 from bot.reminders.facts import load_facts
 from bot.reminders.fanout import Outbound, Outcome, Sender, bare_client, wall_clock
@@ -107,7 +108,7 @@ def run_tick(services: Services, client: WebClient | None, now: datetime,
                     lease=lease)
     outbound = [Outbound(dm.key, dm.user_id, dm.nudge, dm.item_dicts(),
                          reminder_message(dm.partner_name, list(dm.items), dm.nudge, dm.key,
-                                          facts.peers))
+                                          facts.peers, today=local_date(now, fallback)))
                 for dm in result.planned]
     result.outcomes = _fan_out(sender, outbound, workers, progress)
     result.elapsed = time.monotonic() - started

@@ -10,8 +10,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("report", "partner members", "open the report form for what your partner owes"),
     ("report KEY VALUE [note…]", "partner members",
      "record a value for your partner's latest complete period (add `for September 2026`, "
-     "`for last month` or `for 2026-09` to backfill; a rate is `43/60`; backbone admins "
-     "report on a partner's behalf by ending with `as PARTNER-KEY`)"),
+     "`for last month` or `for 2026-09` to backfill; a rate is `43/60`)"),
     ("measures", "everyone", "every shared measure: latest value, target, trend, who has reported"),
     ("measures KEY", "everyone", "one measure: its curve, verdict, groups and story"),
     ("story KEY [TEXT]", "partner members", "the story behind the curve of a measure"),
@@ -43,6 +42,13 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("export", "backbone admins", "download every measure report as CSV"),
 )
 
+# Shown to backbone admins only, after the list: what only they can add to a command.
+ADMIN_ONLY: tuple[tuple[str, str], ...] = (
+    ("report KEY VALUE [for PERIOD] [note…] as PARTNER-KEY",
+     "report on a partner's behalf: the value is filed for that partner and the answer says "
+     "so (`as PARTNER-KEY` ends the line; inside a note it is prose)"),
+)
+
 ABOUT = (
     "Impact Bot keeps our collective impact initiative talking to itself: partners report "
     "their shared measures here, wins are shared across the initiative, and the backbone "
@@ -50,9 +56,14 @@ ABOUT = (
 )
 
 
-def help_message(command: str = "/impact", unknown: str | None = None) -> dict[str, object]:
+def help_message(command: str = "/impact", unknown: str | None = None, *,
+                 is_admin: bool = False) -> dict[str, object]:
+    """Every subcommand; a backbone admin also reads what only admins may add."""
     lines = [f"`{command} {usage}` — {what}" + ("" if who == "everyone" else f" _({who})_")
              for usage, who, what in SUBCOMMANDS]
+    if is_admin:
+        lines += [f"`{command} {usage}` — {what} _(backbone admins)_"
+                  for usage, what in ADMIN_ONLY]
     intro = ABOUT
     if unknown:
         intro = f"I don't know `{bk.escape(unknown[:40])}`. Here is what I can do.\n\n{ABOUT}"

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import Table, delete
 
+from bot.measures.pending import EXPIRES as KEEP_PENDING_REPORTS
 from bot.runtime.services import Services
-from storage.models import SlackEvent, VoiceLimit
+from storage.models import PendingReport, SlackEvent, VoiceLimit
 
 # Slack retries a delivery for minutes, not days: older ids need not be remembered.
 KEEP_EVENT_IDS = timedelta(days=2)
@@ -15,10 +16,13 @@ KEEP_EVENT_IDS = timedelta(days=2)
 KEEP_VOICE_LIMITS = timedelta(hours=1)
 # The job runs every 5 minutes (bot/runtime/scheduler.py): a hash outlives its hour by at
 # most that much, and the limit ignores it from the moment it is an hour old.
+# Reports held by the data-quality guard (bot/measures/pending.py) expire after a day: their
+# rows go then, answered or not (a press on a deleted one is told it expired).
 
 
 def forget_old_events(services: Services) -> None:
-    """The scheduled job (bot/runtime/scheduler.py): one statement for all workspaces."""
+    """The scheduled job (bot/runtime/scheduler.py): one statement per table for all
+    workspaces."""
     events: Table = SlackEvent.__table__  # type: ignore[assignment]
     with services.store.engine.begin() as connection:
         connection.execute(delete(events).where(
@@ -26,3 +30,6 @@ def forget_old_events(services: Services) -> None:
         limits: Table = VoiceLimit.__table__  # type: ignore[assignment]
         connection.execute(delete(limits).where(
             limits.c.created_at <= services.clock.now() - KEEP_VOICE_LIMITS))
+        pending: Table = PendingReport.__table__  # type: ignore[assignment]
+        connection.execute(delete(pending).where(
+            pending.c.created_at <= services.clock.now() - KEEP_PENDING_REPORTS))

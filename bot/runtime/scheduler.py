@@ -102,7 +102,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("asks", "bot.asks.questions:asks_tick", "bot.asks.questions:asks_next_due"),
     JobSpec("connect", "bot.connect.intros:connect_tick",
             "bot.connect.intros:connect_next_due"),
-    # Also forgets the public voice form's hour-old rate-limit hashes: every 5 minutes.
+    # Also forgets the public voice form's hour-old rate-limit hashes and the data-quality
+    # guard's day-old questions (pending_reports): every 5 minutes.
     JobSpec("forget-old-events", "bot.runtime.housekeeping:forget_old_events", minutes=5),
 )
 

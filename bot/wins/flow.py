@@ -358,15 +358,15 @@ def _wins_channel(services: Services) -> str | None:
 
 def recent_wins(services: Services, client: WebClient,
                 limit: int = queries.RECENT) -> dict[str, Any]:
-    """The `/impact wins` answer. Links go to the wins posts, which everyone can open
-    (the original may sit in a private channel)."""
+    """`/impact wins`: links go to the wins posts (everyone can open those)."""
     with services.store.session() as session:
         initiative = load_initiative(session)
         lines = recent(session, limit)
     linked = [replace(line, link=permalink(client, line.posted_channel, line.posted_ts)
                       or line.link) if line.posted_channel and line.posted_ts else line
               for line in lines]
-    return wm.recent_wins(linked, initiative.wins_channel if initiative else None)
+    return wm.recent_wins(linked, initiative.wins_channel if initiative else None,
+                          today=services.clock.now().date())
 
 
 def resume_unfinished(services: Services, client: WebClient) -> int:

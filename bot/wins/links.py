@@ -92,4 +92,5 @@ def wins_for(services: Services, client: WebClient, key: str) -> dict[str, Any]:
     linked = [replace(line, link=permalink(client, line.posted_channel, line.posted_ts)
                       or line.link) if line.posted_channel and line.posted_ts else line
               for line in lines]
-    return wm.recent_wins(linked, initiative.wins_channel if initiative else None, name)
+    return wm.recent_wins(linked, initiative.wins_channel if initiative else None, name,
+                          today=services.clock.now().date())

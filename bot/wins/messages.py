@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.rendering.user_text import READ_MORE as READ_MORE  # tests read it here
 from bot.rendering.user_text import fit, repost_text
 
@@ -133,7 +134,8 @@ class WinLine:
 
 
 def recent_wins(lines: Sequence[WinLine], wins_channel: str | None,
-                measure_name: str | None = None) -> dict[str, Any]:
+                measure_name: str | None = None, today: date | None = None
+                ) -> dict[str, Any]:
     about = f" for *{bk.escape(measure_name)}*" if measure_name else ""
     if not lines:
         text = (f"No wins linked{about} yet. Share one with `/impact win KEY: TEXT`."
@@ -144,10 +146,10 @@ def recent_wins(lines: Sequence[WinLine], wins_channel: str | None,
     blocks = [bk.section(f"*Recent wins*{about}{where}")]
     for line in lines:
         snippet = fit(repost_text(line.text).replace("\n", " ").strip(), 200)
-        date = line.posted_at.strftime("%b %-d")
+        posted = dates.day(line.posted_at.date(), today)
         link = f" <{line.link}|link>" if line.link else ""
         measure = (f" _({bk.escape(line.measure_name)})_"
                    if line.measure_name and not measure_name else "")
-        blocks.append(bk.section(f"*{date}* · {credit(line.author_id, line.partner_name)}: "
+        blocks.append(bk.section(f"*{posted}* · {credit(line.author_id, line.partner_name)}: "
                                  f"{snippet}{link}{measure}"))
     return bk.message(f"The {len(lines)} most recent wins", blocks[: bk.MESSAGE_BLOCK_LIMIT])

@@ -49,7 +49,7 @@ def test_agenda_shows_the_agenda_text_and_who_has_committed(sandbox: Sandbox) ->
     shown = str(post["blocks"])
     assert "Every child in Lake County is born healthy" in shown
     assert "First-trimester prenatal visits" in shown
-    assert "✅ *North Clinic* committed on 2026-11-10 (signed by <@U0CCC>)" in shown
+    assert "✅ *North Clinic* committed on 10 Nov 2026 (signed by <@U0CCC>)" in shown
     assert "Two nurses on Saturday mornings" in shown
     assert "Walk-in prenatal clinic" in shown
     assert "⬜ *Lake County Health Dept* has not committed yet" in shown
@@ -92,7 +92,7 @@ def test_commit_modal_records_announces_and_refreshes_home(sandbox: Sandbox) -> 
     for member in ("U0AAA", "U0BBB"):  # the signer and the rest of the partner
         home = sandbox.emulator.home_views[member]
         assert "commit_open" not in str(home["blocks"])
-        assert "Lake County Health Dept committed on 2026-11-10" in str(home["blocks"])
+        assert "Lake County Health Dept committed on 10 Nov 2026" in str(home["blocks"])
     assert "U0CCC" not in sandbox.emulator.home_views
 
 

@@ -181,11 +181,12 @@ def form_flow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 def test_advance_runs_due_work_and_shows_when_it_happened(form_flow: Sandbox) -> None:
     out = Session(form_flow).type(":advance 1h")
 
-    assert "── Tue 10 Nov 2026 15:30 CST ──" in out  # 21:30 UTC, in Ana's Chicago time
+    # 21:30 UTC, in Ana's Chicago time
+    assert "── Tue 10 Nov 2026 at 15:30 (America/Chicago) ──" in out
     assert "Impact Bot in #general:\n  Time to report\n  [ Open form ]" in out
     assert "(:click 1 = Open form)" in out
     assert form_flow.clock.now() == NOW + timedelta(hours=1)
-    assert "Clock moved forward 1h: Tue 10 Nov 2026 22:00 UTC" in out
+    assert "Clock moved forward 1h: Tue 10 Nov 2026 at 22:00 (UTC)" in out
 
 
 def test_click_opens_the_modal_and_submit_shows_inline_errors_then_saves(
@@ -403,7 +404,8 @@ def test_who_time_and_unknown_commands(sandbox: Sandbox) -> None:
 
     assert "@ana" in out and "partner: Lake County Health Dept  ← you" in out
     assert "backbone admin" in out and "not in the initiative" in out
-    assert "Tue 10 Nov 2026 21:00 UTC, Tue 10 Nov 2026 15:00 CST for you" in out
+    assert ("Tue 10 Nov 2026 at 21:00 (UTC), Tue 10 Nov 2026 at 15:00 (America/Chicago) "
+            "for you") in out
     assert "There is no console command :frobnicate." in out
     assert "'soon' is not a duration" in out
     assert ":advance DURATION" in out  # bare `help` shows the console's help

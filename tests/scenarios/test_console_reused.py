@@ -64,8 +64,8 @@ def test_people_have_the_initiatives_zone_and_tz_changes_one(
     assert result.returncode == 0, result.stderr
     first_who, _, rest = result.stdout.partition(":tz Europe/Berlin")
     assert "America/Chicago" not in result.stdout
-    assert first_who.count("America/New_York") == 2  # the admin and the librarian
+    assert first_who.count("America/New_York") == 3  # the clock, the admin, the librarian
     assert "Your time zone is now Europe/Berlin." in rest
-    assert "CET for you" in rest
+    assert "(Europe/Berlin) for you" in rest
     assert "No time zone Mars/Olympus" in rest
     assert rest.count("Europe/Berlin") >= 3 and rest.count("America/New_York") == 1

@@ -97,7 +97,7 @@ def test_digest_shows_every_measure_with_target_the_weeks_wins_and_who_has_not_r
     assert "⏳ *North Clinic*: not reported First-trimester prenatal visits (Oct 2026" in shown
     # United Way skipped its diapers week and owes the example's rate measure (not reported).
     assert ("⏳ *United Way of Lake County*: not reported Postpartum check-ups within six weeks "
-            "(Oct 2026, overdue) · skipped Diapers distributed (week 45 of 2026): "
+            "(Oct 2026, overdue since Sun 8 Nov) · skipped Diapers distributed (week 45 of 2026): "
             "_warehouse closed for inventory_") in shown
     assert "✅ *Lake County Health Dept*: reported all 3 measures" in shown
     assert ("<https://impact.slack.com/archives/C0GENERAL/p1000001|"

@@ -75,7 +75,7 @@ def test_a_monthly_steering_committee_from_agenda_request_to_follow_up(
     command(sandbox, "U0CCC", "action add Book the community hall due 2026-12-01")
     command(sandbox, "U0AAA", "report prenatal-visits 50")  # below the baseline of 61
     shown = str(command(sandbox, "U0OUTSIDER", "meeting")["blocks"])
-    assert "Thursday 3 December at 10:00" in shown
+    assert "Thu 3 Dec at 10:00 (America/Chicago)" in shown
     assert "Referral backlog" in shown and "Saturday walk-in hours" in shown
 
     run_until(sandbox, at("2026-12-02T16:00"))
@@ -145,11 +145,11 @@ def test_a_meeting_on_a_holiday_moves_or_is_cancelled_as_the_file_says(
     variant.write_text(text, encoding="utf-8")
     import_example(sandbox.store, path=variant)
     shown = str(command(sandbox, "U0AAA", "meeting")["blocks"])
-    assert "Friday 4 December at 10:00" in shown and "moved from Thursday 3 December" in shown
+    assert "Fri 4 Dec at 10:00 (America/Chicago)" in shown and "moved from Thu 3 Dec" in shown
 
     variant.write_text(text.replace("on_holiday: move", "on_holiday: cancel"), encoding="utf-8")
     import_example(sandbox.store, path=variant)
     run_until(sandbox, at("2026-12-03T00:00"))
     (cancelled,) = channel_posts(sandbox)
-    assert "Steering committee on Thursday 3 December is cancelled" in cancelled["text"]
+    assert "Steering committee on Thu 3 Dec is cancelled" in cancelled["text"]
     assert all(meeting_dms(sandbox, user) == [] for user in MEMBERS)  # nobody asked

@@ -67,7 +67,7 @@ def test_the_start_defaults_to_the_day_of_the_first_import_and_stays(
 def test_on_the_start_day_the_last_period_is_owed_but_not_overdue(fresh: Sandbox) -> None:
     text = _reply(fresh, "U0AAA", "status")["text"]
 
-    assert "prenatal-visits for 2026-10, due Tue Nov 17" in text
+    assert "prenatal-visits for 2026-10, due Tue 17 Nov" in text
     assert "overdue" not in text
 
 
@@ -78,7 +78,7 @@ def test_a_new_initiatives_digest_counts_nothing_from_before_it_existed(
 
     assert "0/100" not in shown
     assert "owed reports on time" not in shown
-    assert "nothing has fallen due yet since the initiative started (Nov 10 2026)" in shown
+    assert "nothing has fallen due yet since the initiative started (10 Nov 2026)" in shown
 
 
 def test_no_catch_up_digest_before_the_first_full_week(fresh: Sandbox) -> None:

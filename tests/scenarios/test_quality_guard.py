@@ -6,6 +6,7 @@ is recorded exactly once however often (or however simultaneously) it is pressed
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy import func, select
 
 from bot.emulator.sandbox import Sandbox
 from bot.measures.confirmation import confirm_held
+from bot.measures.pending import EXPIRED, EXPIRES, SUPERSEDED
+from bot.runtime.scheduler import run_due_now
 from storage.models import PendingReport, Report
 from tests.support.forms import report_form
 from tests.support.world import NOW
@@ -164,3 +167,57 @@ def test_a_held_modal_report_closes_the_modal_and_asks_in_a_dm(sandbox: Sandbox)
     assert "is 100× the previous value" in dm["text"]
     assert _buttons(dm)["suggested"][0] == "Record 130 families"
     assert _current(sandbox) == [("2026-09", 130.0, "")]
+
+
+def _pending_rows(sandbox: Sandbox) -> int:
+    with sandbox.store.session() as session:
+        return int(session.scalar(select(func.count(PendingReport.id))) or 0)
+
+
+def test_a_question_expires_after_a_day_and_a_press_then_stores_nothing(
+        sandbox: Sandbox) -> None:
+    _ask(sandbox, "U0DDD", "report home-visits 130 for sept")
+    token = _buttons(_ask(sandbox, "U0DDD", "report home-visits 1300"))["typed"][1]
+
+    sandbox.clock.advance(EXPIRES)
+    (answer,) = _press(sandbox, "U0DDD", "typed", token)
+
+    assert answer["text"] == EXPIRED
+    assert "report it again with `/impact report`" in answer["text"]
+    assert _current(sandbox) == [("2026-09", 130.0, "")]
+    with sandbox.store.session() as session:
+        (row,) = session.scalars(select(PendingReport)).all()
+    assert row.resolved_at is None and row.report_id is None
+
+
+def test_housekeeping_deletes_day_old_questions_and_a_press_on_one_is_told_it_expired(
+        sandbox: Sandbox) -> None:
+    _ask(sandbox, "U0DDD", "report home-visits 130 for sept")
+    old = _buttons(_ask(sandbox, "U0DDD", "report home-visits 1300"))["typed"][1]
+    answered = _buttons(_ask(sandbox, "U0DDD", "report home-visits 12"))["cancel"][1]
+    _press(sandbox, "U0DDD", "cancel", answered)
+    sandbox.clock.advance(timedelta(hours=23))
+    assert "1500" in _ask(sandbox, "U0DDD", "report home-visits 1500")["text"]  # kept: 1 h old
+    sandbox.clock.advance(timedelta(hours=1))
+
+    run_due_now(sandbox.services, only={"forget-old-events"})
+
+    assert _pending_rows(sandbox) == 1  # the day-old ones went, answered or not
+    (answer,) = _press(sandbox, "U0DDD", "typed", old)
+    assert answer["text"] == EXPIRED
+    assert _current(sandbox) == [("2026-09", 130.0, "")]
+
+
+def test_a_value_reported_directly_after_the_question_is_never_overwritten_by_it(
+        sandbox: Sandbox) -> None:
+    _ask(sandbox, "U0DDD", "report home-visits 130 for sept")
+    token = _buttons(_ask(sandbox, "U0DDD", "report home-visits 1300"))["typed"][1]
+    sandbox.clock.advance(timedelta(minutes=5))
+    _ask(sandbox, "U0DDD", "report home-visits 140")  # October, directly
+    sandbox.clock.advance(timedelta(minutes=5))
+
+    (answer,) = _press(sandbox, "U0DDD", "typed", token)
+
+    assert answer["text"] == SUPERSEDED
+    assert _current(sandbox) == [("2026-09", 130.0, ""), ("2026-10", 140.0, "")]
+    assert _count(sandbox) == 2

@@ -108,7 +108,7 @@ def test_paused_member_gets_nothing_until_they_resume(sandbox: Sandbox) -> None:
     tick(sandbox, NOW + timedelta(days=3))
 
     (answer,) = sandbox.emulator.response_posts
-    assert "They resume on Thursday 10 December 2026" in answer.payload["text"]
+    assert "They resume on Thu 10 Dec" in answer.payload["text"]
     assert reminder_dms(sandbox, "U0DDD") == []
     assert len(reminder_dms(sandbox, "U0AAA")) == 2  # the others carry on
 
@@ -117,7 +117,7 @@ def test_paused_member_gets_nothing_until_they_resume(sandbox: Sandbox) -> None:
     sandbox.settle()
     tick(sandbox, NOW + timedelta(days=4))
 
-    assert "Reminders resume today, Saturday 14 November 2026" in \
+    assert "Reminders resume today, Sat 14 Nov" in \
         sandbox.emulator.response_posts[-1].payload["text"]
     assert len(reminder_dms(sandbox, "U0DDD")) == 1
 

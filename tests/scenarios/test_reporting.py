@@ -95,8 +95,8 @@ def test_backfilling_an_earlier_period_is_accepted(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(("period", "reason"), [
-    ("2026-11", "2026-11 (November 2026) is still running"),
-    ("2027-01", "2027-01 (January 2027) is in the future"),
+    ("2026-11", "2026-11 (Nov 2026) is still running"),
+    ("2027-01", "2027-01 (Jan 2027) is in the future"),
     ("2026-Q4", "'2026-Q4' is not a monthly period; write it like 2026-09"),
 ])
 def test_a_running_future_or_malformed_period_is_refused(sandbox: Sandbox, period: str,
@@ -224,7 +224,7 @@ def test_modal_period_errors_show_on_the_period_field(sandbox: Sandbox) -> None:
     sandbox.settle()
 
     assert reply.json is not None and reply.json["response_action"] == "errors"
-    assert "2026-12 (December 2026) is in the future" in reply.json["errors"]["period"]
+    assert "2026-12 (Dec 2026) is in the future" in reply.json["errors"]["period"]
     assert _reports(sandbox) == []
 
 
@@ -295,7 +295,7 @@ def test_measures_show_value_target_progress_trend_and_who_reported(sandbox: San
     (visits,) = [b["text"]["text"] for b in reply["blocks"]
                  if b["type"] == "section" and "prenatal-visits" in b["text"]["text"]]
     assert "*71.5%* for 2026-10 (avg, 2 of 2 partners)" in visits
-    assert "target 80% by 2027-12-31" in visits
+    assert "target 80% by 31 Dec 2027" in visits
     assert "55% of the way from baseline 61%" in visits
     assert ("↑ +3.5 pts on the period before, better (like for like: 2 of 2 partners "
             "reported in both)") in visits
@@ -308,8 +308,8 @@ def test_status_lists_what_the_partner_owes_with_periods_and_due_dates(
     reply = _reply(sandbox, "U0BBB", "status")
 
     assert "Lake County Health Dept still owes 2 reports" in reply["text"]
-    assert "prenatal-visits for 2026-10, overdue since Sun Nov 8" in reply["text"]
-    assert "low-birthweight for 2026-Q3, overdue since Thu Oct 8" in reply["text"]
+    assert "prenatal-visits for 2026-10, overdue since Sun 8 Nov" in reply["text"]
+    assert "low-birthweight for 2026-Q3, overdue since Thu 8 Oct" in reply["text"]
     assert "home-visits" not in reply["text"].split("\n", 1)[1]
 
 

@@ -1,0 +1,92 @@
+"""Issue 15: one wording for dates. The same due date reads the same in the reminder DM,
+`/impact status` and the digest, each reached the way Slack reaches the app; status
+explains how due dates are set; the help shows `as PARTNER-KEY` to backbone admins only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.emulator.sandbox import Sandbox
+from tests.support.reminders import reminder_dms, tick
+from tests.support.world import ADMIN, EXAMPLE, NOW, import_example
+
+START_LINE = ("  start: 2026-01-01                # reports are owed from here on (default: the "
+              "first import)\n")
+# Any other way of writing 17 November 2026 that the old screens used.
+OLD_WORDINGS = re.compile(r"Nov 17|17 November|November 17|2026-11-17|Tuesday 17")
+
+
+@pytest.fixture
+def started_today(bare_sandbox: Sandbox, tmp_path: Path) -> Sandbox:
+    """The example initiative, first imported today (Tuesday 10 November 2026) with no
+    explicit start: October is owed, due a week after the start rather than on 8 Nov."""
+    source = EXAMPLE.read_text()
+    assert START_LINE in source
+    path = tmp_path / "initiative.yml"
+    path.write_text(source.replace(START_LINE, ""))
+    import_example(bare_sandbox.store, path=path)
+    return bare_sandbox
+
+
+def _reply(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
+    before = len(sandbox.emulator.response_posts)
+    sandbox.driver.command(user, text)
+    sandbox.settle()
+    (post,) = sandbox.emulator.response_posts[before:]
+    payload: dict[str, Any] = post.payload
+    return payload
+
+
+def _everything(message: dict[str, Any]) -> str:
+    return f"{message.get('text', '')}\n{message.get('blocks', '')}"
+
+
+def test_a_due_date_reads_the_same_in_the_reminder_the_status_and_the_digest(
+        started_today: Sandbox) -> None:
+    tick(started_today, NOW)
+    (dm,) = reminder_dms(started_today, "U0AAA")
+    status = _reply(started_today, "U0AAA", "status")
+    digest = _reply(started_today, ADMIN, "digest")
+
+    assert "Period *2026-10* · due Tue 17 Nov" in str(dm["blocks"])
+    assert "prenatal-visits for 2026-10, due Tue 17 Nov" in status["text"]
+    assert "First-trimester prenatal visits (Oct 2026, due Tue 17 Nov)" in str(digest["blocks"])
+    for shown in (dm, status, digest):
+        assert not OLD_WORDINGS.search(_everything(shown))
+
+
+RULE = ("Due dates: a report is due 7 calendar days after its reminder, which comes on day 1 "
+        "of the period after the one reported — so on day 8 of it, or on its last day if "
+        "that is sooner (days off do not move it)")
+
+
+def test_status_says_how_due_dates_are_set(sandbox: Sandbox) -> None:
+    member = _reply(sandbox, "U0AAA", "status")
+    admin = _reply(sandbox, ADMIN, "status")
+
+    assert f"{RULE}." in str(member["blocks"])
+    assert f"{RULE}." in str(admin["blocks"])
+
+
+def test_status_names_the_start_when_it_set_a_due_date(started_today: Sandbox) -> None:
+    shown = str(_reply(started_today, "U0AAA", "status")["blocks"])
+
+    assert f"{RULE}; as the initiative started on 10 Nov 2026, nothing is due before " \
+           "Tue 17 Nov." in shown
+
+
+def test_the_help_shows_reporting_on_a_partners_behalf_to_admins_only(
+        sandbox: Sandbox) -> None:
+    admin = _reply(sandbox, ADMIN, "help")
+    member = _reply(sandbox, "U0AAA", "help")
+    outsider = _reply(sandbox, "U0OUTSIDER", "help")
+
+    assert "as PARTNER-KEY` — report on a partner's behalf" in admin["text"]
+    assert "as PARTNER-KEY" in str(admin["blocks"])
+    for answer in (member, outsider):
+        assert "PARTNER-KEY" not in _everything(answer)
+        assert "`/impact report KEY VALUE [note…]`" in answer["text"]
