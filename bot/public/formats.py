@@ -62,8 +62,8 @@ def period(p: Period, lang: str) -> str:
     if p.cadence == "annual" and p.start.month != 1:
         # A fiscal year: 'FY2027 (Jul 2026 – Jun 2027)', the months in the page's language.
         last = p.last_day
-        return (f"{p.key} ({format_date(p.start, 'MMM y', locale=lang)} – "
-                f"{format_date(last, 'MMM y', locale=lang)})")
+        return (f"{p.key} ({format_date(p.start, 'MMM y', locale=_locale(lang))} – "
+                f"{format_date(last, 'MMM y', locale=_locale(lang))})")
     return p.key
 
 

@@ -242,8 +242,8 @@ def test_the_public_scorecard_names_the_fiscal_years(annual: Sandbox, tmp_path: 
 
     page = fetch(annual, "/scorecard")
     assert page.status == 200
-    assert "FY2026 (Jul 2025 – Jun 2026)" in page.text
-    assert "FY2025 (Jul 2024 – Jun 2025)" in page.text
+    assert "FY2026 (Jul 2025–Jun 2026)" in page.text  # as every English screen writes it
+    assert "FY2025 (Jul 2024–Jun 2025)" in page.text
     spanish = fetch(annual, "/scorecard?lang=es")
     assert "FY2026 (jul 2025 – jun 2026)" in spanish.text
 
