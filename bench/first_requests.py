@@ -60,6 +60,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (gunicorn master + workers)."""
+    pids = [pid] + [int(p) for p in
+                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    ticks = 0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def in_process(url: str, workspaces: int) -> tuple[str, list[Reply], Counter[str]]:
     settings = Settings(client_id="set-by-sandbox", client_secret="x")
     with Sandbox(url, now=datetime.now(UTC), settings=settings, upgrade=True) as sandbox:
@@ -120,15 +131,20 @@ def served(url: str, workspaces: int, workers: int, threads: int
         server = Server(env)  # the restart: a fresh server, every workspace already installed
         try:
             server.wait_ready(workers)
+            server_cpu, own_cpu = tree_cpu(server.process.pid), time.process_time()
             replies = burst_at(f"http://127.0.0.1:{port}/slack/events", SECRET, emulator,
                                teams)
+            server_cpu = tree_cpu(server.process.pid) - server_cpu
+            own_cpu = time.process_time() - own_cpu
             # Every answer reaches Slack (in the ack, or on its response_url afterwards).
             emulator.wait_for(lambda e: sum(1 for r in replies if r.body.strip())
                               + len(e.response_posts) >= len(replies), timeout=300)
         finally:
             server.stop()
     shape = (f"impactbot serve: gunicorn {workers} worker(s) × {threads} threads, "
-             "its own process")
+             f"its own process; CPU until the last ack: server {server_cpu:.2f} s "
+             f"({server_cpu / len(replies) * 1000:.1f} ms a request, acks and the work "
+             f"after them), clients and emulator {own_cpu:.2f} s")
     return shape, replies, server.warnings
 
 

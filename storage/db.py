@@ -11,8 +11,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
-from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    configure_mappers,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.sql.dml import Insert
 
 from storage import due
@@ -97,7 +103,9 @@ class Store:
         self.sessions = sessionmaker(self.engine, class_=TenantSession, expire_on_commit=False)
         self._companions: dict[str, Engine] = {}
         self._companions_lock = threading.Lock()
-        self._read_sessions = sessionmaker(self.reader, class_=TenantSession,
+        # The same engine and pool, each statement its own transaction (PostgreSQL).
+        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_sessions = sessionmaker(self._reading_engine(), class_=TenantSession,
                                            expire_on_commit=False)
 
     @property
@@ -119,9 +127,9 @@ class Store:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
-        """A unit of work that only reads, in the current tenant: one snapshot, on the read
-        engine (`reader`), so on SQLite it neither waits for the write lock nor holds it.
-        Writing in it fails (SQLite: query_only)."""
+        """A unit of work that only reads, in the current tenant: one snapshot, so on SQLite
+        it neither waits for the write lock nor holds it (`_reading_engine`). Writing in it
+        fails on SQLite (query_only)."""
         with self._read_sessions(info={TEAM_KEY: current_scope()}) as session, \
                 session.begin():
             yield session
@@ -165,15 +173,34 @@ class Store:
 
     @property
     def reader(self) -> Engine:
-        """For one-statement look-ups on the request path (the workspace's tenant, its bot
-        token) and `read_session()`. On SQLite the store's engine takes the write lock for
-        every transaction (BEGIN IMMEDIATE), so readers would queue behind every writer and
-        hold writers up in turn: this engine begins deferred transactions (WAL: a snapshot,
-        no lock that keeps writers out) and may not write (`query_only`). On PostgreSQL,
-        the store's engine."""
+        """For one-statement look-ups on the request path (the workspace's bot token and
+        tenant). On SQLite, the reading engine (`read_session`); on PostgreSQL the store's
+        engine in autocommit: no BEGIN and ROLLBACK round trips around the one SELECT."""
+        if self.dialect != "sqlite":
+            return self.autocommit
+        return self._reading_engine()
+
+    def _reading_engine(self) -> Engine:
+        """On SQLite the store's engine takes the write lock for every transaction (BEGIN
+        IMMEDIATE), so readers would queue behind every writer and hold writers up in turn:
+        this one begins deferred transactions (WAL: a snapshot, and no lock that keeps
+        writers out) and may not write (`query_only`). On PostgreSQL, the store's engine."""
         if self.dialect != "sqlite":
             return self.engine
         return self.companion_engine("reads", _reading, immediate=False)
+
+    def warm(self, connections: int) -> None:
+        """Do now what the first requests of a fresh process would otherwise all do at
+        once: configure the ORM mappers, and open up to `connections` connections per
+        engine (as many as its pool keeps)."""
+        configure_mappers()
+        with self._companions_lock:
+            engines = [self.engine, *self._companions.values()]
+        for engine in engines:
+            keeps = engine.pool.size() if isinstance(engine.pool, QueuePool) else 0
+            opened = [engine.connect() for _ in range(min(connections, keeps))]
+            for connection in opened:
+                connection.close()
 
     def dispose(self) -> None:
         with self._companions_lock:

@@ -37,10 +37,11 @@ SQLITE_LOCK_WAIT_MS = 1000
 
 
 def _guard_engine(store: Store) -> Engine:
-    """The store's engine; on SQLite, the store's companion engine with a shorter lock wait
-    and no BEGIN (one per store, however many guards, disposed with the store)."""
+    """The store's engine in autocommit (the INSERT alone: no BEGIN and COMMIT round trips);
+    on SQLite, the store's companion engine with a shorter lock wait and no BEGIN (one per
+    store, however many guards, disposed with the store)."""
     if store.dialect != "sqlite":
-        return store.engine
+        return store.autocommit
     return store.companion_engine("replays", _short_lock_wait, immediate=False)
 
 
