@@ -88,6 +88,8 @@ class Server:
                                         env=env, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.warnings: Counter[str] = Counter()
+        self.lines_after_ready = 0
+        self._ready = False
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
@@ -95,6 +97,7 @@ class Server:
         for line in self.process.stderr:
             if " WARNING " in line or " ERROR " in line or "Traceback" in line:
                 self.warnings[line.split(" ", 3)[-1].strip()[:120]] += 1
+            self.lines_after_ready += self._ready
             self.lines.put(line)
 
     def wait_ready(self, workers: int, timeout: float = 120) -> None:
@@ -103,6 +106,7 @@ class Server:
         while ready < workers:
             line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
             ready += "ready" in line and "worker" in line
+        self._ready = True
 
     def stop(self) -> None:
         self.process.terminate()
@@ -144,7 +148,8 @@ def served(url: str, workspaces: int, workers: int, threads: int
     shape = (f"impactbot serve: gunicorn {workers} worker(s) × {threads} threads, "
              f"its own process; CPU until the last ack: server {server_cpu:.2f} s "
              f"({server_cpu / len(replies) * 1000:.1f} ms a request, acks and the work "
-             f"after them), clients and emulator {own_cpu:.2f} s")
+             f"after them), clients and emulator {own_cpu:.2f} s; "
+             f"{server.lines_after_ready} server log lines")
     return shape, replies, server.warnings
 
 

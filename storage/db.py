@@ -48,8 +48,11 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
         _tune_sqlite(engine, immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 5)
-    kwargs.setdefault("max_overflow", 10)
+    # Up to 15 connections, 10 of them kept: a gunicorn worker's request threads and its
+    # listeners' threads busy at once (a burst) would otherwise open and close a
+    # connection (a PostgreSQL backend) for most of their statements.
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 5)
     return create_engine(url, **kwargs)
 
 
