@@ -18,9 +18,13 @@ from handlers.router import Router
 
 def register_all(app: App, services: Services) -> Router:
     router = Router(services)
+    # Bolt tries each listener's matchers in the order they were registered: the slash
+    # command first, as the most frequent request, saves every command trying the ~30 other
+    # listeners (about a millisecond). The subcommands it dispatches to are looked up when
+    # a command arrives, so they may be added afterwards.
+    router.register(app)
     for module in feature_modules():
         module.register(app, services, router)
-    router.register(app)
     return router
 
 

@@ -226,7 +226,7 @@ def refresh_homes_later(services: Services, recorded: Recorded) -> None:
 def measures(ctx: CommandContext) -> None:
     """`/impact measures` grouped by result (SPEC §10); `/impact measures KEY` one page."""
     key = ctx.args.strip().lower()
-    with ctx.services.store.session() as session:
+    with ctx.services.store.read_session() as session:  # reads only: no SQLite write lock
         initiative = require_initiative(session)
         statuses = measure_statuses(session, initiative, ctx.services.clock.now())
         if key:

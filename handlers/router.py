@@ -41,7 +41,7 @@ class CommandContext:
 
     def caller(self) -> Caller:
         if self._caller is None:
-            with self.services.store.session() as session:
+            with self.services.store.read_session() as session:
                 self._caller = identify(session, self.user_id)
         return self._caller
 

@@ -11,8 +11,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
-from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    configure_mappers,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.sql.dml import Insert
 
 from storage import due, report_totals
@@ -25,8 +31,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for its backend: SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
+def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
+    """An engine tuned for its backend: SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE
+    (without `immediate`, no BEGIN at all: each statement is its own transaction)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -38,15 +45,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             poolclass=NullPool if database in ("", ":memory:") else None,
             **kwargs,
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 5)
-    kwargs.setdefault("max_overflow", 10)
+    # Up to 15 connections, 10 of them kept: a gunicorn worker's request threads and its
+    # listeners' threads busy at once (a burst) would otherwise open and close a
+    # connection (a PostgreSQL backend) for most of their statements.
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 5)
     return create_engine(url, **kwargs)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
@@ -58,11 +68,27 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    if not immediate:
+        return
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Take the write lock up front: a deferred transaction that later writes can fail
         # with "database is locked" instead of waiting its turn.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _reading(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # after _tune_sqlite's
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Deferred: a snapshot at the first read, and no lock that keeps writers out (WAL).
+        connection.exec_driver_sql("BEGIN")
 
 
 class Store:
@@ -80,6 +106,10 @@ class Store:
         self.sessions = sessionmaker(self.engine, class_=TenantSession, expire_on_commit=False)
         self._companions: dict[str, Engine] = {}
         self._companions_lock = threading.Lock()
+        # The same engine and pool, each statement its own transaction (PostgreSQL).
+        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_sessions = sessionmaker(self._reading_engine(), class_=TenantSession,
+                                           expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -96,6 +126,15 @@ class Store:
     def global_session(self) -> Iterator[Session]:
         """A unit of work in the default tenant, whatever the current one."""
         with self._session(DEFAULT_TEAM) as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A unit of work that only reads, in the current tenant: one snapshot, so on SQLite
+        it neither waits for the write lock nor holds it (`_reading_engine`). Writing in it
+        fails on SQLite (query_only)."""
+        with self._read_sessions(info={TEAM_KEY: current_scope()}) as session, \
+                session.begin():
             yield session
 
     @contextmanager
@@ -123,16 +162,48 @@ class Store:
         with provisioning(self.engine):
             yield
 
-    def companion_engine(self, name: str, configure: Callable[[Engine], None]) -> Engine:
+    def companion_engine(self, name: str, configure: Callable[[Engine], None], *,
+                         immediate: bool = True) -> Engine:
         """A second engine on the same database with its own connection settings (e.g. a
         shorter SQLite lock wait), made once per store and `name`, and disposed with it."""
         with self._companions_lock:
             engine = self._companions.get(name)
             if engine is None:
-                engine = make_engine(self.url)
+                engine = make_engine(self.url, immediate=immediate)
                 configure(engine)
                 self._companions[name] = engine
             return engine
+
+    @property
+    def reader(self) -> Engine:
+        """For one-statement look-ups on the request path (the workspace's bot token and
+        tenant). On SQLite, the reading engine (`read_session`); on PostgreSQL the store's
+        engine in autocommit: no BEGIN and ROLLBACK round trips around the one SELECT."""
+        if self.dialect != "sqlite":
+            return self.autocommit
+        return self._reading_engine()
+
+    def _reading_engine(self) -> Engine:
+        """On SQLite the store's engine takes the write lock for every transaction (BEGIN
+        IMMEDIATE), so readers would queue behind every writer and hold writers up in turn:
+        this one begins deferred transactions (WAL: a snapshot, and no lock that keeps
+        writers out) and may not write (`query_only`). On PostgreSQL, the store's engine."""
+        if self.dialect != "sqlite":
+            return self.engine
+        return self.companion_engine("reads", _reading, immediate=False)
+
+    def warm(self, connections: int) -> None:
+        """Do now what the first requests of a fresh process would otherwise all do at
+        once: configure the ORM mappers, and open up to `connections` connections per
+        engine (as many as its pool keeps)."""
+        configure_mappers()
+        with self._companions_lock:
+            engines = [self.engine, *self._companions.values()]
+        for engine in engines:
+            keeps = engine.pool.size() if isinstance(engine.pool, QueuePool) else 0
+            opened = [engine.connect() for _ in range(min(connections, keeps))]
+            for connection in opened:
+                connection.close()
 
     def dispose(self) -> None:
         with self._companions_lock:

@@ -118,6 +118,7 @@ def _strip_nul(node: Any) -> Any:
 
 def _register_workspaces(app: App, services: Services) -> None:
     """Multi-workspace mode: every request works in its own workspace's tenant."""
+    from bot.tenancy.authorize import TENANT
     from bot.tenancy.oauth import TenantCache, revoke
     from storage.tenancy import current_team
 
@@ -126,7 +127,11 @@ def _register_workspaces(app: App, services: Services) -> None:
     @app.middleware
     def in_workspace_tenant(context: Any, body: dict[str, Any], next: Any) -> Any:
         team_id = context.team_id or (body.get("team") or {}).get("id")
-        tenant = tenants.get(team_id)
+        found = context.authorize_result or {}
+        if TENANT in found and found.get("team_id") == team_id:
+            tenant = found[TENANT]  # read with the bot token, in the same query
+        else:
+            tenant = tenants.get(team_id)
         if tenant is None:
             # Authorized by Slack but not (or no longer) installed here: touch nothing.
             log.warning("request from workspace %s, which has no installation", team_id)

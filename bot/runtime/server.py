@@ -28,14 +28,23 @@ def build_wsgi(settings: Settings) -> Any:
     """Build the app in this process (each gunicorn worker calls this after the fork)."""
     from bot.runtime.app import create_app
     from bot.runtime.clock import SystemClock
+    from bot.runtime.executor import AcksFirst, ContextExecutor
     from bot.runtime.services import Services
     from bot.runtime.web import make_wsgi_app
     from storage.db import Store
 
     store = Store(settings.database_url)
     services = Services(settings, store, SystemClock())
-    return make_wsgi_app(create_app(services), store, settings.signing_secret,
-                         services=services)
+    # The listeners' threads start now, not during the first requests, and their work
+    # waits for the acks being sent (executor.py).
+    acks_first = AcksFirst()
+    listeners = ContextExecutor(acks_first=acks_first).start_threads()
+    app = create_app(services, listener_executor=listeners)
+    wsgi = make_wsgi_app(app, store, settings.signing_secret, services=services,
+                         acks_first=acks_first)
+    # Mappers configured and connections open before the first request, not during it.
+    store.warm(connections=_positive_int("WEB_THREADS", 8))
+    return wsgi
 
 
 def prepare_database(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.runtime.executor import AcksFirst
 from bot.runtime.replays import ReplayGuard
 from bot.runtime.settings import MAX_BODY_BYTES
 from storage.db import Store
@@ -61,7 +62,8 @@ def _read_body(environ: dict[str, Any]) -> bytes | str:
 
 
 def make_wsgi_app(app: App, store: Store, signing_secret: str | None = None, *,
-                  services: Services | None = None) -> WSGIApp:
+                  services: Services | None = None,
+                  acks_first: AcksFirst | None = None) -> WSGIApp:
     slack = SlackRequestHandler(app, path="/slack/events")
     site = None
     if services is not None:
@@ -90,6 +92,13 @@ def make_wsgi_app(app: App, store: Store, signing_secret: str | None = None, *,
                                   close="gunicorn.socket" in environ)
                 form = read
             return contextvars.Context().run(site, environ, start_response, form)
+        if acks_first is None:
+            return slack_request(environ, start_response)
+        with acks_first.answering():  # the listeners' work waits for it (executor.py)
+            return slack_request(environ, start_response)
+
+    def slack_request(environ: dict[str, Any], start_response: Callable[..., Any]
+                      ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST":
             body = _read_body(environ)
             if isinstance(body, str):

@@ -22,6 +22,7 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from bot.runtime.executor import start_threads
 from bot.runtime.settings import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,12 @@ class BufferingWorker(ThreadWorker):
         self.reading: dict[TConn, _Reading] = {}
         self.buffered = 0
         super().init_process()
+
+    def get_thread_pool(self) -> Any:
+        # Every request thread starts now, not during the first requests (executor.py).
+        pool = super().get_thread_pool()
+        start_threads(pool, self.cfg.threads)
+        return pool
 
     def accept(self, listener: Any) -> None:
         try:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -25,6 +24,7 @@ from bot.runtime.clock import Clock
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.settings import Settings
 from bot.runtime.slack_client import make_client
+from bot.tenancy.authorize import StoredBotAuthorize
 from storage.db import Store
 from storage.models import Workspace
 
@@ -76,11 +76,14 @@ def tenant_of(store: Store, team_id: str | None) -> str | None:
     """The tenant a request from `team_id` works in; None if the workspace is unknown."""
     if not team_id:
         return None
-    with store.global_session() as session:
-        workspace = session.get(Workspace, team_id)
-        if workspace is None or workspace.uninstalled_at is not None:
-            return None
-        return workspace.tenant_team_id
+    # One SELECT on the read engine: on SQLite, no write lock for it (Store.reader).
+    with store.reader.connect() as connection:
+        row = connection.execute(
+            select(Workspace.tenant_team_id, Workspace.uninstalled_at)
+            .where(Workspace.team_id == team_id)).first()
+    if row is None or row.uninstalled_at is not None:
+        return None
+    return str(row.tenant_team_id)
 
 
 class TenantCache:
@@ -156,20 +159,16 @@ def oauth_settings(settings: Settings, store: Store, clock: Clock) -> OAuthSetti
                                               engine=store.engine),
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
     )
-    # Bolt's default authorize rotates tokens with a client of its own aimed at slack.com;
-    # ours honours SLACK_API_URL (proxies, the emulator) and the retry handlers.
-    oauth.authorize = InstallationStoreAuthorize(
-        logger=logging.getLogger("bot.tenancy.oauth.authorize"),
-        installation_store=installation_store,
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
-        bot_only=True,
-        client=make_client(settings, token=None),
-        # Remember auth.test per token instead of calling Slack before every ack. A rotated
-        # token is a new key; an uninstalled workspace has no token left to look up.
-        cache_enabled=True,
-    )
+    # Bolt's default authorize asks Slack (auth.test) what the install stored, before the
+    # first ack of each workspace in each worker, and rotates tokens with a client aimed at
+    # slack.com: ours reads the stored install alone (bot/tenancy/authorize.py) and rotates
+    # with our client (SLACK_API_URL: proxies, the emulator; the retry handlers).
+    oauth.authorize = StoredBotAuthorize(
+        reads=SQLAlchemyInstallationStore(client_id=settings.client_id, engine=store.reader,
+                                          logger=logging.getLogger("bot.tenancy.oauth.store")),
+        writes=installation_store, client_id=settings.client_id,
+        client_secret=settings.client_secret, client=make_client(settings, token=None),
+        rotate_minutes_before=ROTATE_MINUTES_BEFORE_EXPIRY)
     return oauth
 
 

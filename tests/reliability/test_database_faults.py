@@ -3,6 +3,7 @@ lets Slack retry an event), never writes half a report, and carries on once it i
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,3 +173,24 @@ def test_a_correction_interrupted_between_its_statements_leaves_the_old_value_cu
     assert told(sandbox)[-1] == DB_BUSY
     assert _reports(sandbox) == [("U0CCC", 70.0, True)]  # not superseded by nothing
     survived({"connection lost mid-transaction": 1})
+
+
+def test_a_reading_command_answers_while_another_process_holds_sqlites_write_lock(
+        sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    """`/impact measures` only reads: it neither waits for SQLite's write lock nor holds
+    it (Store.read_session), so a long import or a backup holding the lock does not turn
+    it into "the database is busy"."""
+    if sandbox.store.dialect != "sqlite":
+        pytest.skip("SQLite's write lock")
+    before = len(sandbox.emulator.response_posts)
+
+    with sqlite_write_lock(sandbox):
+        reply = sandbox.driver.command("U0AAA", "measures")
+        sandbox.settle()
+
+    assert reply.status == 200
+    posts = sandbox.emulator.response_posts[before:]
+    assert len(posts) == 1
+    assert DB_BUSY not in json.dumps(posts[0].payload)
+    assert "prenatal" in json.dumps(posts[0].payload).lower()
+    assert errors_logged(caplog.records) == []

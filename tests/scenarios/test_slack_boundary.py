@@ -24,6 +24,7 @@ def test_help_lists_every_subcommand(sandbox: Sandbox) -> None:
 
 def test_no_text_and_unknown_subcommands_get_the_help(sandbox: Sandbox) -> None:
     sandbox.driver.command("U0AAA", "")
+    sandbox.settle()  # each answer in turn: the two run in parallel threads otherwise
     sandbox.driver.command("U0AAA", "frobnicate now")
     sandbox.settle()
 
