@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from bot.digest.content import PeriodAggregate
@@ -45,7 +45,7 @@ def like_for_like_changes(session: Session, measures: list[Measure],
     rules = {m.id: m.aggregate for m in measures}
     newest_first = [m for m in latest if rules[m] == "latest"]
     others = [m for m in latest if rules[m] != "latest"]
-    parts = [_paired(ids, {m: latest[m] for m in ids}, ranked=ranked)
+    parts = [_paired({m: latest[m] for m in ids}, ranked=ranked)
              for ids, ranked in ((others, False), (newest_first, True)) if ids]
     statement = parts[0] if len(parts) == 1 else parts[0].union_all(parts[1])
     rows = session.execute(statement).all()
@@ -70,47 +70,46 @@ def like_for_like_changes(session: Session, measures: list[Measure],
     return changes
 
 
-def _paired(measure_ids: list[int], latest: dict[int, tuple[str, str]], *, ranked: bool
-            ) -> Any:
+def _paired(latest: dict[int, tuple[str, str]], *, ranked: bool) -> Any:
     """Per measure: partners in both periods, Σ values, Σ numerators and Σ denominators
     (rows with both) in each period, and with `ranked` the newest value in each."""
     now, before = aliased(Report), aliased(Report)
-    # Measures that share their two periods are asked together: a few pairs of keys.
+    # Measures that share their two periods are asked together, one select per pair of
+    # keys (a few), each with both periods constant: both databases then read each side by
+    # index, whatever the number of measures.
     by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
     for measure_id, pair in latest.items():
         by_pair[pair].append(measure_id)
-    which = or_(*[and_(now.period == now_key, before.period == before_key,
-                       now.measure_id.in_(ids))
-                  for (now_key, before_key), ids in sorted(by_pair.items())])
 
     def rated(row: Any, column: Any) -> Any:
         return case((and_(row.numerator.is_not(None), row.denominator != 0), column))
 
-    def newest(row: Any) -> Any:
-        if not ranked:
-            return literal(None)
-        return func.row_number().over(partition_by=now.measure_id,
-                                      order_by=(row.reported_at.desc(), row.partner_id.desc()))
-
-    pairs = (
+    selects = [
         select(now.measure_id.label("measure_id"), now.value.label("now"),
                before.value.label("before"),
                rated(now, now.numerator).label("now_num"),
                rated(now, now.denominator).label("now_den"),
                rated(before, before.numerator).label("before_num"),
                rated(before, before.denominator).label("before_den"),
-               newest(now).label("now_rank"), newest(before).label("before_rank"))
+               now.reported_at.label("now_at"), before.reported_at.label("before_at"),
+               now.partner_id.label("partner_id"))
         .join(before, and_(before.measure_id == now.measure_id,
-                           before.partner_id == now.partner_id, before.is_current.is_(True)))
-        # Each side on its own as well as paired: so each is read by index.
-        .where(now.is_current.is_(True), now.measure_id.in_(measure_ids),
-               before.measure_id.in_(measure_ids), now.period.in_({k for k, _ in by_pair}),
-               before.period.in_({k for _, k in by_pair}), which)
-        .subquery())
-    newest_now = (func.max(case((pairs.c.now_rank == 1, pairs.c.now))) if ranked
-                  else literal(None))
-    newest_before = (func.max(case((pairs.c.before_rank == 1, pairs.c.before))) if ranked
-                     else literal(None))
+                           before.partner_id == now.partner_id, before.is_current.is_(True),
+                           before.period == before_key))
+        .where(now.is_current.is_(True), now.period == now_key, now.measure_id.in_(ids))
+        for (now_key, before_key), ids in sorted(by_pair.items())]
+    pairs = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery()
+    if ranked:
+        def newest(at: Any) -> Any:
+            return func.row_number().over(partition_by=pairs.c.measure_id,
+                                          order_by=(at.desc(), pairs.c.partner_id.desc()))
+
+        pairs = select(pairs, newest(pairs.c.now_at).label("now_rank"),
+                       newest(pairs.c.before_at).label("before_rank")).subquery()
+        newest_now: Any = func.max(case((pairs.c.now_rank == 1, pairs.c.now)))
+        newest_before: Any = func.max(case((pairs.c.before_rank == 1, pairs.c.before)))
+    else:
+        newest_now = newest_before = literal(None)
     return (select(pairs.c.measure_id, func.count(), func.sum(pairs.c.now),
                    func.sum(pairs.c.before), func.sum(pairs.c.now_num),
                    func.sum(pairs.c.now_den), func.sum(pairs.c.before_num),
