@@ -168,6 +168,8 @@ class Report(Tenant, Base):
         # alone (migration 0020).
         Index("ix_reports_figures", "team_id", "measure_id", "period", "partner_id",
               "is_current", "reported_at", "value", "numerator", "denominator"),
+        # The workspace's newest report (the scorecard's ETag) in one index look-up.
+        Index("ix_reports_newest", "team_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,7 @@ and times. With all of them in the index, SQLite and PostgreSQL answer from the 
 alone (an index-only scan) instead of visiting a table row per report: at 720,000
 reports the digest's history of the headline measures reads in 12 ms instead of 250 ms.
 It replaces ix_reports_measure_period, whose columns are its first three.
+ix_reports_newest: a workspace's newest report id (the scorecard's ETag) by index.
 
 report_totals: per measure and period, the current reports' count, sums and latest value,
 kept in the same transaction as every report written (bot/measures/totals.py); filled
@@ -69,11 +70,13 @@ def upgrade() -> None:
         " AND newest.measure_id = report_totals.measure_id"
         " AND newest.period = report_totals.period")
     op.create_index("ix_reports_figures", "reports", FIGURES)
+    op.create_index("ix_reports_newest", "reports", ["team_id", "id"])
     op.drop_index("ix_reports_measure_period", table_name="reports")
 
 
 def downgrade() -> None:
     op.create_index("ix_reports_measure_period", "reports", ["team_id", "measure_id", "period"])
+    op.drop_index("ix_reports_newest", table_name="reports")
     op.drop_index("ix_reports_figures", table_name="reports")
     op.drop_table("report_totals")
     with op.batch_alter_table("initiative") as batch_op:
