@@ -38,7 +38,8 @@ def group_lines(extras: Extras) -> list[str]:
             gap = "" if r.suppressed else gap_text(r, points=extras.points)
             parts.append(f"{bk.escape(r.group)} {figure_text(r, m.unit, m.min_group)}"
                          + (f" ({gap})" if gap else ""))
-        out.append(f"_{bk.escape(dim_name)}:_ " + " · ".join(parts))
+        if parts:  # no group figure reported yet: nothing to say about the groups
+            out.append(f"_{bk.escape(dim_name)}:_ " + " · ".join(parts))
     return out
 
 
