@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from bot.emulator.sandbox import Sandbox
+from tests.support.rba import reply
 from tests.support.reminders import reminder_dms, tick
-from tests.support.world import ADMIN, EXAMPLE, NOW, import_example
+from tests.support.world import ADMIN, NOW, import_without_start
 
-START_LINE = ("  start: 2026-01-01                # reports are owed from here on (default: the "
-              "first import)\n")
 # Any other way of writing 17 November 2026 that the old screens used.
 OLD_WORDINGS = re.compile(r"Nov 17|17 November|November 17|2026-11-17|Tuesday 17")
 
@@ -24,21 +23,8 @@ OLD_WORDINGS = re.compile(r"Nov 17|17 November|November 17|2026-11-17|Tuesday 17
 def started_today(bare_sandbox: Sandbox, tmp_path: Path) -> Sandbox:
     """The example initiative, first imported today (Tuesday 10 November 2026) with no
     explicit start: October is owed, due a week after the start rather than on 8 Nov."""
-    source = EXAMPLE.read_text()
-    assert START_LINE in source
-    path = tmp_path / "initiative.yml"
-    path.write_text(source.replace(START_LINE, ""))
-    import_example(bare_sandbox.store, path=path)
+    import_without_start(bare_sandbox.store, tmp_path)
     return bare_sandbox
-
-
-def _reply(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
-    before = len(sandbox.emulator.response_posts)
-    sandbox.driver.command(user, text)
-    sandbox.settle()
-    (post,) = sandbox.emulator.response_posts[before:]
-    payload: dict[str, Any] = post.payload
-    return payload
 
 
 def _everything(message: dict[str, Any]) -> str:
@@ -49,8 +35,8 @@ def test_a_due_date_reads_the_same_in_the_reminder_the_status_and_the_digest(
         started_today: Sandbox) -> None:
     tick(started_today, NOW)
     (dm,) = reminder_dms(started_today, "U0AAA")
-    status = _reply(started_today, "U0AAA", "status")
-    digest = _reply(started_today, ADMIN, "digest")
+    status = reply(started_today, "U0AAA", "status")
+    digest = reply(started_today, ADMIN, "digest")
 
     assert "Period *2026-10* · due Tue 17 Nov" in str(dm["blocks"])
     assert "prenatal-visits for 2026-10, due Tue 17 Nov" in status["text"]
@@ -65,15 +51,15 @@ RULE = ("Due dates: a report is due 7 calendar days after its reminder, which co
 
 
 def test_status_says_how_due_dates_are_set(sandbox: Sandbox) -> None:
-    member = _reply(sandbox, "U0AAA", "status")
-    admin = _reply(sandbox, ADMIN, "status")
+    member = reply(sandbox, "U0AAA", "status")
+    admin = reply(sandbox, ADMIN, "status")
 
     assert f"{RULE}." in str(member["blocks"])
     assert f"{RULE}." in str(admin["blocks"])
 
 
 def test_status_names_the_start_when_it_set_a_due_date(started_today: Sandbox) -> None:
-    shown = str(_reply(started_today, "U0AAA", "status")["blocks"])
+    shown = str(reply(started_today, "U0AAA", "status")["blocks"])
 
     assert f"{RULE}; as the initiative started on 10 Nov 2026, nothing is due before " \
            "Tue 17 Nov." in shown
@@ -81,9 +67,9 @@ def test_status_names_the_start_when_it_set_a_due_date(started_today: Sandbox) -
 
 def test_the_help_shows_reporting_on_a_partners_behalf_to_admins_only(
         sandbox: Sandbox) -> None:
-    admin = _reply(sandbox, ADMIN, "help")
-    member = _reply(sandbox, "U0AAA", "help")
-    outsider = _reply(sandbox, "U0OUTSIDER", "help")
+    admin = reply(sandbox, ADMIN, "help")
+    member = reply(sandbox, "U0AAA", "help")
+    outsider = reply(sandbox, "U0OUTSIDER", "help")
 
     assert "as PARTNER-KEY` — report on a partner's behalf" in admin["text"]
     assert "as PARTNER-KEY" in str(admin["blocks"])

@@ -14,31 +14,23 @@ from sqlalchemy import select
 
 from bot.emulator.sandbox import Sandbox
 from storage.models import Initiative
-from tests.support.world import ADMIN, BACKBONE, EXAMPLE, NOW, import_example
-
-START_LINE = ("  start: 2026-01-01                # reports are owed from here on (default: the "
-              "first import)\n")
+from tests.support.rba import reply
+from tests.support.world import (
+    ADMIN,
+    BACKBONE,
+    EXAMPLE,
+    NOW,
+    import_example,
+    import_without_start,
+)
 
 
 @pytest.fixture
 def fresh(bare_sandbox: Sandbox, tmp_path: Path) -> Sandbox:
     """The example initiative imported for the first time today (Tuesday 2026-11-10),
     without an explicit start."""
-    source = EXAMPLE.read_text()
-    assert START_LINE in source
-    path = tmp_path / "initiative.yml"
-    path.write_text(source.replace(START_LINE, ""))
-    import_example(bare_sandbox.store, path=path)
+    import_without_start(bare_sandbox.store, tmp_path)
     return bare_sandbox
-
-
-def _reply(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
-    before = len(sandbox.emulator.response_posts)
-    sandbox.driver.command(user, text)
-    sandbox.settle()
-    (post,) = sandbox.emulator.response_posts[before:]
-    payload: dict[str, Any] = post.payload
-    return payload
 
 
 def _tick(sandbox: Sandbox, at: datetime) -> None:
@@ -65,7 +57,7 @@ def test_the_start_defaults_to_the_day_of_the_first_import_and_stays(
 
 
 def test_on_the_start_day_the_last_period_is_owed_but_not_overdue(fresh: Sandbox) -> None:
-    text = _reply(fresh, "U0AAA", "status")["text"]
+    text = reply(fresh, "U0AAA", "status")["text"]
 
     assert "prenatal-visits for 2026-10, due Tue 17 Nov" in text
     assert "overdue" not in text
@@ -73,7 +65,7 @@ def test_on_the_start_day_the_last_period_is_owed_but_not_overdue(fresh: Sandbox
 
 def test_a_new_initiatives_digest_counts_nothing_from_before_it_existed(
         fresh: Sandbox) -> None:
-    preview = _reply(fresh, ADMIN, "digest")
+    preview = reply(fresh, ADMIN, "digest")
     shown = str(preview["blocks"])
 
     assert "0/100" not in shown

@@ -55,3 +55,18 @@ def populate_world(sandbox: Sandbox) -> None:
 def import_example(store: Store, now: datetime = NOW, path: Path = EXAMPLE) -> ImportResult:
     """examples/initiative.yml (or another initiative file) imported into `store`."""
     return import_file(store, path, now)
+
+
+START_LINE = ("  start: 2026-01-01                # reports are owed from here on (default: the "
+              "first import)\n")
+
+
+def import_without_start(store: Store, directory: Path) -> ImportResult:
+    """The example initiative imported for the first time today (Tuesday 2026-11-10)
+    without an explicit `start`: it starts today (SPEC §9)."""
+    source = EXAMPLE.read_text()
+    assert START_LINE in source
+    path = directory / "initiative.yml"
+    path.write_text(source.replace(START_LINE, ""))
+    return import_example(store, path=path)
+
