@@ -26,15 +26,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert
 
+from bench.scratch import analyze, scratch_store
 from bot.digest.blocks import digest_message
 from bot.digest.data import build_digest
 from bot.measures.periods import Period, period_containing
 from storage import report_totals
 from storage.db import Store
 from storage.models import (
-    Base,
     Commitment,
     Initiative,
     Measure,
@@ -204,20 +204,10 @@ def measure(store: Store, repeat: int) -> tuple[list[float], int, int]:
 
 def run(label: str, url: str, repeat: int, chart_out: Path | None = None,
         full: int | None = None) -> None:
-    store = Store(url)
-    store.upgrade()
-    if store.dialect == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with store.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    store = scratch_store(url)
     started = time.perf_counter()
     sizes = populate(store, full)
-    if store.dialect == "postgresql":
-        with store.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    else:
-        with store.engine.connect() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(store)
     filled = time.perf_counter() - started
     times, statements, blocks = measure(store, repeat)
     drawn = chart(store, chart_out)
@@ -225,10 +215,16 @@ def run(label: str, url: str, repeat: int, chart_out: Path | None = None,
     print(f"{label}: store of {PARTNERS} partners, {MEASURES} measures, "
           f"{sizes['reports']:,} reports ({sizes['months']} months), {sizes['skips']:,} skips, "
           f"{sizes['wins']:,} wins (filled in {filled:.1f} s)")
+    verdict(label, times, statements, blocks, drawn,
+            goal=2.0 if sizes["reports"] > 1_000_000 else 1.0)
+
+
+def verdict(label: str, times: list[float], statements: int, blocks: int, drawn: str, *,
+            goal: float) -> None:
+    """The digest's times and statements against the goal, and the peak RSS."""
     print(f"{label}: digest built in {statistics.median(times) * 1000:.0f} ms median, "
           f"{min(times) * 1000:.0f} ms best, {times[0] * 1000:.0f} ms first "
-          f"(of {repeat}); {statements} SQL statements; {blocks} blocks in all; {drawn}")
-    goal = 2.0 if sizes["reports"] > 1_000_000 else 1.0
+          f"(of {len(times)}); {statements} SQL statements; {blocks} blocks in all; {drawn}")
     ok = statistics.median(times) <= goal and statements <= 15
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"{label}: goal ≤ {goal:g} s and ≤ 15 statements: {'met' if ok else 'NOT met'}; "

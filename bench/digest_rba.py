@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import text
 
 from bench.digest import (  # the same store, helpers and timing
     MEASURES,
@@ -38,11 +35,12 @@ from bench.digest import (  # the same store, helpers and timing
     activity,
     chart,
     measure,
+    verdict,
 )
+from bench.scratch import analyze, scratch_store
 from storage import report_totals
 from storage.db import Store
 from storage.models import (
-    Base,
     GroupReport,
     Initiative,
     Measure,
@@ -147,20 +145,10 @@ def populate(store: Store) -> dict[str, int]:
 
 
 def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> None:
-    store = Store(url)
-    store.upgrade()
-    if store.dialect == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with store.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    store = scratch_store(url)
     started = time.perf_counter()
     sizes = populate(store)
-    if store.dialect == "postgresql":
-        with store.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    else:
-        with store.engine.connect() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(store)
     filled = time.perf_counter() - started
     times, statements, blocks = measure(store, repeat)
     drawn = chart(store, chart_out)
@@ -169,11 +157,7 @@ def run(label: str, url: str, repeat: int, chart_out: Path | None = None) -> Non
           f"{sizes['reports']:,} reports ({MONTHS} months; {sizes['broken']:,} of them "
           f"broken down into {len(GROUPS)} groups: {sizes['groups']:,} group figures), "
           f"{sizes['skips']:,} skips, {sizes['wins']:,} wins (filled in {filled:.1f} s)")
-    print(f"{label}: digest built in {statistics.median(times) * 1000:.0f} ms median, "
-          f"{min(times) * 1000:.0f} ms best, {times[0] * 1000:.0f} ms first "
-          f"(of {repeat}); {statements} SQL statements; {blocks} blocks in all; {drawn}")
-    ok = statistics.median(times) <= 1.0 and statements <= 15
-    print(f"{label}: goal ≤ 1 s and ≤ 15 statements: {'met' if ok else 'NOT met'}")
+    verdict(label, times, statements, blocks, drawn, goal=1.0)
 
 
 def main(argv: list[str] | None = None) -> int:

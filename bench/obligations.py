@@ -24,16 +24,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import analyze, scratch_store  # noqa: E402
 from bot.measures.obligations import obligations  # noqa: E402
 from bot.reminders.facts import load_facts  # noqa: E402
 from bot.runtime.caller import load_initiative  # noqa: E402
 from storage.db import Store  # noqa: E402
-from storage.models import Base  # noqa: E402
 from tests.support.scale import MEASURES, PARTNERS, seed  # noqa: E402
 from tests.support.world import NOW  # noqa: E402
 
@@ -75,21 +75,12 @@ def report(label: str, what: str, times: list[float], cpu: list[float], statemen
 
 
 def run(label: str, url: str, repeat: int) -> bool:
-    store = Store(url)
-    store.upgrade()
-    if store.dialect == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with store.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    store = scratch_store(url)
     started = time.perf_counter()
     members = {p: [f"U{p:04d}{n:02d}" for n in range(MEMBERS_PER_PARTNER)]
                for p in range(PARTNERS)}
     seed(store, NOW, members=members, history=HISTORY)
-    with store.engine.connect() as connection:
-        if store.dialect == "postgresql":
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        else:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(store)
     print(f"{label}: {PARTNERS} partners × {MEASURES} measures = {PARTNERS * MEASURES:,} "
           f"assignments, {PARTNERS * MEMBERS_PER_PARTNER:,} members, {HISTORY} periods of "
           f"history "

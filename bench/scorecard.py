@@ -22,17 +22,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import analyze, scratch_store  # noqa: E402
 from bot.public.web import PublicSite  # noqa: E402
 from bot.runtime.clock import ManualClock  # noqa: E402
 from bot.runtime.services import Services  # noqa: E402
 from bot.runtime.settings import Settings  # noqa: E402
-from storage.db import Store  # noqa: E402
-from storage.models import Base, Initiative, Report  # noqa: E402
+from storage.models import Initiative, Report  # noqa: E402
 from tests.support.scale import seed  # noqa: E402
 from tests.support.world import NOW  # noqa: E402
 
@@ -74,22 +74,13 @@ def line(label: str, what: str, times: list[float], status: str, size: int) -> N
 
 
 def run(label: str, url: str, repeat: int) -> bool:
-    store = Store(url)
-    store.upgrade()
-    if store.dialect == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with store.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    store = scratch_store(url)
     started = time.perf_counter()
     seed(store, NOW, history=HISTORY)
     with store.session() as session:
         session.execute(update(Initiative).values(public_scorecard=True))
         reports = session.scalar(select(func.count(Report.id))) or 0
-    with store.engine.connect() as connection:
-        if store.dialect == "postgresql":
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        else:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(store)
     print(f"{label}: {reports:,} reports (filled in {time.perf_counter() - started:.1f} s)")
 
     settings = Settings(signing_secret="bench", database_url=url)
