@@ -31,7 +31,7 @@ from bot.digest.content import (
     WinLine,
     aggregate_value,
 )
-from bot.digest.figures import like_for_like_changes, period_aggregates
+from bot.digest.figures import latest_changes, period_aggregates
 from bot.digest.rba import rba_lines
 from bot.digest.week import IsoWeek, digest_due, iso_week
 from bot.measures.periods import (
@@ -94,17 +94,8 @@ def build_digest(session: Session, now: datetime) -> DigestData | None:
     measure_ids = [m.id for m in measures]
 
     aggregates = period_aggregates(session, measures,
-                             sorted({p.key for ps in history.values() for p in ps}))
-
-    # The latest period with a value for each measure, and the one before it.
-    latest: dict[int, tuple[str, str]] = {}
-    for measure in measures:
-        periods = history[as_cadence(measure.cadence)]
-        index = next((i for i in range(len(periods) - 1, 0, -1)
-                      if (measure.id, periods[i].key) in aggregates), None)
-        if index is not None:
-            latest[measure.id] = (periods[index].key, periods[index - 1].key)
-    changes = like_for_like_changes(session, measures, latest)
+                                   sorted({p.key for ps in history.values() for p in ps}))
+    changes = latest_changes(session, measures, history, aggregates)
 
     partner_lines = {p.id: PartnerLine(p.key, p.name) for p in partners}
     measure_lines = []

@@ -7,12 +7,14 @@ change of the latest period (one statement). The covering index on reports
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from bot.digest.content import PeriodAggregate
+from bot.measures.periods import Cadence, Period, as_cadence
 from bot.measures.progress import Change, pooled
 from storage import report_totals
 from storage.models import Measure, Report
@@ -26,6 +28,21 @@ def period_aggregates(session: Session, measures: list[Measure], period_keys: li
     return {(measure_id, period): PeriodAggregate(total, reports, latest or 0.0, nums, dens)
             for measure_id, period, reports, total, nums, dens, latest in report_totals.read(
                 session, [m.id for m in measures], period_keys)}
+
+
+def latest_changes(session: Session, measures: list[Measure],
+                   history: Mapping[Cadence, Sequence[Period]],
+                   aggregates: Mapping[tuple[int, str], PeriodAggregate]) -> dict[int, Change]:
+    """Each measure's like-for-like change into the latest of its `history` periods (by
+    cadence, oldest first) that has a value, from the period before it."""
+    latest: dict[int, tuple[str, str]] = {}
+    for measure in measures:
+        periods = history[as_cadence(measure.cadence)]
+        index = next((i for i in range(len(periods) - 1, 0, -1)
+                      if (measure.id, periods[i].key) in aggregates), None)
+        if index is not None:
+            latest[measure.id] = (periods[index].key, periods[index - 1].key)
+    return like_for_like_changes(session, measures, latest)
 
 
 def like_for_like_changes(session: Session, measures: list[Measure],

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.digest.content import HISTORY_PERIODS, MeasureLine, aggregate_value
-from bot.digest.figures import like_for_like_changes, period_aggregates
+from bot.digest.figures import latest_changes, period_aggregates
 from bot.measures.periods import CADENCES, as_cadence, recent_periods, reporting_period
 from storage.models import Initiative, Measure, MeasurePartner, Partner
 
@@ -31,14 +31,7 @@ def measure_lines(session: Session, initiative: Initiative, now: datetime) -> li
     keys = sorted({p.key for ps in history.values() for p in ps})
     found = period_aggregates(session, measures, keys)
 
-    latest: dict[int, tuple[str, str]] = {}
-    for measure in measures:
-        periods = history[as_cadence(measure.cadence)]
-        index = next((i for i in range(len(periods) - 1, 0, -1)
-                      if (measure.id, periods[i].key) in found), None)
-        if index is not None:
-            latest[measure.id] = (periods[index].key, periods[index - 1].key)
-    changes = like_for_like_changes(session, measures, latest)
+    changes = latest_changes(session, measures, history, found)
 
     lines = []
     for measure in measures:
