@@ -19,12 +19,12 @@ before. SQLite has one writer at a time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -141,14 +141,14 @@ def _summed(session: Session, measure_id: int, periods: list[str]) -> dict[str, 
 
 
 def read(session: Session, measure_ids: list[int], period_keys: list[str]
-         ) -> list[tuple[int, str, int, float, float, float, float | None]]:
+         ) -> Sequence[Row[int, str, int, float, float, float, float | None]]:
     """(measure, period, reports, Σ values, Σ numerators, Σ denominators, latest value) of
     every period with a current report: one statement."""
     if not measure_ids or not period_keys:
         return []
-    return [tuple(row) for row in session.execute(  # type: ignore[misc]
+    return session.execute(
         select(ReportTotal.measure_id, ReportTotal.period, ReportTotal.reports,
                ReportTotal.total, ReportTotal.numerators, ReportTotal.denominators,
                ReportTotal.latest_value)
         .where(ReportTotal.measure_id.in_(measure_ids), ReportTotal.period.in_(period_keys),
-               ReportTotal.reports > 0))]
+               ReportTotal.reports > 0)).all()
