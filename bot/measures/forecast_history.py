@@ -31,18 +31,16 @@ _cache: OrderedDict[tuple[object, ...], History] = OrderedDict()
 _lock = threading.Lock()
 
 
-def note_history_written(initiative: Initiative, period: Period | str) -> None:
-    """Call when a report for `period` is written: one before the start changes the token,
+def note_history_written(initiative: Initiative, *periods: Period | str) -> None:
+    """Call when reports for `periods` are written: one before the start changes the token,
     so the forecasts are fitted again on what is now stored. (A key alone is judged by its
     year, so every key of the start's year counts: a token changed for nothing costs one
     read, one left unchanged would keep a wrong forecast.)"""
     if initiative.start is None:
         return
-    if isinstance(period, Period):
-        before = period.start < initiative.start
-    else:
-        before = any(low <= period < high for low, high in _ranges(initiative))
-    if before:
+    start, ranges = initiative.start, _ranges(initiative)
+    if any(period.start < start if isinstance(period, Period)
+           else any(low <= period < high for low, high in ranges) for period in periods):
         initiative.history_token = uuid4().hex
 
 

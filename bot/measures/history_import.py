@@ -269,8 +269,7 @@ def import_values(store: Store, path: Path, now: datetime, *, dry_run: bool = Fa
         else:
             initiative = load_initiative(session)
             if initiative is not None:
-                for period in sorted({row.period for row in rows})[:1]:  # the earliest
-                    note_history_written(initiative, period)
+                note_history_written(initiative, *{row.period for row in rows})
             session.flush()
     return summary
 
