@@ -244,26 +244,10 @@ def import_values(store: Store, path: Path, now: datetime, *, dry_run: bool = Fa
                 _apply_group(session, row, groups, summary, now, dry_run)
                 continue
             prior = stored.get((row.measure_id, row.partner_id, row.period))
-            if prior is not None and (prior.value, prior.numerator, prior.denominator,
-                                      prior.note) == (row.value, row.numerator,
-                                                      row.denominator, row.note):
-                summary.unchanged += 1
-                continue
-            source: ReportSource = row.source
-            if prior is not None:
-                summary.corrected += 1
-                source = "import"
-                if not dry_run:
-                    session.execute(update(Report).where(Report.id == prior.id)
-                                    .values(is_current=False))
-            else:
-                summary.added += 1
-            if not dry_run:
-                session.add(Report(
-                    measure_id=row.measure_id, partner_id=row.partner_id, period=row.period,
-                    value=row.value, numerator=row.numerator, denominator=row.denominator,
-                    note=row.note, reported_by=row.reported_by,
-                    reported_at=row.reported_at or now, source=source, is_current=True))
+            same = prior is not None and (prior.value, prior.numerator, prior.denominator,
+                                          prior.note) == (row.value, row.numerator,
+                                                          row.denominator, row.note)
+            _apply(session, Report, row, prior, same, summary, now, dry_run, note=row.note)
         if dry_run:
             session.rollback()
         else:
@@ -276,10 +260,19 @@ def import_values(store: Store, path: Path, now: datetime, *, dry_run: bool = Fa
 
 def _apply_group(session: Session, row: Row, groups: dict[Any, GroupReport], summary: Summary,
                  now: datetime, dry_run: bool) -> None:
-    """A group's figure: unchanged, a correction (source `import`), or added."""
     prior = groups.get((row.measure_id, row.partner_id, row.period, row.dimension, row.group))
-    if prior is not None and (prior.value, prior.numerator, prior.denominator) == (
-            row.value, row.numerator, row.denominator):
+    same = prior is not None and (prior.value, prior.numerator, prior.denominator) == (
+        row.value, row.numerator, row.denominator)
+    _apply(session, GroupReport, row, prior, same, summary, now, dry_run,
+           dimension=row.dimension, group_name=row.group)
+
+
+def _apply(session: Session, model: type[Report] | type[GroupReport], row: Row,
+           prior: Report | GroupReport | None, same: bool, summary: Summary, now: datetime,
+           dry_run: bool, **columns: Any) -> None:
+    """A row's figure (a total, or a group's with its `columns`): unchanged, a correction
+    (source `import`; the prior row stays in history), or added."""
+    if same:
         summary.unchanged += 1
         return
     source: ReportSource = row.source
@@ -287,17 +280,16 @@ def _apply_group(session: Session, row: Row, groups: dict[Any, GroupReport], sum
         summary.corrected += 1
         source = "import"
         if not dry_run:
-            session.execute(update(GroupReport).where(GroupReport.id == prior.id)
+            session.execute(update(model).where(model.id == prior.id)
                             .values(is_current=False))
     else:
         summary.added += 1
     if not dry_run:
-        session.add(GroupReport(
+        session.add(model(
             measure_id=row.measure_id, partner_id=row.partner_id, period=row.period,
-            dimension=row.dimension, group_name=row.group, value=row.value,
-            numerator=row.numerator, denominator=row.denominator,
+            value=row.value, numerator=row.numerator, denominator=row.denominator,
             reported_by=row.reported_by, reported_at=row.reported_at or now, source=source,
-            is_current=True))
+            is_current=True, **columns))
 
 
 class Progress:
