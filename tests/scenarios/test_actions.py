@@ -14,6 +14,7 @@ from bot.actions.view import EVENT_TYPE
 from bot.emulator.sandbox import Sandbox
 from bot.runtime import due_work, scheduler
 from storage.calendar_models import Action, ActionDelivery, ActionUpdate
+from tests.support.rba import ephemeral_reply as command
 from tests.support.world import ADMIN
 
 JOB = "action-reminders"
@@ -21,18 +22,6 @@ JOB = "action-reminders"
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def command(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
-    before = len(sandbox.emulator.response_posts)
-    reply = sandbox.driver.command(user, text)
-    sandbox.settle()
-    assert reply.status == 200
-    posts = sandbox.emulator.response_posts[before:]
-    assert len(posts) == 1, posts
-    payload: dict[str, Any] = posts[0].payload
-    assert payload["response_type"] == "ephemeral"
-    return payload
 
 
 def action_dms(sandbox: Sandbox, user: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from bot.emulator.render import render_blocks
 from bot.emulator.sandbox import Sandbox
 from storage.models import Measure, Partner, Report
 from tests.support.processes import point_cli_at
+from tests.support.rba import ephemeral_reply as _reply
 from tests.support.reminders import reminder_dms, tick
 from tests.support.world import ADMIN, FIXTURES, NOW, import_example
 
@@ -31,18 +32,6 @@ FY2026 = "FY2026 (Jul 2025–Jun 2026)"
 def annual(bare_sandbox: Sandbox) -> Iterator[Sandbox]:
     import_example(bare_sandbox.store, path=ANNUAL)
     yield bare_sandbox
-
-
-def _reply(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
-    before = len(sandbox.emulator.response_posts)
-    reply = sandbox.driver.command(user, text)
-    sandbox.settle()
-    assert reply.status == 200
-    posts = sandbox.emulator.response_posts[before:]
-    assert len(posts) == 1, posts
-    payload: dict[str, Any] = posts[0].payload
-    assert payload["response_type"] == "ephemeral"
-    return payload
 
 
 def _text(payload: dict[str, Any]) -> str:

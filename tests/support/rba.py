@@ -23,6 +23,20 @@ def reply(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
     return payload
 
 
+def ephemeral_reply(sandbox: Sandbox, user: str, text: str) -> dict[str, Any]:
+    """`reply`, checking also that Slack's request was answered 200 and the answer was for
+    `user` alone."""
+    before = len(sandbox.emulator.response_posts)
+    answer = sandbox.driver.command(user, text)
+    sandbox.settle()
+    assert answer.status == 200
+    posts = sandbox.emulator.response_posts[before:]
+    assert len(posts) == 1, posts
+    payload: dict[str, Any] = posts[0].payload
+    assert payload["response_type"] == "ephemeral"
+    return payload
+
+
 def text_of(payload: Any) -> str:
     """Everything a message or view says (its fallback text and every block), as JSON."""
     return json.dumps(payload, ensure_ascii=False)
