@@ -9,7 +9,9 @@ import hashlib
 import hmac
 import os
 import sqlite3
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,31 @@ def test_a_request_let_through_unrecorded_is_still_refused_when_replayed(
     finally:
         worker_a.dispose()
         worker_b.dispose()
+
+
+def test_a_request_replayed_many_times_at_the_same_moment_is_acted_on_once(
+        database_url: str) -> None:
+    """A captured request fired from many connections at once, among genuine ones: exactly
+    one copy gets through, and every genuine request does (on SQLite they are written in
+    groups; a copy in the same group as the original is still a replay)."""
+    secret = "replay-memory-secret-value"
+    store = Store(database_url)
+    store.upgrade()
+    try:
+        guard = ReplayGuard(store, secret)
+        captured = _signed(secret, "report")
+        genuine = [_signed(secret, f"help-{n}") for n in range(40)]
+        requests = [captured] * 40 + genuine
+        gate = threading.Barrier(len(requests))
+
+        def send(request: tuple[bytes, str, str]) -> bool:
+            gate.wait()
+            return guard.is_replay(*request)
+
+        with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+            replayed = list(pool.map(send, requests))
+    finally:
+        store.dispose()
+
+    assert replayed[:40].count(False) == 1
+    assert replayed[40:] == [False] * 40
