@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,27 +75,44 @@ def burst(sandbox: Sandbox, teams: list[str], texts: tuple[str, ...] = FIRST_COM
                     sandbox.emulator, teams, texts)
 
 
+Signed = tuple[bytes, dict[str, str]]  # a request's body and headers, signed
+# Sends every signed request at once to the app on this port: the replies, in order, and
+# the CPU seconds the sending cost.
+Sender = Callable[[int, list[Signed]], tuple[list[Reply], float]]
+
+
+def signed_requests(signing_secret: str, emulator: SlackEmulator, teams: list[str],
+                    texts: tuple[str, ...] = FIRST_COMMANDS) -> list[Signed]:
+    """One slash command from each workspace (`texts` in turn), signed now."""
+    held = []
+    for n, team in enumerate(teams):
+        driver = _Held("http://unused", signing_secret, emulator, team_id=team)
+        driver.command("U0AAA", texts[n % len(texts)])
+        held.append(driver.held)
+    return held
+
+
 def burst_at(app_url: str, signing_secret: str, emulator: SlackEmulator, teams: list[str],
              texts: tuple[str, ...] = FIRST_COMMANDS) -> list[Reply]:
     """One slash command from each workspace (`texts` in turn), all released at the same
     moment. Every request is built and signed before the release, so a reply's `elapsed`
     is its HTTP round trip alone."""
-    held = []
-    for n, team in enumerate(teams):
-        # A generous client timeout: this counts errors; the ack times are the bench's to
-        # print (a shared CI machine can starve 500 threads of CPU for seconds).
-        driver = _Held(app_url, signing_secret, emulator, team_id=team, timeout=120.0)
-        driver.command("U0AAA", texts[n % len(texts)])
-        held.append(driver)
-    gate = threading.Barrier(len(held))
+    return release(app_url, emulator, signed_requests(signing_secret, emulator, teams, texts))
+
+
+def release(app_url: str, emulator: SlackEmulator, requests: list[Signed]) -> list[Reply]:
+    """Every request at once, one urllib client thread each (in this process)."""
+    # A generous client timeout: this counts errors; the ack times are the bench's to
+    # print (a shared CI machine can starve 500 threads of CPU for seconds).
+    driver = SlackDriver(app_url, "", emulator, timeout=120.0)
+    gate = threading.Barrier(len(requests))
 
     def first(index: int) -> Reply:
-        driver = held[index]
         gate.wait()
-        return SlackDriver.raw(driver, *driver.held)
+        return driver.raw(*requests[index])
 
-    with ThreadPoolExecutor(max_workers=len(held)) as pool:
-        return list(pool.map(first, range(len(held))))
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(first, range(len(requests))))
 
 
 # --- the app as deployed: `impactbot serve` in a process of its own ----------------------
@@ -168,7 +186,7 @@ def _free_port() -> int:
 
 
 def served_burst(url: str, workspaces: int, *, workers: int = 2, threads: int = 8,
-                 timeout: float = 300) -> Served:
+                 timeout: float = 300, send: Sender | None = None) -> Served:
     """`workspaces` installed in the database at `url` (migrated here), then a fresh
     `impactbot serve` (WEB_CONCURRENCY `workers` × WEB_THREADS `threads`) against an
     emulator in this process, then one first request from each, all released at once;
@@ -193,11 +211,15 @@ def served_burst(url: str, workspaces: int, *, workers: int = 2, threads: int = 
         server = _Server(env)  # the restart: a fresh server, every workspace installed
         try:
             server.wait_ready(workers)
-            server_cpu, client_cpu = tree_cpu(server.process.pid), time.process_time()
-            replies = burst_at(f"http://127.0.0.1:{port}/slack/events", SECRET, emulator,
-                               teams)
+            requests = signed_requests(SECRET, emulator, teams)
+            server_cpu = tree_cpu(server.process.pid)
+            if send is None:
+                client_cpu = time.process_time()
+                replies = release(f"http://127.0.0.1:{port}/slack/events", emulator, requests)
+                client_cpu = time.process_time() - client_cpu  # the emulator's included
+            else:
+                replies, client_cpu = send(port, requests)
             server_cpu = tree_cpu(server.process.pid) - server_cpu
-            client_cpu = time.process_time() - client_cpu
             # Every answer reaches Slack: in the ack, or on its response_url afterwards.
             emulator.wait_for(lambda e: answered(replies, e) >= len(replies), timeout=timeout)
             count = answered(replies, emulator)
