@@ -78,7 +78,7 @@ def served(url: str, workspaces: int, workers: int, threads: int, client: str
     shape = (f"impactbot serve, gunicorn {workers} worker(s) × {threads} threads in its own "
              f"process; CPU from the release to the last ack: server {result.server_cpu:.2f}"
              f" s ({result.server_cpu / n * 1000:.1f} ms a request: the acks and the work "
-             f"after them), clients + emulator {result.client_cpu:.2f} s; "
+             f"after them), {CLIENTS[client]} {result.client_cpu:.2f} s; "
              f"{result.answered}/{n} answers reached Slack; "
              f"{result.log_lines} server log lines")
     return shape, result.replies, result.warnings
