@@ -202,7 +202,7 @@ class PublicSite:
             return (fields.get(name) or [""])[0]
 
         # Anonymity: the address only reaches the salted hash; it is never logged or kept.
-        address = environ.get("REMOTE_ADDR", "")
+        address = self.services.settings.trusted_proxies.client(environ)
         with self.services.store.session() as session:
             outcome = voice_form.submit(
                 session, secret=self.services.settings.signing_secret or "", team=home or "",

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.runtime.client_address import DEFAULT_FORWARDED_ALLOW_IPS, TrustedProxies
 from bot.runtime.errors import ConfigError
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -32,6 +33,10 @@ class Settings:
     port: int = 3000
     initiative_file: Path | None = None
     log_level: str = "INFO"
+    # FORWARDED_ALLOW_IPS: the front-ends whose X-Forwarded-For names the client (the
+    # public voice form's rate limit; bot/runtime/client_address.py).
+    trusted_proxies: TrustedProxies = field(
+        default_factory=lambda: TrustedProxies.parse(DEFAULT_FORWARDED_ALLOW_IPS))
 
     @property
     def socket_mode(self) -> bool:
@@ -119,6 +124,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
 
+    forwarded_text = _optional(env, "FORWARDED_ALLOW_IPS") or DEFAULT_FORWARDED_ALLOW_IPS
+    try:
+        trusted_proxies = TrustedProxies.parse(forwarded_text)
+    except ValueError as exc:
+        raise ConfigError("FORWARDED_ALLOW_IPS must be comma-separated IP addresses or "
+                          f"networks (or *), not {str(exc)!r}") from None
+
     return Settings(
         bot_token=bot_token,
         signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
@@ -130,6 +142,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         port=port,
         initiative_file=initiative_file,
         log_level=log_level,
+        trusted_proxies=trusted_proxies,
     )
 
 

@@ -15,9 +15,11 @@ from bot.digest.data import build_digest
 from bot.emulator.sandbox import Sandbox
 from bot.public.voice_form import COOKIE, LIMIT, MAX_LENGTH
 from bot.runtime import scheduler
+from bot.runtime.client_address import TrustedProxies
+from bot.runtime.settings import Settings
 from storage.models import Voice, VoiceLimit
 from tests.support.public import Page, every_row, fetch, go_public
-from tests.support.world import ADMIN, BACKBONE
+from tests.support.world import ADMIN, BACKBONE, NOW, import_example, populate_world
 
 CLIENT = "127.0.0.1"  # the sandbox's loopback client: must never be stored
 
@@ -34,13 +36,15 @@ def _form(sandbox: Sandbox, lang: str = "en") -> tuple[str, str]:
 
 
 def _post(sandbox: Sandbox, message: str, *, honeypot: str = "", token: bool = True,
-          cookie: bool = True, lang: str = "en") -> Page:
+          cookie: bool = True, lang: str = "en", forwarded_for: str | None = None) -> Page:
     jar, csrf = _form(sandbox, lang)
     fields = {"message": message, "website": honeypot}
     if token:
         fields["csrf_token"] = csrf
-    return fetch(sandbox, f"/voice?lang={lang}", method="POST", form=fields,
-                 headers={"Cookie": jar} if cookie else {})
+    headers = {"Cookie": jar} if cookie else {}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
+    return fetch(sandbox, f"/voice?lang={lang}", method="POST", form=fields, headers=headers)
 
 
 def _kept(sandbox: Sandbox, before: set[str]) -> set[str]:
@@ -169,3 +173,32 @@ def test_the_sixth_post_in_an_hour_is_refused_and_the_hashes_last_an_hour(
     sandbox.settle()
     with sandbox.store.session() as session:
         assert len(session.scalars(select(Voice)).all()) == LIMIT + 1
+
+
+def test_behind_the_proxy_each_person_has_a_limit_of_their_own(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """The compose file's nginx on loopback (trusted by default, as gunicorn does): every
+    connection comes from it, and X-Forwarded-For says who is posting."""
+    go_public(sandbox, tmp_path)
+    for index in range(LIMIT):
+        assert _post(sandbox, f"from A {index}", forwarded_for="198.51.100.7").status == 200
+    assert _post(sandbox, "A again", forwarded_for="198.51.100.7").status == 429
+    # A neighbour behind the same proxy is not refused for A's posts; nor is A's forged
+    # left-hand entry believed (nginx appends the address it saw on the right).
+    assert _post(sandbox, "from B", forwarded_for="203.0.113.9").status == 200
+    assert _post(sandbox, "A, forging", forwarded_for="203.0.113.50, 198.51.100.7"
+                 ).status == 429
+
+
+def test_an_address_claimed_by_an_untrusted_client_is_not_believed(
+        database_url: str, tmp_path: Path) -> None:
+    settings = Settings(trusted_proxies=TrustedProxies.parse("10.0.0.0/8"))
+    with Sandbox(database_url, now=NOW, settings=settings) as direct:
+        populate_world(direct)
+        import_example(direct.store)
+        go_public(direct, tmp_path)
+        for index in range(LIMIT):
+            claimed = f"198.51.100.{index}"  # a new address each time: still one client
+            assert _post(direct, f"message {index}", forwarded_for=claimed).status == 200
+        assert _post(direct, "one more", forwarded_for="203.0.113.9").status == 429
+        direct.settle()
