@@ -2,8 +2,9 @@
 
 **Method.** The forecast is where the curve would go if nothing changed. It is fitted by
 ordinary least squares (a straight line, value against the period's first day) to the
-measure's figures for the periods that began before `initiative.start` (the history the
-initiative inherited), at most the last five years of them; it needs at least three such
+measure's figures for the periods that ended by `initiative.start` (the history the
+initiative inherited: a period the start falls in is partly the initiative's own work, and
+is judged, not fitted), at most the last five years of them; it needs at least three such
 periods. An override in initiative.yml (`forecast: {2027: 70}`, or a period key like
 `2027-Q1`) replaces the fitted line for the periods it names (a year names each of its
 periods).

@@ -46,7 +46,7 @@ def note_history_written(initiative: Initiative, *periods: Period | str) -> None
 
 def forecast_history(session: Session, initiative: Initiative, measure_ids: list[int]
                      ) -> History:
-    """The figures of `measure_ids` per period before the start: pooled for rates, summed
+    """The figures of `measure_ids` per period that ended by the start: pooled for rates, summed
     for `sum`, averaged otherwise (`latest` is read as the average here). One statement
     for the measures not yet kept (from the totals kept beside the reports), none when
     all are."""
@@ -105,12 +105,13 @@ def _read(session: Session, initiative: Initiative, measure_ids: list[int]) -> H
     out: History = defaultdict(list)
     for measure_id, cadence, rule, period, total, mean, num, den in rows:
         try:
-            begins = parse_period(as_cadence(cadence), period,
-                                  initiative.fiscal_year_start).start
+            span = parse_period(as_cadence(cadence), period, initiative.fiscal_year_start)
         except ValueError:
             continue
         value = (pooled(num or 0.0, den or 0.0) if rule == "pooled"
                  else total if rule == "sum" else mean)
-        if value is not None and begins < start:
-            out[measure_id].append((begins, float(value)))
+        # Whole periods before the start only: one the start falls in is partly the
+        # initiative's own work, and the line it is judged against must not contain it.
+        if value is not None and span.end <= start:
+            out[measure_id].append((span.start, float(value)))
     return out

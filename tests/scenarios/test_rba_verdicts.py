@@ -85,3 +85,18 @@ def test_corrected_history_moves_the_forecast_at_once(
 
     assert "forecast 70.5%, from history" in first and "beating the baseline" in first
     assert "forecast 80.5%, from history" in again and "below the baseline" in again
+
+
+def test_the_period_the_start_falls_in_is_judged_not_fitted(
+        bare_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A start in mid-October: October 2026 is partly the initiative's own work, so the
+    line it is judged against is fitted on the whole months before it (2025) alone; were
+    October in the fit, its own 75 would lift the line it is measured against."""
+    path = tmp_path / "initiative.yml"
+    path.write_text(EXAMPLE.read_text().replace("  start: 2026-01-01", "  start: 2026-10-15"))
+    import_example(bare_sandbox.store, path=path)
+    _load(bare_sandbox, monkeypatch, tmp_path, 75)
+
+    page = text_of(reply(bare_sandbox, "U0OUTSIDER", "measures prenatal-visits"))
+
+    assert "forecast 70.5%, from history" in page and "beating the baseline" in page
