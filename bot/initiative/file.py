@@ -198,7 +198,7 @@ def parse_initiative(raw: str, *, source: str = "initiative.yml") -> InitiativeS
             calendar_spec.holidays(check, init.get("holidays"), "initiative.holidays"),
             calendar_spec.working_days(check, init.get("working_days"),
                                        "initiative.working_days")),
-            **meeting_spec.meetings(check, top.get("meetings"))},
+            **meeting_spec.meetings(check, top.get("meetings"), partner_keys)},
     )
 
 

@@ -8,6 +8,7 @@
                    duration_minutes: 90}
         agenda_days_before: 3
         on_holiday: move        # move (to the next working day) | cancel
+        partners: [county-health, clinic-north]   # optional: who is asked (default all)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Checker(Protocol):
     def clock_time(self, value: Any, path: str) -> str: ...
 
 
-def meetings(check: Checker, raw: Any) -> dict[str, Any]:
+def meetings(check: Checker, raw: Any, partner_keys: set[str]) -> dict[str, Any]:
     """{"meetings": [...]} for the initiative's calendar column, or {} without any."""
     if raw is None:
         return {}
@@ -41,7 +42,7 @@ def meetings(check: Checker, raw: Any) -> dict[str, Any]:
     for index, item in enumerate(raw):
         path = f"meetings[{index}]"
         entry = check.mapping(item, path, {"key", "name", "channel", "schedule",
-                                           "agenda_days_before", "on_holiday"},
+                                           "agenda_days_before", "on_holiday", "partners"},
                               {"key", "name", "channel", "schedule"})
         key = check.key(entry["key"], f"{path}.key")
         if key in {m["key"] for m in out}:
@@ -71,5 +72,25 @@ def meetings(check: Checker, raw: Any) -> dict[str, Any]:
                                                 f"{path}.agenda_days_before", 1, 14),
             "on_holiday": check.choice(entry.get("on_holiday", "move"), f"{path}.on_holiday",
                                        ("move", "cancel")),
+            "partners": _partners(check, entry.get("partners"), f"{path}.partners",
+                                  partner_keys),
         })
     return {"meetings": out}
+
+
+def _partners(check: Checker, raw: Any, path: str, partner_keys: set[str]) -> list[str] | None:
+    """The partners whose members are the meeting's (with the admins); None: every partner."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw:
+        raise check.fail(path, "expected a list of partner keys (leave it out for every "
+                               "partner)")
+    seen: list[str] = []
+    for index, ref in enumerate(raw):
+        if not isinstance(ref, str) or ref not in partner_keys:
+            raise check.fail(f"{path}[{index}]",
+                             f"unknown partner {ref!r}; expected one of the partners' keys")
+        if ref in seen:
+            raise check.fail(f"{path}[{index}]", f"duplicate partner {ref!r}")
+        seen.append(ref)
+    return seen

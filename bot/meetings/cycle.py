@@ -41,13 +41,31 @@ class Step:
     kind: str  # request | agenda | cancelled
 
 
-def people(session: Session, initiative: Initiative) -> dict[str, WorkCalendar]:
-    """The meeting's members (every partner member, and the admins) with their calendar."""
-    found = {user: calendar_of(initiative.calendar) for user in initiative.admins or ()}
-    for user, holidays in session.execute(
-            select(Member.user_id, Partner.holidays).join(Partner, Partner.id == Member.partner_id)
-            .where(Partner.active.is_(True))):
-        found[user] = calendar_of(initiative.calendar, holidays or ())
+@dataclass(frozen=True)
+class Attendee:
+    """Someone a meeting may include: their calendar, their partners, whether an admin."""
+
+    calendar: WorkCalendar
+    partners: frozenset[str] = frozenset()
+    admin: bool = False
+
+
+def people(session: Session, initiative: Initiative) -> dict[str, Attendee]:
+    """Everyone any meeting could include: every active partner's members, and the admins
+    (each meeting's `partners`, when set, narrows it: `Meeting.includes`)."""
+    admins = set(initiative.admins or ())
+    partners: dict[str, set[str]] = {}
+    holidays_of: dict[str, list[str]] = {}
+    for user, key, holidays in session.execute(
+            select(Member.user_id, Partner.key, Partner.holidays)
+            .join(Partner, Partner.id == Member.partner_id)
+            .where(Partner.active.is_(True)).order_by(Partner.key)):
+        partners.setdefault(user, set()).add(key)
+        holidays_of.setdefault(user, []).extend(holidays or ())
+    found = {user: Attendee(calendar_of(initiative.calendar), admin=True) for user in admins}
+    for user, keys in partners.items():
+        found[user] = Attendee(calendar_of(initiative.calendar, holidays_of[user]),
+                               frozenset(keys), user in admins)
     return found
 
 
@@ -58,7 +76,7 @@ def items_for(session: Session, occ: Occurrence) -> list[tuple[str, str]]:
         .order_by(MeetingItem.id))]
 
 
-def steps(initiative: Initiative, members: dict[str, WorkCalendar],
+def steps(initiative: Initiative, members: dict[str, Attendee],
           zones: dict[str, ZoneInfo | None], now: datetime) -> list[Step]:
     tz = ZoneInfo(initiative.timezone)
     at = time.fromisoformat(initiative.reminder_time)
@@ -73,15 +91,18 @@ def steps(initiative: Initiative, members: dict[str, WorkCalendar],
                         occ, kind))
         if occ.on is None:
             continue
-        for user, their in members.items():
+        for user, person in members.items():
+            if not occ.meeting.includes(person.partners, person.admin):
+                continue
             zone = zones.get(user)
             for z in ([zone] if zone else [EARLIEST_ZONE, tz]):
-                out.append(Step(f"request:{occ.key}:{user}", request_time(occ, at, z, their),
-                                user, occ, "request"))
+                out.append(Step(f"request:{occ.key}:{user}",
+                                request_time(occ, at, z, person.calendar), user, occ,
+                                "request"))
     return out
 
 
-def _load(services: Services) -> tuple[Initiative, dict[str, WorkCalendar]] | None:
+def _load(services: Services) -> tuple[Initiative, dict[str, Attendee]] | None:
     with services.store.session() as session:
         initiative = load_initiative(session)
         if initiative is None or not meetings_of(initiative.calendar):

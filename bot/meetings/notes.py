@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.actions.parse import ActionRequest
@@ -25,40 +26,60 @@ from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.workdays import calendar_of
 from storage.calendar_models import MeetingItem
+from storage.models import Member, Partner
 
 NOTES_CALLBACK = "meeting_notes"
 ACTION_ROWS = 3
 MAX_ITEM = 500
 
 
-def _occurrences(session: Session, now: datetime) -> tuple[list[Occurrence], ZoneInfo]:
+def partners_of(session: Session, user_id: str) -> frozenset[str]:
+    """The active partners a person is a member of (usually one)."""
+    return frozenset(session.scalars(
+        select(Partner.key).join(Member, Member.partner_id == Partner.id)
+        .where(Member.user_id == user_id, Partner.active.is_(True))))
+
+
+def _occurrences(session: Session, now: datetime, caller: Caller | None = None
+                 ) -> tuple[list[Occurrence], ZoneInfo]:
+    """The coming occurrences; with a partner member as `caller`, of their meetings only
+    (a meeting's `partners` narrow who is in it; admins are in every one)."""
     initiative = require_initiative(session)
     meetings = meetings_of(initiative.calendar)
     if not meetings:
         raise UserError("This initiative has no meetings yet: the backbone team adds them "
                         "under `meetings:` in initiative.yml.")
+    if caller is not None and caller.is_member and not caller.is_admin:
+        partners = partners_of(session, caller.user_id)
+        meetings = [m for m in meetings if m.includes(partners, admin=False)]
+        if not meetings:
+            raise UserError("None of the initiative's meetings includes your partner: the "
+                            "backbone team lists each meeting's partners in initiative.yml.")
     tz = ZoneInfo(initiative.timezone)
     today = now.astimezone(tz).date()
     return upcoming(meetings, today, calendar_of(initiative.calendar)), tz
 
 
-def next_occurrence(session: Session, now: datetime) -> tuple[Occurrence, ZoneInfo]:
-    found, tz = _occurrences(session, now)
+def next_occurrence(session: Session, now: datetime, caller: Caller | None = None
+                    ) -> tuple[Occurrence, ZoneInfo]:
+    found, tz = _occurrences(session, now, caller)
     ahead = [o for o in found if o.on is not None and o.starts(tz) > now]
     if not ahead:
         raise UserError("No meeting is scheduled in the next weeks.")
     return ahead[0], tz
 
 
-def latest_occurrence(session: Session, now: datetime) -> Occurrence:
+def latest_occurrence(session: Session, now: datetime, caller: Caller | None = None
+                      ) -> Occurrence:
     """The meeting just held (within a week), else the next one."""
-    found, tz = _occurrences(session, now)
+    found, tz = _occurrences(session, now, caller)
     held = [o for o in found if o.on is not None and now - timedelta(days=7) <= o.starts(tz)
             <= now]
-    return held[-1] if held else next_occurrence(session, now)[0]
+    return held[-1] if held else next_occurrence(session, now, caller)[0]
 
 
 def add_item(session: Session, caller: Caller, text: str, now: datetime) -> Occurrence:
+    """To the next meeting the caller is in."""
     if not (caller.is_member or caller.is_admin):
         raise UserError("Only partner members and the backbone team add agenda items.")
     text = text.strip()
@@ -66,14 +87,15 @@ def add_item(session: Session, caller: Caller, text: str, now: datetime) -> Occu
         raise UserError("Say what to discuss: `/impact meeting add Referral backlog`.")
     if len(text) > MAX_ITEM:
         raise UserError(f"Please keep an agenda item under {MAX_ITEM} characters.")
-    occ, _ = next_occurrence(session, now)
+    occ, _ = next_occurrence(session, now, caller)
     session.add(MeetingItem(meeting_key=occ.meeting.key, occurs_on=occ.scheduled,
                             user_id=caller.user_id, text=text, created_at=now))
     return occ
 
 
-def show_next(session: Session, now: datetime) -> dict[str, Any]:
-    occ, tz = next_occurrence(session, now)
+def show_next(session: Session, now: datetime, caller: Caller | None = None
+              ) -> dict[str, Any]:
+    occ, tz = next_occurrence(session, now, caller)
     start = occ.starts(tz).astimezone(tz)
     items = items_for(session, occ)
     agenda = "\n".join(f"{n}. {bk.safe_user_text(t)} (<@{u}>)"
@@ -131,6 +153,10 @@ def record_notes(session: Session, caller: Caller, occ_key: str, values: dict[st
     occ = next((o for o in found if o.key == occ_key), None)
     if occ is None:
         raise UserError("notes: this meeting is no longer in the calendar.")
+    if not (caller.is_admin or occ.meeting.includes(partners_of(session, caller.user_id),
+                                                    admin=False)):
+        raise UserError("notes: only this meeting's partners and the backbone team record "
+                        "its notes.")
     recorded = Recorded(occ.key, occ.meeting.channel, occ.meeting.name,
                         str(_value(values, "notes") or "").strip(),
                         [line.strip() for line in str(_value(values, "decisions") or "")

@@ -34,10 +34,17 @@ class Meeting:
     duration_minutes: int
     agenda_days_before: int
     on_holiday: str  # move | cancel
+    partners: tuple[str, ...] | None = None  # whose members are asked; None: every partner
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Meeting:
-        return cls(**{name: raw.get(name) for name in cls.__dataclass_fields__})  # type: ignore[arg-type]
+        fields = {name: raw.get(name) for name in cls.__dataclass_fields__}
+        fields["partners"] = None if raw.get("partners") is None else tuple(raw["partners"])
+        return cls(**fields)  # type: ignore[arg-type]
+
+    def includes(self, partners: frozenset[str], admin: bool) -> bool:
+        """Is someone of these partners (an admin: always) one of this meeting's members?"""
+        return admin or self.partners is None or not partners.isdisjoint(self.partners)
 
 
 def meetings_of(calendar: dict[str, Any] | None) -> list[Meeting]:

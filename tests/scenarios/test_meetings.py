@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -17,7 +18,9 @@ from bot.emulator.sandbox import Sandbox
 from bot.meetings.cycle import run_meetings
 from bot.meetings.steps import EVENT_TYPE
 from bot.runtime import scheduler
+from bot.runtime.errors import UserError
 from storage.calendar_models import Action
+from storage.models import Initiative
 from tests.scenarios.test_due_work import due_rows
 from tests.support.world import ADMIN, BACKBONE, EXAMPLE, MEMBERS, import_example
 
@@ -153,3 +156,55 @@ def test_a_meeting_on_a_holiday_moves_or_is_cancelled_as_the_file_says(
     (cancelled,) = channel_posts(sandbox)
     assert "Steering committee on Thu 3 Dec is cancelled" in cancelled["text"]
     assert all(meeting_dms(sandbox, user) == [] for user in MEMBERS)  # nobody asked
+
+
+DATA_GROUP = """  - key: data-group
+    name: Data working group
+    channel: C0BACKBONE
+    schedule: {every: week, weekday: wednesday, time: "14:00", duration_minutes: 60}
+    agenda_days_before: 2
+    partners: [county-health, clinic-north]
+"""
+
+
+def test_a_meeting_of_some_partners_asks_and_takes_items_from_its_own_members_only(
+        bare_sandbox: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "initiative.yml"
+    path.write_text(EXAMPLE.read_text().replace("measures:\n", DATA_GROUP + "measures:\n", 1))
+    import_example(bare_sandbox.store, path=path)
+
+    run_until(bare_sandbox, at("2026-11-30T23:59"))
+
+    def asked(user: str) -> set[str]:
+        return {"data" if "Data working group" in m["text"] else "steering"
+                for m in meeting_dms(bare_sandbox, user)}
+
+    # county-health (U0AAA, U0BBB), clinic-north (U0CCC) and the backbone: both meetings;
+    # family-connects (U0DDD) and united-way (U0EEE): the steering committee only.
+    for user in ("U0AAA", "U0BBB", "U0CCC", ADMIN):
+        assert asked(user) == {"data", "steering"}, user
+    for user in ("U0DDD", "U0EEE"):
+        assert asked(user) == {"steering"}, user
+
+    # The working group meets first (Wed 2 Dec); each item goes to the caller's next meeting.
+    assert "Data working group on Wed 2 Dec" in command(
+        bare_sandbox, "U0AAA", "meeting add Data-sharing agreement")["text"]
+    assert "Steering committee on Thu 3 Dec" in command(
+        bare_sandbox, "U0DDD", "meeting add Home-visit waitlist")["text"]
+    assert "Data working group" in command(bare_sandbox, "U0CCC", "meeting")["text"]
+    steering = command(bare_sandbox, "U0DDD", "meeting")
+    assert "Steering committee" in steering["text"]
+    assert "Home-visit waitlist" in str(steering["blocks"])
+    assert "Data-sharing agreement" not in str(steering["blocks"])
+
+
+def test_a_meeting_naming_an_unknown_partner_is_refused_with_its_path(
+        bare_sandbox: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "initiative.yml"
+    path.write_text(EXAMPLE.read_text().replace(
+        "measures:\n", DATA_GROUP.replace("clinic-north]", "clinic-south]") + "measures:\n", 1))
+    with pytest.raises(UserError, match=r"meetings\[1\]\.partners\[1\]: unknown partner "
+                                        r"'clinic-south'"):
+        import_example(bare_sandbox.store, path=path)
+    with bare_sandbox.store.session() as session:
+        assert session.scalars(select(Initiative)).all() == []
