@@ -109,6 +109,20 @@ class _Checker:
             out.append(item)
         return tuple(out)
 
+    def partner_refs(self, value: Any, path: str, partner_keys: set[str]) -> list[str]:
+        """A list of partner keys, each known and named once."""
+        if not isinstance(value, list):
+            raise self.fail(path, "expected a list of partner keys")
+        seen: list[str] = []
+        for index, ref in enumerate(value):
+            if not isinstance(ref, str) or ref not in partner_keys:
+                raise self.fail(f"{path}[{index}]",
+                                f"unknown partner {ref!r}; expected one of the partners' keys")
+            if ref in seen:
+                raise self.fail(f"{path}[{index}]", f"duplicate partner {ref!r}")
+            seen.append(ref)
+        return seen
+
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key

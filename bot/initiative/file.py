@@ -275,17 +275,8 @@ def _measures(check: _Checker, raw: Any, partner_keys: set[str],
         target_date = entry.get("target_date")
         if target_date is not None:
             target_date = check.day(target_date, f"{path}.target_date")
-        refs = entry.get("partners") or []
-        if not isinstance(refs, list):
-            raise check.fail(f"{path}.partners", "expected a list of partner keys")
-        seen: list[str] = []
-        for p_index, ref in enumerate(refs):
-            if not isinstance(ref, str) or ref not in partner_keys:
-                raise check.fail(f"{path}.partners[{p_index}]",
-                                 f"unknown partner {ref!r}; expected one of the partners' keys")
-            if ref in seen:
-                raise check.fail(f"{path}.partners[{p_index}]", f"duplicate partner {ref!r}")
-            seen.append(ref)
+        seen = check.partner_refs(entry.get("partners") or [], f"{path}.partners",
+                                  partner_keys)
         cadence = check.choice(entry.get("cadence", "monthly"), f"{path}.cadence", CADENCES)
         rate = entry.get("rate", False)
         if not isinstance(rate, bool):

@@ -30,6 +30,7 @@ class Checker(Protocol):
     def integer(self, value: Any, path: str, low: int, high: int) -> int: ...
     def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str: ...
     def clock_time(self, value: Any, path: str) -> str: ...
+    def partner_refs(self, value: Any, path: str, partner_keys: set[str]) -> list[str]: ...
 
 
 def meetings(check: Checker, raw: Any, partner_keys: set[str]) -> dict[str, Any]:
@@ -82,15 +83,7 @@ def _partners(check: Checker, raw: Any, path: str, partner_keys: set[str]) -> li
     """The partners whose members are the meeting's (with the admins); None: every partner."""
     if raw is None:
         return None
-    if not isinstance(raw, list) or not raw:
+    if raw == []:
         raise check.fail(path, "expected a list of partner keys (leave it out for every "
                                "partner)")
-    seen: list[str] = []
-    for index, ref in enumerate(raw):
-        if not isinstance(ref, str) or ref not in partner_keys:
-            raise check.fail(f"{path}[{index}]",
-                             f"unknown partner {ref!r}; expected one of the partners' keys")
-        if ref in seen:
-            raise check.fail(f"{path}[{index}]", f"duplicate partner {ref!r}")
-        seen.append(ref)
-    return seen
+    return check.partner_refs(raw, path, partner_keys)
