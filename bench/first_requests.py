@@ -4,8 +4,8 @@ restart in multi-workspace mode: prints errors and the ack times (p50, p99, max)
 By default the app runs as deployed: `impactbot serve` in a process of its own (gunicorn,
 WEB_CONCURRENCY workers × WEB_THREADS threads; the compose file's 2 × 8 unless told),
 started after the 500 installs are stored, against the Slack emulator on loopback (in
-this process). The 500 requests are signed first; then bench/lean_client.py opens 500
-connections from a process of its own and writes every request at once (Slack's servers
+this process). The 500 requests are signed first; then bench/lean_client.py starts all
+500 at once, each on a connection of its own, from a process of its own (Slack's servers
 are not on the server's machine: a client that costs little CPU takes little from the
 server being measured; `--client threads` uses a urllib thread each, in the emulator's
 process, as the test does). Half the workspaces send `/impact help`, half `/impact

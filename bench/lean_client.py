@@ -1,18 +1,19 @@
-"""A load generator that costs little CPU: many HTTP/1.1 requests over loopback, every
-connection opened first, then every request written at the same moment, from one asyncio
-loop in a process of its own.
+"""A load generator that costs little CPU: many HTTP/1.1 requests over loopback, all
+started at the same moment (each on a connection of its own, as the urllib clients did),
+from one asyncio loop in a process of its own.
 
 Slack's servers are not on the machine that answers them. A bench that plays 500 of them
 with 500 Python threads (urllib) in the emulator's process spends about a second of the
 machine's CPU on the clients during the burst, and on a 2-core machine that second is
 taken from the server being measured. This client writes pre-built requests and parses
-only the status line, Content-Length and body; each `elapsed` is from its request's write
-to its last byte read, so it is the server's answer time plus loopback.
+only the status line, Content-Length and body; each `elapsed` is from the start of its
+connection (so the server's accept queue counts) to the last byte of the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import time
 from dataclasses import dataclass
@@ -48,19 +49,21 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 async def _all_at_once(host: str, port: int, requests: list[bytes],
                        timeout: float) -> list[Answer]:
-    connections = await asyncio.gather(*(asyncio.open_connection(host, port)
-                                         for _ in requests))
-
     async def one(index: int) -> Answer:
-        reader, writer = connections[index]
         started = time.perf_counter()
-        writer.write(requests[index])
+        writer = None
         try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
+                                                    timeout)
+            writer.write(requests[index])
             status, body = await asyncio.wait_for(_answer(reader), timeout)
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError):
-            status, body = 0, b""
+        except (TimeoutError, asyncio.IncompleteReadError, OSError, ValueError):
+            status, body = 0, b""  # counted as an error
         elapsed = time.perf_counter() - started
-        writer.close()
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
         return Answer(status, body, elapsed)
 
     return list(await asyncio.gather(*(one(i) for i in range(len(requests)))))

@@ -170,12 +170,13 @@ def _when(occ: Occurrence, tz: ZoneInfo, today: date | None) -> str:
 def request_message(occ: Occurrence, tz: ZoneInfo, today: date | None = None
                     ) -> dict[str, Any]:
     name = bk.escape(occ.meeting.name)
+    # The meeting's key, so the item goes to this meeting whichever of theirs comes first.
+    add = f"`/impact meeting add {occ.meeting.key}: TEXT`"
     text = (f"{name} meets {_when(occ, tz, today)}. What should be on the agenda? Add items with "
-            f"`/impact meeting add TEXT`.")
+            f"{add}.")
     return bk.message(text, [bk.section(f":spiral_calendar_pad: *{name}* meets "
                                         f"{_when(occ, tz, today)} in <#{occ.meeting.channel}>."),
-                             bk.section("What should be on the agenda? Add an item with "
-                                        "`/impact meeting add TEXT`.")])
+                             bk.section(f"What should be on the agenda? Add an item with {add}.")])
 
 
 def cancelled_message(occ: Occurrence, today: date | None = None) -> dict[str, Any]:
@@ -185,7 +186,10 @@ def cancelled_message(occ: Occurrence, today: date | None = None) -> dict[str, A
     return bk.message(text, [bk.section(f":no_entry_sign: {text}")])
 
 
-def needs_attention(session: Session, initiative: Initiative, now: datetime) -> list[str]:
+def needs_attention(session: Session, initiative: Initiative, now: datetime,
+                    partners: tuple[str, ...] | None = None) -> list[str]:
+    """Measures below their baseline, overdue actions, and partners behind on reporting
+    (of `partners` only, when the meeting names some)."""
     today = now.astimezone(ZoneInfo(initiative.timezone)).date()
     lines = []
     for m in measure_statuses(session, initiative, now):
@@ -200,7 +204,7 @@ def needs_attention(session: Session, initiative: Initiative, now: datetime) -> 
     behind: dict[str, date] = {}
     names = dict(session.execute(select(Partner.key, Partner.name)).all())
     for ob in obligations(session, initiative, now):
-        if ob.owed and ob.due < today:
+        if ob.owed and ob.due < today and (partners is None or ob.partner_key in partners):
             name = names.get(ob.partner_key, ob.partner_key)
             behind[name] = min(ob.due, behind.get(name, ob.due))
     lines += [f"📋 *{bk.escape(name)}* is behind on reporting (due "
@@ -215,7 +219,7 @@ def agenda_message(services: Services, initiative: Initiative, occ: Occurrence,
     today = now.astimezone(tz).date()
     with services.store.session() as session:
         items = items_for(session, occ)
-        attention = needs_attention(session, initiative, now)
+        attention = needs_attention(session, initiative, now, occ.meeting.partners)
     name = bk.escape(occ.meeting.name)
     agenda = "\n".join(f"{n}. {bk.safe_user_text(t)} (<@{u}>)"
                        for n, (u, t) in enumerate(items, 1)) or "_No items were added._"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.actions.parse import ActionRequest
 from bot.actions.store import add_action
 from bot.meetings.cycle import items_for
-from bot.meetings.plan import Occurrence, meetings_of, upcoming
+from bot.meetings.plan import Meeting, Occurrence, meetings_of, upcoming
 from bot.meetings.steps import send_once
 from bot.rendering import blocks as bk
 from bot.rendering import dates
@@ -26,7 +26,7 @@ from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.workdays import calendar_of
 from storage.calendar_models import MeetingItem
-from storage.models import Member, Partner
+from storage.models import Initiative, Member, Partner
 
 NOTES_CALLBACK = "meeting_notes"
 ACTION_ROWS = 3
@@ -40,10 +40,10 @@ def partners_of(session: Session, user_id: str) -> frozenset[str]:
         .where(Member.user_id == user_id, Partner.active.is_(True))))
 
 
-def _occurrences(session: Session, now: datetime, caller: Caller | None = None
-                 ) -> tuple[list[Occurrence], ZoneInfo]:
-    """The coming occurrences; with a partner member as `caller`, of their meetings only
-    (a meeting's `partners` narrow who is in it; admins are in every one)."""
+def _meetings_for(session: Session, caller: Caller | None
+                  ) -> tuple[Initiative, list[Meeting]]:
+    """The initiative's meetings; with a partner member as `caller`, theirs only (a
+    meeting's `partners` narrow who is in it; admins are in every one)."""
     initiative = require_initiative(session)
     meetings = meetings_of(initiative.calendar)
     if not meetings:
@@ -55,18 +55,42 @@ def _occurrences(session: Session, now: datetime, caller: Caller | None = None
         if not meetings:
             raise UserError("None of the initiative's meetings includes your partner: the "
                             "backbone team lists each meeting's partners in initiative.yml.")
+    return initiative, meetings
+
+
+def _occurrences(session: Session, now: datetime, caller: Caller | None = None
+                 ) -> tuple[list[Occurrence], ZoneInfo]:
+    initiative, meetings = _meetings_for(session, caller)
     tz = ZoneInfo(initiative.timezone)
     today = now.astimezone(tz).date()
     return upcoming(meetings, today, calendar_of(initiative.calendar)), tz
 
 
-def next_occurrence(session: Session, now: datetime, caller: Caller | None = None
-                    ) -> tuple[Occurrence, ZoneInfo]:
+def next_occurrence(session: Session, now: datetime, caller: Caller | None = None,
+                    key: str | None = None) -> tuple[Occurrence, ZoneInfo]:
+    """The next occurrence of the caller's meetings (of meeting `key` only, when given)."""
     found, tz = _occurrences(session, now, caller)
-    ahead = [o for o in found if o.on is not None and o.starts(tz) > now]
+    ahead = [o for o in found if o.on is not None and o.starts(tz) > now
+             and (key is None or o.meeting.key == key)]
     if not ahead:
-        raise UserError("No meeting is scheduled in the next weeks.")
+        raise UserError("No meeting is scheduled in the next weeks." if key is None else
+                        f"No {key} meeting is scheduled in the next weeks.")
     return ahead[0], tz
+
+
+def _addressed(session: Session, caller: Caller, text: str) -> tuple[str | None, str]:
+    """`KEY: item` names one of the caller's meetings; anything else is the item alone."""
+    head, colon, rest = text.partition(":")
+    if not colon or " " in head.strip():
+        return None, text
+    key = head.strip().lower()
+    initiative, mine = _meetings_for(session, caller)
+    if key not in {m.key for m in meetings_of(initiative.calendar)}:
+        return None, text
+    if key not in {m.key for m in mine}:
+        raise UserError(f"You are not in the {key} meeting: its partners are listed under "
+                        "`meetings:` in initiative.yml.")
+    return key, rest
 
 
 def latest_occurrence(session: Session, now: datetime, caller: Caller | None = None
@@ -79,15 +103,16 @@ def latest_occurrence(session: Session, now: datetime, caller: Caller | None = N
 
 
 def add_item(session: Session, caller: Caller, text: str, now: datetime) -> Occurrence:
-    """To the next meeting the caller is in."""
+    """To the next meeting the caller is in, or to meeting KEY (`KEY: item`)."""
     if not (caller.is_member or caller.is_admin):
         raise UserError("Only partner members and the backbone team add agenda items.")
+    key, text = _addressed(session, caller, text.strip())
     text = text.strip()
     if not text:
         raise UserError("Say what to discuss: `/impact meeting add Referral backlog`.")
     if len(text) > MAX_ITEM:
         raise UserError(f"Please keep an agenda item under {MAX_ITEM} characters.")
-    occ, _ = next_occurrence(session, now, caller)
+    occ, _ = next_occurrence(session, now, caller, key)
     session.add(MeetingItem(meeting_key=occ.meeting.key, occurs_on=occ.scheduled,
                             user_id=caller.user_id, text=text, created_at=now))
     return occ

@@ -72,46 +72,56 @@ class _GroupWriter:
     """SQLite takes one writer at a time, and its lock wait is a sleep-and-retry lottery, not
     a queue: under a burst (hundreds of first requests at once) most inserts went through in
     milliseconds while a few lost every draw for the whole second and went unrecorded. Here a
-    process's pairs queue in Python instead, and whoever holds the turn writes every pair
-    waiting at that moment in one statement (`INSERT … ON CONFLICT DO NOTHING RETURNING`: the
-    rows not returned were there already, i.e. replays)."""
+    process's pairs queue in Python instead: when no batch is being written, the thread that
+    finds so takes every pair queued and writes them in one statement (`INSERT … ON CONFLICT
+    DO NOTHING RETURNING`: the rows not returned were there already, i.e. replays), then
+    wakes everyone; a thread whose pair was in it returns at once."""
+
+    # A batch's outcome is always set (`finally`); this only bounds a wait that something
+    # outside this class broke.
+    OUTCOME_WAIT = 30.0
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._turn = threading.Lock()  # held while a batch is written
-        self._queue_lock = threading.Lock()
+        self._changed = threading.Condition()
         self._queue: dict[Pair, _Waiting] = {}
+        self._in_flight: dict[Pair, _Waiting] = {}  # the batch being written
+        self._writing = False
 
     def record(self, pair: Pair, wait_seconds: float) -> None:
-        """Raises IntegrityError when the pair is recorded already (or arrives twice at
-        once), OperationalError when it could not be written within `wait_seconds`."""
-        with self._queue_lock:
-            if pair in self._queue:  # the same signed request twice at the same moment
+        """Raises IntegrityError when the pair is recorded already (or is queued or being
+        written for another request), OperationalError when it could not be written within
+        `wait_seconds` (plus the write under way that took it)."""
+        deadline = time.monotonic() + wait_seconds
+        with self._changed:
+            if pair in self._queue or pair in self._in_flight:  # the same request, at once
                 raise IntegrityError("duplicate signed request", None, Exception())
             waiting = self._queue[pair] = _Waiting()
-        deadline = time.monotonic() + wait_seconds
-        while not waiting.done.is_set():
-            if not self._turn.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                with self._queue_lock:
-                    if self._queue.get(pair) is waiting:  # not taken by a batch: withdraw
-                        del self._queue[pair]
-                        raise OperationalError("waiting for the write turn", None,
-                                               Exception("timed out"))
-                waiting.done.wait()  # taken by the batch being written: its outcome
-                break
-            try:
-                if not waiting.done.is_set():
-                    self._write_waiting()
-            finally:
-                self._turn.release()
+            while self._writing and not waiting.done.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._changed.wait(remaining)
+                elif self._queue.get(pair) is waiting:  # not taken by a batch: withdraw
+                    del self._queue[pair]
+                    raise OperationalError("waiting for the write turn", None,
+                                           Exception("timed out"))
+                elif not self._changed.wait_for(waiting.done.is_set, self.OUTCOME_WAIT):
+                    raise OperationalError("waiting for a batch", None, Exception("timed out"))
+            batch: dict[Pair, _Waiting] = {}
+            if not waiting.done.is_set():  # nobody is writing, and this pair is queued
+                batch, self._queue, self._in_flight = self._queue, {}, self._queue
+                self._writing = True
+        if batch:
+            self._write(batch)
         if waiting.error is not None:
             raise waiting.error
         if waiting.replayed:
             raise IntegrityError("signed request already recorded", None, Exception())
 
-    def _write_waiting(self) -> None:
-        with self._queue_lock:
-            batch, self._queue = self._queue, {}
+    def _write(self, batch: dict[Pair, _Waiting]) -> None:
+        written: set[Pair] = set()
+        error: SQLAlchemyError | None = OperationalError(
+            "recording signed requests", None, Exception("interrupted"))
         try:
             with self.engine.begin() as connection:
                 written = set(connection.execute(
@@ -120,14 +130,18 @@ class _GroupWriter:
                     .on_conflict_do_nothing()
                     .returning(SignedRequest.timestamp, SignedRequest.signature)
                 ).tuples())
+            error = None
         except SQLAlchemyError as exc:
-            for waiting in batch.values():
-                waiting.error = exc
-                waiting.done.set()
-            return
-        for pair, waiting in batch.items():
-            waiting.replayed = pair not in written
-            waiting.done.set()
+            error = exc
+        finally:  # whatever happened, every waiter of the batch learns its outcome
+            with self._changed:
+                for pair, waiting in batch.items():
+                    waiting.error = error
+                    waiting.replayed = pair not in written
+                    waiting.done.set()
+                self._in_flight = {}
+                self._writing = False
+                self._changed.notify_all()
 
 
 class ReplayGuard:

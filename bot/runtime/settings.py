@@ -124,7 +124,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
 
-    forwarded_text = _optional(env, "FORWARDED_ALLOW_IPS") or DEFAULT_FORWARDED_ALLOW_IPS
+    # As gunicorn reads it: unset is the default, set but empty trusts no front-end.
+    forwarded_text = env.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
     try:
         trusted_proxies = TrustedProxies.parse(forwarded_text)
     except ValueError as exc:

@@ -163,7 +163,7 @@ DATA_GROUP = """  - key: data-group
     channel: C0BACKBONE
     schedule: {every: week, weekday: wednesday, time: "14:00", duration_minutes: 60}
     agenda_days_before: 2
-    partners: [county-health, clinic-north]
+    partners: [clinic-north, family-connects]
 """
 
 
@@ -179,31 +179,51 @@ def test_a_meeting_of_some_partners_asks_and_takes_items_from_its_own_members_on
         return {"data" if "Data working group" in m["text"] else "steering"
                 for m in meeting_dms(bare_sandbox, user)}
 
-    # county-health (U0AAA, U0BBB), clinic-north (U0CCC) and the backbone: both meetings;
-    # family-connects (U0DDD) and united-way (U0EEE): the steering committee only.
-    for user in ("U0AAA", "U0BBB", "U0CCC", ADMIN):
+    # clinic-north (U0CCC), family-connects (U0DDD) and the backbone: both meetings;
+    # county-health (U0AAA, U0BBB) and united-way (U0EEE): the steering committee only.
+    for user in ("U0CCC", "U0DDD", ADMIN):
         assert asked(user) == {"data", "steering"}, user
-    for user in ("U0DDD", "U0EEE"):
+    for user in ("U0AAA", "U0BBB", "U0EEE"):
         assert asked(user) == {"steering"}, user
 
-    # The working group meets first (Wed 2 Dec); each item goes to the caller's next meeting.
-    assert "Data working group on Wed 2 Dec" in command(
-        bare_sandbox, "U0AAA", "meeting add Data-sharing agreement")["text"]
+    # Each request names its meeting, so an item reaches the meeting it was asked for.
+    (steering_request,) = [m for m in meeting_dms(bare_sandbox, ADMIN)
+                           if "Steering committee" in m["text"]]
+    assert "`/impact meeting add steering: TEXT`" in steering_request["text"]
     assert "Steering committee on Thu 3 Dec" in command(
-        bare_sandbox, "U0DDD", "meeting add Home-visit waitlist")["text"]
-    assert "Data working group" in command(bare_sandbox, "U0CCC", "meeting")["text"]
-    steering = command(bare_sandbox, "U0DDD", "meeting")
+        bare_sandbox, ADMIN, "meeting add steering: Budget for 2027")["text"]
+    # Without a key, the item goes to the caller's next meeting: the working group meets
+    # first (Wed 2 Dec) for its partners; county-health is only in the steering committee.
+    assert "Data working group on Wed 2 Dec" in command(
+        bare_sandbox, "U0CCC", "meeting add Data-sharing agreement")["text"]
+    assert "Steering committee on Thu 3 Dec" in command(
+        bare_sandbox, "U0AAA", "meeting add Referral backlog")["text"]
+    refused = command(bare_sandbox, "U0AAA", "meeting add data-group: Our numbers")["text"]
+    assert "You are not in the data-group meeting" in refused
+    assert "Data working group" in command(bare_sandbox, "U0DDD", "meeting")["text"]
+    steering = command(bare_sandbox, "U0AAA", "meeting")
     assert "Steering committee" in steering["text"]
-    assert "Home-visit waitlist" in str(steering["blocks"])
-    assert "Data-sharing agreement" not in str(steering["blocks"])
+    shown = str(steering["blocks"])
+    assert "Referral backlog" in shown and "Budget for 2027" in shown
+    assert "Data-sharing agreement" not in shown and "Our numbers" not in shown
+
+    # Each agenda names, among the partners behind on reporting, its own partners only:
+    # county-health is behind, and in the steering committee alone.
+    run_until(bare_sandbox, at("2026-12-02T16:00"))
+    agendas = {name: str(p["blocks"]) for p in channel_posts(bare_sandbox)
+               for name in ("Data working group", "Steering committee")
+               if name in p["text"] and "Needs attention" in str(p["blocks"])}
+    assert "*Lake County Health Dept* is behind on reporting" in agendas["Steering committee"]
+    assert "Lake County Health Dept" not in agendas["Data working group"]
 
 
 def test_a_meeting_naming_an_unknown_partner_is_refused_with_its_path(
         bare_sandbox: Sandbox, tmp_path: Path) -> None:
     path = tmp_path / "initiative.yml"
     path.write_text(EXAMPLE.read_text().replace(
-        "measures:\n", DATA_GROUP.replace("clinic-north]", "clinic-south]") + "measures:\n", 1))
-    with pytest.raises(UserError, match=r"meetings\[1\]\.partners\[1\]: unknown partner "
+        "measures:\n", DATA_GROUP.replace("clinic-north,", "clinic-south,") + "measures:\n",
+        1))
+    with pytest.raises(UserError, match=r"meetings\[1\]\.partners\[0\]: unknown partner "
                                         r"'clinic-south'"):
         import_example(bare_sandbox.store, path=path)
     with bare_sandbox.store.session() as session:

@@ -48,3 +48,32 @@ def test_the_setting_is_gunicorns_and_a_bad_entry_is_named() -> None:
         {"REMOTE_ADDR": "10.4.4.4", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}) == "198.51.100.7"
     with pytest.raises(ConfigError, match=r"FORWARDED_ALLOW_IPS.*'nginx'"):
         load_settings({"FORWARDED_ALLOW_IPS": "127.0.0.1,nginx"}, dotenv=False)
+
+
+@pytest.mark.parametrize(("forwarded", "client"), [
+    ("198.51.100.7:5555", "198.51.100.7"),  # a balancer that appends the port
+    ("[2001:db8::1]:443", "2001:db8::1"),
+    ("2001:db8::1", "2001:db8::1"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),  # one client, however its proxy writes it
+    (" 198.51.100.7 ", "198.51.100.7"),
+])
+def test_an_address_is_read_however_a_proxy_writes_it(forwarded: str, client: str) -> None:
+    assert _client("127.0.0.1", "127.0.0.1", f"203.0.113.1, {forwarded}") == client
+
+
+@pytest.mark.parametrize("forwarded", ["unknown", "", " ", "203.0.113.1, unknown",
+                                       "203.0.113.1,"])
+def test_a_hop_that_is_no_address_names_nobody_and_the_proxy_stands(forwarded: str) -> None:
+    assert _client("127.0.0.1", "127.0.0.1", forwarded) == "127.0.0.1"
+
+
+def test_set_but_empty_trusts_no_front_end_and_networks_are_checked_strictly() -> None:
+    nobody = load_settings({"FORWARDED_ALLOW_IPS": ""}, dotenv=False)
+    assert nobody.trusted_proxies.client(
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}) == "127.0.0.1"
+    unset = load_settings({}, dotenv=False)
+    assert unset.trusted_proxies.client(
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}) == "198.51.100.7"
+    # gunicorn refuses a network with host bits set at start; so does the bot, by name.
+    with pytest.raises(ConfigError, match=r"'10\.0\.0\.1/8'"):
+        load_settings({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, dotenv=False)
