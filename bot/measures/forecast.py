@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.measures.periods import years_before
+
 MIN_POINTS = 3
 YEARS = 5
 BEATING, ON, BELOW, UNKNOWN = ("beating the baseline", "on the baseline", "below the baseline",
@@ -62,7 +64,7 @@ def forecast_at(day: date, period_key: str, history: Sequence[tuple[date, float]
             return float(overrides[key]), "override"
     before = sorted(p for p in history if start is None or p[0] < start)
     if start is not None:
-        oldest = start.replace(year=start.year - YEARS)
+        oldest = years_before(start, YEARS)
         before = [p for p in before if p[0] >= oldest]
     line = fit(before)
     if line is None:

@@ -33,7 +33,7 @@ from bot.measures import phrases
 from bot.measures.forecast_history import note_history_written
 from bot.measures.groups import GroupFigure, GroupRefused, check_group, read_figure, store_figures
 from bot.measures.pending import Held, hold
-from bot.measures.periods import Period, local_date, reporting_period
+from bot.measures.periods import Period, local_date, reporting_period, years_before
 from bot.measures.phrases import PhraseRefused, period_label, period_words, read_phrase, resolve
 from bot.measures.progress import number_text
 from bot.measures.quality import question, suspicion
@@ -201,7 +201,7 @@ def resolve_period(measure: Measure, text: str | None, now: datetime, tz: ZoneIn
                           f"period once it has ended. The latest period for "
                           f"`{measure.key}` is {period_words(latest)}. "
                           "Nothing was recorded.", field="period")
-    oldest = latest.start.replace(year=latest.start.year - BACKFILL_YEARS)
+    oldest = years_before(latest.start, BACKFILL_YEARS)
     if period.start < oldest:
         raise ReportError(f"{period_words(period)} is more than "
                           f"{BACKFILL_YEARS} years back, so I did not record it: was it a "

@@ -69,3 +69,10 @@ def test_each_verdict(actual: float | None, forecast: float | None, direction: s
 def test_a_count_is_on_the_baseline_within_two_percent() -> None:
     assert verdict(204, 200, direction="up", unit="families", rate=False).word == ON
     assert verdict(205, 200, direction="up", unit="families", rate=False).word == BEATING
+
+
+def test_an_initiative_that_starts_on_29_february_still_gets_its_forecast() -> None:
+    # Five years before 29 Feb 2028 is 28 Feb 2023 (there was no 29th).
+    history = [(date(2023 + n, 1, 1), 60.0 + n) for n in range(5)]
+    value, source = forecast_at(date(2028, 3, 1), "2028-03", history, date(2028, 2, 29), {})
+    assert source == "history" and value is not None and 64.0 < value < 66.0
