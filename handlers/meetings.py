@@ -41,12 +41,12 @@ def meeting_command(ctx: CommandContext) -> None:
         if not (caller.is_member or caller.is_admin):
             raise UserError("Only partner members and the backbone team record meeting notes.")
         with ctx.services.store.session() as session:
-            occ = notes.latest_occurrence(session, now, caller)
+            occ = notes.latest_occurrence(session, now, caller, rest.strip().lower() or None)
         open_view(ctx.client, ctx.trigger_id, notes.notes_modal(occ, now.date()))
         return
     if verb:
-        raise UserError("Meetings: `/impact meeting` (the next one and its agenda), "
-                        "`/impact meeting add TEXT`, `/impact meeting notes`.")
+        raise UserError("Meetings: `/impact meeting` (your next one and its agenda), "
+                        "`/impact meeting add [KEY:] TEXT`, `/impact meeting notes [KEY]`.")
     caller = ctx.caller()
     with ctx.services.store.session() as session:
         message = notes.show_next(session, now, caller)

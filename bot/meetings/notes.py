@@ -84,22 +84,32 @@ def _addressed(session: Session, caller: Caller, text: str) -> tuple[str | None,
     if not colon or " " in head.strip():
         return None, text
     key = head.strip().lower()
+    return (key, rest) if _is_my_meeting(session, caller, key) else (None, text)
+
+
+def _is_my_meeting(session: Session, caller: Caller | None, key: str) -> bool:
+    """False when no meeting has this key; a UserError when the caller is not in it."""
     initiative, mine = _meetings_for(session, caller)
     if key not in {m.key for m in meetings_of(initiative.calendar)}:
-        return None, text
+        return False
     if key not in {m.key for m in mine}:
         raise UserError(f"You are not in the {key} meeting: its partners are listed under "
                         "`meetings:` in initiative.yml.")
-    return key, rest
+    return True
 
 
-def latest_occurrence(session: Session, now: datetime, caller: Caller | None = None
-                      ) -> Occurrence:
-    """The meeting just held (within a week), else the next one."""
+def latest_occurrence(session: Session, now: datetime, caller: Caller | None = None,
+                      key: str | None = None) -> Occurrence:
+    """The caller's meeting just held (within a week), else the next one; of meeting `key`
+    only, when given."""
+    if key is not None and not _is_my_meeting(session, caller, key):
+        keys = [m.key for m in meetings_of(require_initiative(session).calendar)]
+        raise UserError(f"There is no meeting {key!r}: the meetings are "
+                        f"{', '.join(f'`{k}`' for k in keys)}.")
     found, tz = _occurrences(session, now, caller)
     held = [o for o in found if o.on is not None and now - timedelta(days=7) <= o.starts(tz)
-            <= now]
-    return held[-1] if held else next_occurrence(session, now, caller)[0]
+            <= now and (key is None or o.meeting.key == key)]
+    return held[-1] if held else next_occurrence(session, now, caller, key)[0]
 
 
 def add_item(session: Session, caller: Caller, text: str, now: datetime) -> Occurrence:

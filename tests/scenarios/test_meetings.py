@@ -216,6 +216,23 @@ def test_a_meeting_of_some_partners_asks_and_takes_items_from_its_own_members_on
     assert "*Lake County Health Dept* is behind on reporting" in agendas["Steering committee"]
     assert "Lake County Health Dept" not in agendas["Data working group"]
 
+    # After both: notes for the one just held, or for the one named; members and admins only.
+    bare_sandbox.clock.set(at("2026-12-03T18:00"))
+    for text, held in (("meeting notes", "steering:2026-12-03"),
+                       ("meeting notes data-group", "data-group:2026-12-02")):
+        bare_sandbox.driver.command(ADMIN, text)
+        bare_sandbox.settle()
+        assert bare_sandbox.driver.last_view("views.open")["private_metadata"] == held
+    data_notes = bare_sandbox.driver.last_view("views.open")
+    assert "You are not in the data-group meeting" in command(
+        bare_sandbox, "U0AAA", "meeting notes data-group")["text"]
+    assert "There is no meeting 'budget'" in command(
+        bare_sandbox, ADMIN, "meeting notes budget")["text"]
+    refused = bare_sandbox.driver.view_submission("U0AAA", data_notes, {
+        "notes": {"notes": {"type": "plain_text_input", "value": "Not mine to write."}}})
+    assert refused.json == {"response_action": "errors", "errors": {
+        "notes": "only this meeting's partners and the backbone team record its notes."}}
+
 
 def test_a_meeting_naming_an_unknown_partner_is_refused_with_its_path(
         bare_sandbox: Sandbox, tmp_path: Path) -> None:
