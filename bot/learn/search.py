@@ -1,11 +1,12 @@
 """What works (SPEC §12): `/impact learn WORDS` searches what the initiative has shared —
-wins and answered questions — newest first.
+wins, the stories behind the curve and answered questions — newest first.
 
-Each source is one function in `SOURCES` that answers its matching `Hit`s (a new source,
-such as the stories behind the curve, is one more function). Only what was shared is
-searchable: wins once posted to the wins channel (a private message's win only after its
-author approved it; a declined one never), answers given in a question's public thread.
-Community voice is never a source: it is anonymous and stays with the backbone.
+Each source is one function in `SOURCES` that answers its matching `Hit`s. Only what was
+shared is searchable: wins once posted to the wins channel (a private message's win only
+after its author approved it; a declined one never), stories as they stand (one replaced
+by a newer story of the same partner, measure and period is history, not found again),
+answers given in a question's public thread. Community voice is never a source: it is
+anonymous and stays with the backbone.
 
 Matching: on PostgreSQL, full-text search (`to_tsvector('english', …) @@
 plainto_tsquery('english', WORDS)`: "families" finds "family", stop words are ignored);
@@ -23,13 +24,14 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Answer, Measure, Partner, Question, Win, WinStatus
+from bot.measures.rba_data import STORY_HEADINGS
+from storage.models import Answer, Measure, Partner, Question, Story, Win, WinStatus
 
 LIMIT = 10
 MAX_WORDS = 12
 _WORD = re.compile(r"[\w'-]{2,}", re.UNICODE)
 
-HitKind = Literal["win", "answer"]
+HitKind = Literal["win", "story", "answer"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Hit:
     measure_name: str | None = None
     question: str | None = None  # an answer's question
     asker_id: str | None = None
+    period: str | None = None  # a story's period key
 
 
 def words_of(query: str) -> list[str]:
@@ -74,6 +77,22 @@ def _wins(session: Session, words: Sequence[str], limit: int) -> list[Hit]:
                 win.posted_ts, partner, measure) for win, partner, measure in rows]
 
 
+def _stories(session: Session, words: Sequence[str], limit: int) -> list[Hit]:
+    told = (Story.helping + " · " + Story.hurting + " · " + Story.partners_role + " · "
+            + Story.what_works + " · " + Story.proposal)
+    rows = session.execute(
+        select(Story, Partner.name, Measure.name)
+        .join(Partner, Partner.id == Story.partner_id)
+        .join(Measure, Measure.id == Story.measure_id)
+        .where(Story.is_current.is_(True), matches(session, told, words))
+        .order_by(Story.written_at.desc(), Story.id.desc()).limit(limit))
+    return [Hit("story", story.written_at, story.written_by,
+                " · ".join(f"{heading}: {getattr(story, column)}"
+                           for column, heading in STORY_HEADINGS if getattr(story, column)),
+                None, None, partner, measure, period=story.period)
+            for story, partner, measure in rows]
+
+
 def _answers(session: Session, words: Sequence[str], limit: int) -> list[Hit]:
     rows = session.execute(
         select(Answer, Question, Measure.name)
@@ -88,7 +107,7 @@ def _answers(session: Session, words: Sequence[str], limit: int) -> list[Hit]:
 
 
 Source = Callable[[Session, Sequence[str], int], list[Hit]]
-SOURCES: tuple[Source, ...] = (_wins, _answers)
+SOURCES: tuple[Source, ...] = (_wins, _stories, _answers)
 
 
 def search(session: Session, query: str, limit: int = LIMIT) -> list[Hit]:

@@ -25,10 +25,13 @@ def hit_line(hit: Hit, link: str | None, today: date | None = None) -> str:
     when = dates.day(hit.at.date(), today)
     about = f" · _{bk.escape(hit.measure_name)}_" if hit.measure_name else ""
     more = f" <{link}|link>" if link else ""
+    who = f"<@{hit.author_id}>" + (f" ({bk.escape(hit.partner_name)})"
+                                   if hit.partner_name else "")
     if hit.kind == "win":
-        who = f"<@{hit.author_id}>" + (f" ({bk.escape(hit.partner_name)})"
-                                       if hit.partner_name else "")
         return f"🎉 *Win* · {when}{about}\n{who}: {_snippet(hit.text)}{more}"
+    if hit.kind == "story":
+        return (f"📖 *Story behind the curve* · {when}{about}\n{who}, period {hit.period}: "
+                f"{_snippet(hit.text)}")
     asked = f"<@{hit.asker_id}> asked “{_snippet(hit.question or '', 150)}”"
     return (f"💬 *Answer* · {when}{about}\n{asked}\n<@{hit.author_id}>: "
             f"{_snippet(hit.text)}{more}")
@@ -43,7 +46,7 @@ def learn_message(query: str, hits: Sequence[tuple[Hit, str | None]],
         return bk.message(text, [bk.section(text)])
     head = f"*What works: “{shown}”* · {len(hits)} found, newest first"
     blocks = [bk.section(head)] + [bk.section(hit_line(hit, link, today)) for hit, link in hits]
-    return bk.message(f"{len(hits)} shared wins and answers match “{shown}”",
+    return bk.message(f"{len(hits)} shared wins, stories and answers match “{shown}”",
                       blocks[: bk.MESSAGE_BLOCK_LIMIT])
 
 

@@ -20,7 +20,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("wins [KEY]", "everyone", "recent wins (those linked to measure KEY)"),
     ("ask TEXT [for KEY]", "everyone", "ask the initiative; the partners that report KEY hear "
                                        "of it"),
-    ("learn WORDS", "everyone", "search wins and answered questions: what works"),
+    ("learn WORDS", "everyone", "search wins, stories behind the curve and answered "
+                                "questions: what works"),
     ("connect [KEY|off|on]", "everyone", "meet someone from another partner on the same "
                                          "measure; off/on: scheduled intros"),
     ("agenda", "everyone", "the common agenda and who has committed to it"),

@@ -86,3 +86,24 @@ def test_postgresql_full_text_finds_other_forms_of_a_word(sandbox: Sandbox) -> N
                    == "postgresql" else "families enrolled")
 
     assert "We enrolled 12 families" in shown
+
+
+def test_stories_behind_the_curve_are_found_as_they_stand(sandbox: Sandbox) -> None:
+    # SPEC §12: wins, stories behind the curve and answered questions.
+    sandbox.driver.command("U0CCC", "story prenatal-visits Evening clinics with childcare "
+                                    "brought first-time mothers in")
+    sandbox.settle()
+    sandbox.driver.command("U0AAA", "story prenatal-visits Transport vouchers helped")
+    sandbox.settle()
+    sandbox.clock.set(NOW + timedelta(hours=1))
+    sandbox.driver.command("U0AAA", "story prenatal-visits Childcare during visits helped most")
+    sandbox.settle()
+
+    shown = _learn(sandbox, "U0EEE", "childcare")
+
+    assert "Story behind the curve" in shown and "First-trimester prenatal visits" in shown
+    assert "<@U0AAA> (Lake County Health Dept), period 2026-10" in shown
+    # Newest first; the county's first story was replaced (history), so it is not found.
+    assert shown.index("Childcare during visits") < shown.index("Evening clinics")
+    assert "Nothing shared matches" in _learn(sandbox, "U0EEE", "transport vouchers")
+    assert "2 found, newest first" in shown
