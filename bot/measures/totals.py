@@ -41,6 +41,8 @@ def export_totals(session: Session, filters: Filters | None = None) -> list[dict
                                     .group_by(MeasurePartner.measure_id)).all())
     grouped: dict[tuple[str, str], list[ExportRow]] = defaultdict(list)
     for row in rows:
+        if row.dimension:  # a group's figure: the total stays the measure's (SPEC §10)
+            continue
         grouped[(row.measure_key, row.period)].append(row)
     out = []
     for (key, period), found in grouped.items():

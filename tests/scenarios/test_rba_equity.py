@@ -126,3 +126,16 @@ def test_the_chart_draws_the_groups_as_small_multiples_without_suppressed_ones(
     assert [name for name, _ in zips.shown] == ["60085", "60064"]
     png = render_chart(data)
     assert png is None or png.startswith(b"\x89PNG")  # None only without matplotlib
+
+
+def test_export_totals_are_the_total_alone_never_the_groups_added_in(
+        reported: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    # SPEC §10: "the total stays the measure's figure; groups never add up silently".
+    capsys.readouterr()
+    assert main(["export", "--totals", "--measure", RATE_KEY]) == 0
+
+    rows = {r["period"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["2026-09"] == {"measure_key": RATE_KEY, "period": "2026-09", "value": "60",
+                               "aggregate": "pooled", "partners": "1", "assigned": "1",
+                               "numerator": "120", "denominator": "200"}
+    assert (rows["2026-10"]["numerator"], rows["2026-10"]["denominator"]) == ("131", "200")
