@@ -26,7 +26,7 @@ from bot.agenda.view import (
     pack_lines,
 )
 from bot.measures.obligations import Obligation, obligations
-from bot.measures.progress import format_percent, format_value, sparkline
+from bot.measures.progress import coverage_text, format_percent, format_value, sparkline
 from bot.measures.rba_data import Extras, rba_extras
 from bot.measures.rba_view import gap_line
 from bot.measures.view import MeasureStatus, measure_statuses
@@ -66,8 +66,13 @@ def _progress(m: MeasureStatus) -> str:
                 else "")
     spark = sparkline(m.history)
     spark = f" `{spark}`" if spark.strip() else ""
-    return (f"• *{bk.escape(m.name)}*: {format_value(m.value, m.unit)} ({m.value_period.key})"
-            f"{target}{fraction} · {m.trend.arrow} {m.trend.word}{spark}")
+    # Every figure says what it covers (SPEC §9): the value's partners, the change's.
+    covers = f", {coverage_text(m.coverage, m.expected)}" if m.coverage else ""
+    both = (f" (like for like: {coverage_text(m.change_partners, m.expected)})"
+            if m.change_partners else "")
+    return (f"• *{bk.escape(m.name)}*: {format_value(m.value, m.unit)} "
+            f"({m.value_period.key}{covers}){target}{fraction} · {m.trend.arrow} "
+            f"{m.trend.word}{both}{spark}")
 
 
 def win_line(win: Win) -> str:

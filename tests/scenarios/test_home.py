@@ -109,8 +109,10 @@ def test_home_shows_measure_progress_recent_wins_and_the_agenda(sandbox: Sandbox
 
     text = shown(home)
     # avg of 68 and 72 = 70: (70 - 61) / (80 - 61) of the way from baseline to target.
-    assert "First-trimester prenatal visits*: 70% (2026-10) · target 80% · 47% of the way" in text
-    assert "↑ better" in text
+    assert ("First-trimester prenatal visits*: 70% (2026-10, 2 of 2 partners) · target 80% · "
+            "47% of the way") in text
+    # The change is county-health's alone (60 → 68): it says so.
+    assert "↑ better (like for like: 1 of 2 partners)" in text
     assert "Families enrolled in home visiting*: no reports yet" in text
     assert "100th family enrolled!" in text and "<@U0DDD>" in text
     assert "still awaiting consent" not in text
