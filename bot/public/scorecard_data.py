@@ -107,7 +107,7 @@ class Scorecard:
     measures: tuple[MeasureCard, ...]
     voice_count: int  # approved community voice, all time
     as_of: datetime
-    # Optional slots for issue 16: results with their indicators' keys.
+    # The results the initiative works toward (SPEC §13), each with its indicators' keys.
     results: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
 
     def measure(self, key: str) -> MeasureCard | None:
@@ -174,7 +174,22 @@ def build_scorecard(session: Session, now: datetime) -> Scorecard | None:
     cards.sort(key=lambda card: not card.headline)
     voices = session.scalar(select(func.count(Voice.id)).where(Voice.status == "approved"))
     return Scorecard(initiative_name=initiative.name, agenda=initiative.agenda,
-                     measures=tuple(cards), voice_count=int(voices or 0), as_of=now)
+                     measures=tuple(cards), voice_count=int(voices or 0), as_of=now,
+                     results=_results(session, initiative, {c.key for c in cards}))
+
+
+def _results(session: Session, initiative: Initiative, shown: set[str]
+             ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each result's name and the keys of its indicators on the scorecard, file order."""
+    indicators: dict[str, list[str]] = {}
+    for key, result in session.execute(
+            select(Measure.key, Measure.result)
+            .where(Measure.kind == "indicator", Measure.result.is_not(None))
+            .order_by(Measure.id)):
+        if key in shown:
+            indicators.setdefault(result, []).append(key)
+    return tuple((str(r["name"]), tuple(indicators.get(r["key"], ())))
+                 for r in initiative.results or ())
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,17 @@ def test_no_public_response_holds_the_suppressed_groups_figure(public: Sandbox) 
     assert "fewer than 20" in everything or "suppressed" in everything
     for secret in SECRETS:
         assert secret not in everything, secret
+
+
+def test_the_scorecard_names_the_results_with_their_indicators(public: Sandbox) -> None:
+    # SPEC §13: "the agenda, results with their indicators, headline measures first".
+    html = fetch(public, "/scorecard").body.decode()
+    results = html[html.index('id="results-h"'):html.index("</section>",
+                                                          html.index('id="results-h"'))]
+
+    assert "Every baby in Lake County is born healthy" in results
+    assert ">Low-birthweight births</a> (Not enough data)" in results
+    assert "/scorecard/low-birthweight" in results
+    assert html.index('id="results-h"') < html.index("Shared measures")
+    spanish = fetch(public, "/scorecard?lang=es").body.decode()
+    assert "Los resultados que buscamos" in spanish and "Se mide con:" in spanish
