@@ -186,7 +186,7 @@ def _results(session: Session, initiative: Initiative, shown: set[str]
             select(Measure.key, Measure.result)
             .where(Measure.kind == "indicator", Measure.result.is_not(None))
             .order_by(Measure.id)):
-        if key in shown:
+        if key in shown and result is not None:
             indicators.setdefault(result, []).append(key)
     return tuple((str(r["name"]), tuple(indicators.get(r["key"], ())))
                  for r in initiative.results or ())
