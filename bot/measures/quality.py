@@ -4,7 +4,9 @@ A value is held for confirmation, not recorded, when it is
 - at least 10× or at most 1/10 of the same partner's previous value for the measure (an
   extra zero, a missing one, `1.250` meaning 1,250), or
 - at most 1 on a `%` measure whose history is above 1 (a fraction, 0.7, meaning 70%); with
-  no history, the baseline stands for it, and a bare `0.7` (no `%` sign) is held anyway.
+  no history, the baseline stands for it, and a bare `0.7` (no `%` sign) is held anyway;
+- zero, after a positive value (or on a `%` measure whose history is above 1): it may be
+  true, so the question offers it as typed, with no other reading.
 The question offers the value as typed and the likely intended one (the typed value moved
 by the power of ten that brings it next to the previous value, or × 100 for a fraction).
 """
@@ -42,7 +44,17 @@ def suspicion(value: float, *, unit: str, previous: float | None, previous_perio
                       if baseline is not None else "it reads like a fraction")
             return Suspicion(f"{shown} looks like a fraction: {before}.",
                              None if rate else value * 100)
-    if previous is None or previous <= 0 or value <= 0:
+    if value == 0:
+        # Zero is at most 1/10 of any positive previous value (and at most 1 on a % measure
+        # whose history is above 1): it can be true, so it is asked, with no other reading.
+        history = previous if previous is not None else baseline if unit == "%" else None
+        if history is None or history <= (1 if unit == "%" else 0):
+            return None
+        before = (f"the previous value was {format_value(previous, unit)} ({previous_period})"
+                  if previous is not None and previous_period
+                  else f"the baseline is {format_value(history, unit)}")
+        return Suspicion(f"{shown} would be a drop to zero: {before}.", None)
+    if previous is None or previous <= 0 or value < 0:
         return None
     ratio = value / previous
     if 1 / FACTOR < ratio < FACTOR:

@@ -221,3 +221,31 @@ def test_a_value_reported_directly_after_the_question_is_never_overwritten_by_it
     assert answer["text"] == SUPERSEDED
     assert _current(sandbox) == [("2026-09", 130.0, ""), ("2026-10", 140.0, "")]
     assert _count(sandbox) == 2
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    # ≤ 1/10 of the partner's previous value (SPEC §9): zero is, and may still be true.
+    ("home-visits 0", "0 families would be a drop to zero: the previous value was "
+                      "130 families (2026-09)."),
+    # ≤ 1 on a % measure whose history (here the baseline, 61%) is above 1.
+    ("prenatal-visits 0", "0% would be a drop to zero: the baseline is 61%."),
+])
+def test_a_drop_to_zero_is_asked_with_the_value_as_typed_only(
+        sandbox: Sandbox, line: str, reason: str) -> None:
+    _ask(sandbox, "U0DDD", "report home-visits 130 for sept")
+    question = _ask(sandbox, "U0AAA" if line.startswith("prenatal") else "U0DDD",
+                    f"report {line}")
+
+    assert reason in question["text"]
+    buttons = _buttons(question)
+    assert {c: t for c, (t, _) in buttons.items()} == {"typed": "Record 0", "cancel": "Cancel"}
+    assert _count(sandbox) == 1  # only September's 130
+    _press(sandbox, "U0AAA" if line.startswith("prenatal") else "U0DDD", "typed",
+           buttons["typed"][1])
+    assert ("2026-10", 0.0, "") in _current(sandbox)
+
+
+def test_zero_with_no_history_is_recorded_at_once(sandbox: Sandbox) -> None:
+    answer = _ask(sandbox, "U0DDD", "report home-visits 0")
+    assert answer["text"].startswith("Recorded 0 families")
+    assert _current(sandbox) == [("2026-10", 0.0, "")]
