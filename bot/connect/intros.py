@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,19 +26,23 @@ from sqlalchemy.orm import Session
 from bot.connect import messages as cm
 from bot.connect.rules import Person, pair, rounds_around
 from bot.exactly_once import Ledger, lease_free
+from bot.reminders.timezones import zone_or_none
 from bot.rendering import blocks as bk
 from bot.rendering.user_text import fit, repost_text
 from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins.links import measure_by_key
+from bot.workdays import calendar_of
 from storage.models import (
     ConnectOptOut,
+    Initiative,
     Intro,
     Measure,
     MeasurePartner,
     Member,
     Partner,
+    SlackUser,
     Win,
     WinStatus,
 )
@@ -94,12 +99,31 @@ def why(session: Session, a: str, b: str, shared: frozenset[int]) -> str:
 
 
 def _claim(session: Session, round_key: str, a: str, b: str, why_text: str, now: datetime,
-           *, scheduled: bool) -> int | None:
+           *, scheduled: bool, held_until: datetime | None = None) -> int | None:
+    """The intro's row; a scheduled one is free to send at once, or from `held_until`."""
     first, second = sorted((a, b))
     return SENDING.insert(session, {
         "round": round_key, "scheduled": scheduled, "user_a": first, "user_b": second,
         "why": why_text, "created_at": now,
-        "lease_until": None if scheduled else now + LEASE})
+        "lease_until": held_until if scheduled else now + LEASE})
+
+
+def working_moment(session: Session, initiative: Initiative, users: Iterable[str],
+                   when: datetime) -> datetime:
+    """`when`, or, if it falls on a holiday or non-working day of any of `users` in their
+    own zone (SPEC §11), the latest of their next working days at the same local time:
+    the moment the message reaches none of them on a day off."""
+    tz = ZoneInfo(initiative.timezone)
+    users = sorted(set(users))
+    zones = {u: zone_or_none(z) for u, z in session.execute(
+        select(SlackUser.user_id, SlackUser.tz).where(SlackUser.user_id.in_(users)))}
+    holidays: dict[str, list[str]] = {}
+    for user, days in session.execute(
+            select(Member.user_id, Partner.holidays).join(Partner, Partner.id == Member.partner_id)
+            .where(Member.user_id.in_(users))):
+        holidays.setdefault(user, []).extend(days or ())
+    return max(calendar_of(initiative.calendar, holidays.get(u, ())).move(when, zones.get(u) or tz)
+               for u in users)
 
 
 def send(services: Services, client: WebClient, intro_id: int) -> str | None:
@@ -201,8 +225,10 @@ def run_round(services: Services, now: datetime) -> int:
             select(Intro.user_a, Intro.user_b).where(Intro.round == last))}
         made = pair(people(session), last_pairs)
         for a, b, shared in made:
+            at_work = working_moment(session, initiative, (a.user_id, b.user_id), now)
             _claim(session, current.key, a.user_id, b.user_id,
-                   why(session, a.user_id, b.user_id, shared), now, scheduled=True)
+                   why(session, a.user_id, b.user_id, shared), now, scheduled=True,
+                   held_until=at_work if at_work > now else None)
         return len(made)
 
 
@@ -217,10 +243,20 @@ def send_due(services: Services, client: WebClient, now: datetime) -> int:
 def check_back(services: Services, client: WebClient, now: datetime) -> int:
     """A week after each intro, ask the pair once whether they met."""
     with services.store.session() as session:
-        due = [(i, ch) for i, ch in session.execute(select(Intro.id, Intro.channel).where(
-            Intro.sent_at <= now - CHECK_BACK, Intro.checkback_sent_at.is_(None),
-            lease_free(Intro.checkback_lease, now)))
-            if CHECKING.take_over(session, Intro.id == i, now=now, length=LEASE)]
+        initiative = load_initiative(session)
+        due = []
+        for intro_id, channel, a, b in session.execute(
+                select(Intro.id, Intro.channel, Intro.user_a, Intro.user_b).where(
+                    Intro.sent_at <= now - CHECK_BACK, Intro.checkback_sent_at.is_(None),
+                    lease_free(Intro.checkback_lease, now))):
+            if not CHECKING.take_over(session, Intro.id == intro_id, now=now, length=LEASE):
+                continue
+            at_work = (working_moment(session, initiative, (a, b), now)
+                       if initiative is not None else now)
+            if at_work > now:  # a day off for one of them: asked on their next working day
+                CHECKING.release(session, Intro.id == intro_id, retry_at=at_work)
+                continue
+            due.append((intro_id, channel))
     asked = 0
     for intro_id, channel in due:
         try:

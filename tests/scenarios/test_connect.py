@@ -14,6 +14,7 @@ from bot.emulator.render import render_blocks
 from bot.emulator.sandbox import Sandbox
 from bot.runtime import scheduler
 from storage.models import Intro
+from tests.scenarios.test_due_work import due_rows
 from tests.support.wins import post_text
 from tests.support.world import ADMIN, EXAMPLE, import_example
 
@@ -145,3 +146,38 @@ def test_the_check_back_arrives_a_week_later_once_and_answers_reach_the_digest(
     post = sandbox.emulator.response_posts[-1].payload
     assert "1 of 1 check-back answers say they met" in render_blocks(post["blocks"],
                                                                        post["text"])
+
+
+def test_an_intro_and_its_check_back_wait_for_a_working_day_of_both(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    # SPEC §11: no intro reaches a person on a holiday or non-working day in their zone;
+    # it arrives once, on their next working day. North Clinic is off on Tuesday 1 December
+    # (the round); the whole initiative on Tuesday 8 December (the check-backs' day).
+    text = EXAMPLE.read_text().replace(
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n",
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n"
+        "  connect: {every: month, week: 1, weekday: tuesday}\n").replace(
+        "members: [U0CCC]}", "members: [U0CCC], holidays: [2026-12-01]}").replace(
+        "holidays: [2026-12-25,", "holidays: [2026-12-08, 2026-12-25,")
+    (tmp_path / "initiative.yml").write_text(text)
+    import_example(sandbox.store, path=tmp_path / "initiative.yml")
+
+    def sent() -> set[frozenset[str]]:
+        return {frozenset(sandbox.emulator.channels[cid].members) - {sandbox.emulator.bot_user_id}
+                for cid in _group_dms(sandbox)}
+
+    _run(sandbox, DECEMBER)
+    assert _intros(sandbox, "2026-12") == {frozenset({"U0AAA", "U0CCC"}),
+                                           frozenset({"U0BBB", "U0DDD"})}
+    assert sent() == {frozenset({"U0BBB", "U0DDD"})}  # Cy's intro waits for Wednesday
+    assert due_rows(sandbox, "connect")[""] == DECEMBER + timedelta(days=1)
+    _run(sandbox, DECEMBER + timedelta(days=1))
+    assert sent() == {frozenset({"U0AAA", "U0CCC"}), frozenset({"U0BBB", "U0DDD"})}
+
+    _run(sandbox, DECEMBER + timedelta(days=7))  # a week after the first: a holiday
+    assert all(len(msgs) == 1 for msgs in _group_dms(sandbox).values())
+    _run(sandbox, DECEMBER + timedelta(days=8))  # Wednesday: both check-backs, once each
+    _run(sandbox, DECEMBER + timedelta(days=8, hours=1))
+    dms = _group_dms(sandbox)
+    assert all(len(msgs) == 2 and "Did you get to meet?" in post_text(msgs[1])
+               for msgs in dms.values())
