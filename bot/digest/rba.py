@@ -1,6 +1,7 @@
-"""The digest's Results-Based Accountability lines (SPEC §10): headline measures with their
-verdicts first, one line per broken-down measure on its largest gap, and the latest story
-behind each curve. Group figures pass through `equity.figure_text` (suppression)."""
+"""The digest's Results-Based Accountability lines (SPEC §10): every measure's verdict
+(under its line), headline measures with their verdicts first, one line per broken-down
+measure on its largest gap, and the latest story behind each curve. Group figures pass
+through `equity.figure_text` (suppression)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,7 @@ def rba_lines(session: Session, initiative: Initiative, lines: list[MeasureLine]
               measures: list[Measure]) -> RbaLines:
     """From the digest's own figures (`lines`) and measure rows: three more statements."""
     statuses = [_Standing(m.key, m.name, m.current, m.current_period) for m in lines]
-    extras = rba_extras(session, initiative, statuses, {m.key: m for m in measures},
-                        headline_only=True)
+    extras = rba_extras(session, initiative, statuses, {m.key: m for m in measures})
     headlines, gaps, stories, verdicts, development = [], [], [], [], []
     panels: list[GroupPanel] = []
     for s in statuses:
@@ -39,8 +39,7 @@ def rba_lines(session: Session, initiative: Initiative, lines: list[MeasureLine]
         if e.measure.development:
             development.append(s.key)
             continue
-        if e.measure.headline:  # the digest judges its headline measures
-            verdicts.append((s.key, e.verdict.text))
+        verdicts.append((s.key, e.verdict.text))  # each measure's, under its line (SPEC §10)
         if e.measure.headline:
             headlines.append(f"• *{bk.escape(s.name)}*: {e.verdict.text}")
         if e.group_names and s.value is not None:

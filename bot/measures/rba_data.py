@@ -56,16 +56,13 @@ STORY_HEADINGS = (("helping", "What's helping"), ("hurting", "What's hurting"),
 
 
 def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Standing],
-               measures: dict[str, Measure] | None = None, *, headline_only: bool = False
-               ) -> dict[str, Extras]:
-    """Three statements (four without `measures`, the active measures by key).
-    `headline_only`: forecasts (and so verdicts) for headline measures alone, the others
-    'not enough data' (the digest: its history look is then a few measures' worth)."""
+               measures: dict[str, Measure] | None = None) -> dict[str, Extras]:
+    """Three statements (four without `measures`, the active measures by key); none for
+    the forecasts' history once it is kept (bot/measures/forecast_history.py)."""
     if measures is None:
         measures = {m.key: m for m in session.scalars(
             select(Measure).where(Measure.active.is_(True)))}
-    history = forecast_history(session, initiative, [m.id for m in measures.values()
-                                                     if m.headline or not headline_only])
+    history = forecast_history(session, initiative, [m.id for m in measures.values()])
     figures = _group_figures(session, measures, statuses)
     stories = _stories(session)
     out: dict[str, Extras] = {}
@@ -75,7 +72,7 @@ def rba_extras(session: Session, initiative: Initiative, statuses: Sequence[Stan
             continue
         points = points_based(m.rate, m.unit)
         judged = Verdict("not enough data")
-        if s.value_period is not None and (m.headline or not headline_only):
+        if s.value_period is not None:
             forecast, source = forecast_at(s.value_period.start, s.value_period.key,
                                            history.get(m.id, []), initiative.start,
                                            m.forecast or {})

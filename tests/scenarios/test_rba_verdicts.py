@@ -100,3 +100,21 @@ def test_the_period_the_start_falls_in_is_judged_not_fitted(
     page = text_of(reply(bare_sandbox, "U0OUTSIDER", "measures prenatal-visits"))
 
     assert "forecast 70.5%, from history" in page and "beating the baseline" in page
+
+
+def test_every_measure_carries_its_verdict_in_the_digest_not_only_headline_ones(
+        bare_sandbox: Sandbox, tmp_path: Path) -> None:
+    # SPEC §10: "Each measure gets a verdict, shown everywhere it is" (home-visits is no
+    # headline measure).
+    path = tmp_path / "initiative.yml"
+    path.write_text(EXAMPLE.read_text().replace(
+        "    partners: [family-connects, county-health]\n",
+        "    partners: [family-connects, county-health]\n    forecast: {2026: 150}\n", 1))
+    import_example(bare_sandbox.store, path=path)
+    reply(bare_sandbox, "U0DDD", "report home-visits 170")
+
+    digest = text_of(reply(bare_sandbox, ADMIN, "digest"))
+
+    section = digest[digest.index('"*Families enrolled in home visiting*\\n'):]
+    assert "Verdict: *▲ beating the baseline*" in section[:section.index('"}}')]
+    assert "Verdict: *○ not enough data*" in digest  # the others, with no forecast
