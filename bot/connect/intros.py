@@ -209,24 +209,33 @@ def _choose(session: Session, user_id: str, candidates: list[Person]) -> Person 
 # --- the scheduled job -----------------------------------------------------------------
 
 
+def due_round(session: Session, initiative: Initiative, now: datetime
+              ) -> tuple[str, list[tuple[Person, Person, frozenset[int]]]] | None:
+    """This round's key and pairs, when a round is due at `now` and not made yet."""
+    if not initiative.connect:
+        return None
+    current, _ = rounds_around(initiative.connect, ZoneInfo(initiative.timezone), now)
+    if now - current.at > LATE or session.scalar(
+            select(Intro.id).where(Intro.round == current.key).limit(1)) is not None:
+        return None
+    last = session.scalar(select(Intro.round).where(Intro.scheduled.is_(True))
+                          .order_by(Intro.created_at.desc(), Intro.id.desc()).limit(1))
+    last_pairs = {frozenset(p) for p in session.execute(
+        select(Intro.user_a, Intro.user_b).where(Intro.round == last))}
+    return current.key, pair(people(session), last_pairs)
+
+
 def run_round(services: Services, now: datetime) -> int:
     """Pair this round's members once (rows claimed for the senders); how many pairs."""
     with services.store.session() as session:
         initiative = load_initiative(session)
-        if initiative is None or not initiative.connect:
+        due = due_round(session, initiative, now) if initiative is not None else None
+        if initiative is None or due is None:
             return 0
-        current, _ = rounds_around(initiative.connect, ZoneInfo(initiative.timezone), now)
-        if now - current.at > LATE or session.scalar(
-                select(Intro.id).where(Intro.round == current.key).limit(1)) is not None:
-            return 0
-        last = session.scalar(select(Intro.round).where(Intro.scheduled.is_(True))
-                              .order_by(Intro.created_at.desc(), Intro.id.desc()).limit(1))
-        last_pairs = {frozenset(p) for p in session.execute(
-            select(Intro.user_a, Intro.user_b).where(Intro.round == last))}
-        made = pair(people(session), last_pairs)
+        round_key, made = due
         for a, b, shared in made:
             at_work = working_moment(session, initiative, (a.user_id, b.user_id), now)
-            _claim(session, current.key, a.user_id, b.user_id,
+            _claim(session, round_key, a.user_id, b.user_id,
                    why(session, a.user_id, b.user_id, shared), now, scheduled=True,
                    held_until=at_work if at_work > now else None)
         return len(made)

@@ -312,6 +312,21 @@ def digest_tick(services: Services) -> None:
                     "(channels.backbone in initiative.yml)", outcome.week)
 
 
+def digest_would_post(services: Services, now: datetime) -> tuple[str, str] | None:
+    """(week, channel) when the scheduled tick would post this week's digest at `now`:
+    due, not posted yet, a backbone channel named (`impactbot tick --dry-run`)."""
+    with services.store.session() as session:
+        initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
+        if initiative is None or not initiative.backbone_channel:
+            return None
+        if now < digest_due(initiative, now):
+            return None
+        week = iso_week(now, ZoneInfo(initiative.timezone)).key
+        if posted_digest(session, week) is not None:
+            return None
+        return week, initiative.backbone_channel
+
+
 # --- preview and the CLI -----------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from bot.actions.view import EVENT_TYPE as ACTION_EVENT
 from bot.emulator.sandbox import Sandbox
 from tests.support.processes import bot_env
 from tests.support.reminders import reminder_dms
-from tests.support.world import MEMBERS
+from tests.support.world import EXAMPLE, MEMBERS, import_example
 
 LATER = "2026-11-17T17:30:00Z"  # 09:30 in Los Angeles, three days before the due date
 
@@ -69,3 +69,25 @@ def test_tick_with_a_bad_instant_is_a_usage_error(sandbox: Sandbox, tmp_path: Pa
     code, _out, err = tick(sandbox, tmp_path, "--at", "next tuesday")
     assert code == 2
     assert err.startswith("impactbot: --at: 'next tuesday' is not an ISO-8601 instant")
+
+
+def test_tick_dry_run_lists_a_due_digest_and_a_due_round_of_intros(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "initiative.yml"
+    path.write_text(EXAMPLE.read_text().replace(
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n",
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n"
+        "  connect: {every: month, week: 1, weekday: tuesday}\n"))
+    import_example(sandbox.store, path=path)
+
+    # Friday 13 November, 15:30 in Chicago: the digest (Fridays at 15:00) is due.
+    code, out, err = tick(sandbox, tmp_path, "--at", "2026-11-13T21:30:00Z", "--dry-run")
+    assert code == 0, err
+    assert "C0BACKBONE\tdigest\t2026-W46" in out and "and the digest would be sent" in out
+    # Tuesday 1 December, 10:30 in Chicago: December's round of intros.
+    code, out, err = tick(sandbox, tmp_path, "--at", "2026-12-01T16:30:00Z", "--dry-run")
+    assert code == 0, err
+    assert "U0AAA,U0CCC\tintro\tround 2026-12" in out and "2 intro(s)" in out
+    assert "and no digest would be sent" in out
+    assert sandbox.emulator.calls_to("chat.postMessage") == []
+    assert sandbox.emulator.calls_to("conversations.open") == []
