@@ -196,10 +196,10 @@ def _settings() -> Settings:
     return settings
 
 
-def _require_initiative(services: Services) -> None:
+def _require_initiative(services: Services, *, one_workspace: bool = False) -> None:
     from bot.cli.checks import require_initiative
 
-    require_initiative(services)
+    require_initiative(services, one_workspace=one_workspace)
 
 
 def _services(settings: Settings, *, at: str | None = None) -> Services:
@@ -255,7 +255,7 @@ def cmd_import_values(args: argparse.Namespace) -> int:
 
     settings = _settings()
     services = _services(settings)
-    _require_initiative(services)
+    _require_initiative(services, one_workspace=True)
     return run_import_values_command(services.store, args.file, SystemClock().now(),
                                      args.dry_run)
 
@@ -320,7 +320,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = _settings()
     services = _services(settings)
-    _require_initiative(services)
+    _require_initiative(services, one_workspace=True)
     if args.totals:
         from bot.measures.totals import run_totals_command
 
@@ -357,7 +357,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
     settings = _settings()
     services = _services(settings, at=args.at)
-    _require_initiative(services)
+    _require_initiative(services, one_workspace=True)
     return run_digest_command(services, args)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli.main import main
 from bot.emulator.sandbox import Sandbox
 from bot.runtime.errors import UserError
 from storage.db import Store
@@ -150,3 +151,38 @@ def test_listing_workspaces_outside_multi_workspace_mode_is_refused(store: Store
         import_example(store, path=shared)
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Partner)) == 0
+
+
+def test_the_command_line_works_in_the_workspace_named_by_team(
+        multi: Sandbox, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    health, school = setup_both(multi)
+    for driver, user, text in ((health, "U0AAA", "report prenatal-visits 72"),
+                               (school, "U0BLIB", "report storytime 31")):
+        driver.command(user, text)
+        multi.settle()
+    monkeypatch.setenv("DATABASE_URL", multi.store.url)
+    monkeypatch.setenv("SLACK_CLIENT_ID", multi.settings.client_id or "")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", multi.settings.client_secret or "")
+    monkeypatch.setenv("SLACK_API_URL", multi.emulator.api_url)
+    for name in ("SLACK_BOT_TOKEN", "INITIATIVE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    capsys.readouterr()
+
+    assert main(["export", "--team", TEAM_A]) == 0
+    health_rows = capsys.readouterr().out
+    assert main(["export", "--team", TEAM_B]) == 0
+    school_rows = capsys.readouterr().out
+    assert "prenatal-visits,county-health" in health_rows and "storytime" not in health_rows
+    assert "storytime,library" in school_rows and "prenatal" not in school_rows
+
+    # Without --team the export would be the default tenant's, empty: it asks which one,
+    # naming the installed workspaces, and prints no export. A bad id is named too.
+    assert main(["export"]) == 2
+    assert main(["digest"]) == 2
+    assert main(["export", "--team", "not-a-team"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count(f"say whose initiative with --team TEAM_ID (installed: {TEAM_A}, "
+                     f"{TEAM_B})") == 2
+    assert "--team: 'not-a-team' is not a Slack team id" in err
