@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +22,8 @@ from bot.measures.periods import Cadence, period_containing
 from storage.db import Store
 from storage.models import Report
 from tests.support.world import EXAMPLE
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # The example initiative: measure -> (cadence, partners, value for the i-th period)
 HISTORY = {
@@ -186,3 +192,34 @@ def test_export_filters_by_measure_partner_and_period(
     assert main(["export", "--measure", "nope"]) == 2
     assert "there is no measure `nope`" in capsys.readouterr().err
     assert main(["export", "--from", "2026-13"]) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_on_a_terminal_it_shows_progress_then_the_summary(
+        initiative: Store, tmp_path: Path) -> None:
+    # SPEC §9: "On a terminal it shows progress (rows done, rate, time left)".
+    path = tmp_path / "history.csv"
+    path.write_text(history_csv())
+    controller, terminal = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "import-values", str(path)],
+                               cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.PIPE, stderr=terminal, text=True)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    out, _ = process.communicate(timeout=120)
+
+    assert process.returncode == 0
+    progress = shown.decode()
+    assert re.search(r"\r[\d,]+ of 312 rows checked · [\d,]+ rows/s · about [\d,]+ s left",
+                     progress), progress
+    assert "\r312 of 312 rows checked" in progress  # the last line: all of them
+    assert out.strip() == "Imported history.csv: 312 added, 0 corrected, 0 unchanged."

@@ -73,3 +73,20 @@ def test_bad_story_requests_change_nothing(sandbox: Sandbox) -> None:
     assert "development agenda" in reply(sandbox, "U0AAA",
                                          "story maternal-depression Hi")["text"]
     assert _stories(sandbox) == []
+
+
+def test_story_with_a_key_alone_opens_the_modal_for_that_measure(sandbox: Sandbox) -> None:
+    sandbox.driver.command("U0CCC", "story prenatal-visits")
+    sandbox.settle()
+    view = sandbox.driver.last_view("views.open")
+    assert "First-trimester prenatal visits" in str(view["blocks"])
+    values = {"what_works": {"what_works": {"type": "plain_text_input",
+                                            "value": "Saturday walk-ins"}}}
+    answer = sandbox.driver.view_submission("U0CCC", view, values)
+    sandbox.settle()
+
+    assert not (answer.json or {}).get("response_action")
+    with sandbox.store.session() as session:
+        (story,) = session.scalars(select(Story))
+    assert (story.period, story.what_works, story.written_by) == (
+        "2026-10", "Saturday walk-ins", "U0CCC")
