@@ -34,6 +34,7 @@ from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins.links import measure_by_key
 from bot.workdays import calendar_of
+from storage.calendar_models import Action, ActionUpdate
 from storage.models import (
     ConnectOptOut,
     Initiative,
@@ -77,8 +78,32 @@ def people(session: Session, *, opted_in: bool = True) -> list[Person]:
     return [Person(u, p, frozenset(m)) for u, (p, m) in sorted(found.items())]
 
 
-def why(session: Session, a: str, b: str, shared: frozenset[int]) -> str:
-    """The short why: the partners, the measures they share, the other's latest win."""
+def action_mates(session: Session, user_id: str) -> dict[str, list[str]]:
+    """Who works on an open action with `user_id` (its owner, who added it, who posted an
+    update on it), and those actions' titles (`#12 Book the hall`)."""
+    involved: dict[int, set[str]] = {}
+    titles: dict[int, str] = {}
+    for action_id, title, owner, creator in session.execute(
+            select(Action.id, Action.title, Action.owner_id, Action.created_by)
+            .where(Action.status == "open")):
+        involved[action_id] = {owner, creator}
+        titles[action_id] = f"#{action_id} {title}"
+    for action_id, user in session.execute(
+            select(ActionUpdate.action_id, ActionUpdate.user_id)
+            .join(Action, Action.id == ActionUpdate.action_id).where(Action.status == "open")):
+        involved.setdefault(action_id, set()).add(user)
+    mates: dict[str, list[str]] = {}
+    for action_id, users in sorted(involved.items()):
+        if user_id in users:
+            for other in sorted(users - {user_id}):
+                mates.setdefault(other, []).append(titles[action_id])
+    return mates
+
+
+def why(session: Session, a: str, b: str, shared: frozenset[int],
+        actions: list[str] | None = None) -> str:
+    """The short why: the partners, the measures and actions they share, the other's
+    latest win."""
     names = dict(session.execute(select(Measure.id, Measure.name)
                                  .where(Measure.id.in_(list(shared)))).all())
     partners = dict(session.execute(select(Member.user_id, Partner.name)
@@ -89,6 +114,9 @@ def why(session: Session, a: str, b: str, shared: frozenset[int]) -> str:
     if names:
         text += " You both work on " + ", ".join(
             f"*{bk.escape(names[m])}*" for m in sorted(names)) + "."
+    if actions:
+        text += " You both work on the action" + ("s " if len(actions) > 1 else " ") + ", ".join(
+            f"*{bk.escape(fit(t, 80))}*" for t in actions[:3]) + "."
     for user in (b, a):
         win = session.scalar(select(Win.text).where(Win.author_id == user,
                                                     Win.status == WinStatus.POSTED)
@@ -166,17 +194,21 @@ def connect_command(services: Services, client: WebClient, user_id: str, args: s
         everyone = people(session, opted_in=False)
         mine = next((p.measures for p in everyone if p.user_id == user_id), frozenset())
         wanted = frozenset([measure.id]) if measure else mine
+        # Without a measure, working on the same action counts too (SPEC §12).
+        mates = {} if measure else action_mates(session, user_id)
         chosen = _choose(session, user_id, [p for p in people(session)
                                             if p.partner_id != caller.partner_id
-                                            and p.measures & wanted])
+                                            and (p.measures & wanted or p.user_id in mates)])
         if chosen is None:
             raise UserError("Nobody from another partner works on "
-                            + (f"*{bk.escape(measure.name)}*" if measure else "your measures")
+                            + (f"*{bk.escape(measure.name)}*" if measure
+                               else "your measures or actions")
                             + " yet (or they have turned intros off).")
         shared = chosen.measures & (wanted if measure else mine)
         local = now.astimezone(ZoneInfo(load_initiative(session).timezone))  # type: ignore[union-attr]
         intro_id = _claim(session, f"manual:{local.date().isoformat()}", user_id,
-                          chosen.user_id, why(session, user_id, chosen.user_id, shared), now,
+                          chosen.user_id, why(session, user_id, chosen.user_id, shared,
+                                              mates.get(chosen.user_id)), now,
                           scheduled=False)
     if intro_id is None:
         raise UserError(f"You were introduced to <@{chosen.user_id}> today already.")

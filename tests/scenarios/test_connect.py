@@ -181,3 +181,21 @@ def test_an_intro_and_its_check_back_wait_for_a_working_day_of_both(
     dms = _group_dms(sandbox)
     assert all(len(msgs) == 2 and "Did you get to meet?" in post_text(msgs[1])
                for msgs in dms.values())
+
+
+def test_working_on_the_same_action_is_reason_enough_for_an_intro(sandbox: Sandbox) -> None:
+    # SPEC §12: "a member of another partner that reports the same measure (or works on the
+    # same action)". United Way shares no measure with anyone in the example.
+    sandbox.driver.command("U0EEE", "connect")
+    sandbox.settle()
+    assert "Nobody from another partner works on your measures or actions" in _reply(sandbox)
+
+    sandbox.driver.command("U0EEE", "action add Diaper drive at the home visits <@U0DDD>")
+    sandbox.settle()
+    sandbox.driver.command("U0EEE", "connect")
+    sandbox.settle()
+
+    (opened,) = sandbox.emulator.calls_to("conversations.open")
+    assert opened.params["users"] == "U0DDD,U0EEE"
+    ((_, (intro,)),) = _group_dms(sandbox).items()
+    assert "You both work on the action *#1 Diaper drive at the home visits*" in post_text(intro)
