@@ -144,7 +144,7 @@ def test_measures_status_and_home_show_the_fiscal_year(annual: Sandbox) -> None:
     annual.driver.app_home_opened("U0CCC")
     annual.settle()
     home = render_blocks(annual.emulator.home_views["U0CCC"]["blocks"], "")
-    assert "450 children (FY2026)" in home
+    assert "450 children (FY2026, 2 of 2 partners)" in home
 
 
 def test_the_digest_shows_each_year_in_words_and_the_change_on_the_year_before(
