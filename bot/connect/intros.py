@@ -28,12 +28,13 @@ from bot.connect.rules import Person, pair, rounds_around
 from bot.exactly_once import Ledger, lease_free
 from bot.reminders.timezones import zone_or_none
 from bot.rendering import blocks as bk
+from bot.rendering import dates
 from bot.rendering.user_text import fit, repost_text
 from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins.links import measure_by_key
-from bot.workdays import calendar_of
+from bot.workdays import WorkCalendar, calendar_of
 from storage.calendar_models import Action, ActionUpdate
 from storage.models import (
     ConnectOptOut,
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 CHECK_BACK = timedelta(days=7)
+_MAX_MOVES = 60  # alternating days off of two people: far more than any calendar holds
 LATE = timedelta(days=7)  # a round the scheduler missed by more than this is skipped
 KEY = ("team_id", "round", "user_a", "user_b")
 SENDING = Ledger(Intro, Intro.id, Intro.lease_until, Intro.sent_at.is_(None), key=KEY)
@@ -116,7 +118,7 @@ def why(session: Session, a: str, b: str, shared: frozenset[int],
             f"*{bk.escape(names[m])}*" for m in sorted(names)) + "."
     if actions:
         text += " You both work on the action" + ("s " if len(actions) > 1 else " ") + ", ".join(
-            f"*{bk.escape(fit(t, 80))}*" for t in actions[:3]) + "."
+            f"“{bk.safe_user_text(t[:80])}”" for t in actions[:3]) + "."
     for user in (b, a):
         win = session.scalar(select(Win.text).where(Win.author_id == user,
                                                     Win.status == WinStatus.POSTED)
@@ -128,19 +130,21 @@ def why(session: Session, a: str, b: str, shared: frozenset[int],
 
 def _claim(session: Session, round_key: str, a: str, b: str, why_text: str, now: datetime,
            *, scheduled: bool, held_until: datetime | None = None) -> int | None:
-    """The intro's row; a scheduled one is free to send at once, or from `held_until`."""
+    """The intro's row: held until `held_until` (a day off of one of them); else a
+    scheduled one is free for the senders, a requested one leased to the caller's
+    request, which sends it at once."""
     first, second = sorted((a, b))
+    lease = held_until or (None if scheduled else now + LEASE)
     return SENDING.insert(session, {
         "round": round_key, "scheduled": scheduled, "user_a": first, "user_b": second,
-        "why": why_text, "created_at": now,
-        "lease_until": held_until if scheduled else now + LEASE})
+        "why": why_text, "created_at": now, "lease_until": lease})
 
 
-def working_moment(session: Session, initiative: Initiative, users: Iterable[str],
-                   when: datetime) -> datetime:
-    """`when`, or, if it falls on a holiday or non-working day of any of `users` in their
-    own zone (SPEC §11), the latest of their next working days at the same local time:
-    the moment the message reaches none of them on a day off."""
+Calendars = dict[str, tuple[WorkCalendar, ZoneInfo]]
+
+
+def calendars_of(session: Session, initiative: Initiative, users: Iterable[str]) -> Calendars:
+    """Each person's working days and zone (the initiative's when Slack's is not known)."""
     tz = ZoneInfo(initiative.timezone)
     users = sorted(set(users))
     zones = {u: zone_or_none(z) for u, z in session.execute(
@@ -150,8 +154,27 @@ def working_moment(session: Session, initiative: Initiative, users: Iterable[str
             select(Member.user_id, Partner.holidays).join(Partner, Partner.id == Member.partner_id)
             .where(Member.user_id.in_(users))):
         holidays.setdefault(user, []).extend(days or ())
-    return max(calendar_of(initiative.calendar, holidays.get(u, ())).move(when, zones.get(u) or tz)
-               for u in users)
+    return {u: (calendar_of(initiative.calendar, holidays.get(u, ())), zones.get(u) or tz)
+            for u in users}
+
+
+def moment_for(calendars: Calendars, users: Iterable[str], when: datetime) -> datetime:
+    """`when`, or, if it falls on a holiday or non-working day of any of `users` in their
+    own zone (SPEC §11), the first later moment at the same local time that is a working
+    day for all of them (one's next working day may be the other's day off)."""
+    chosen = [calendars[u] for u in users if u in calendars]
+    for _ in range(_MAX_MOVES):
+        moved = max((calendar.move(when, zone) for calendar, zone in chosen), default=when)
+        if moved == when:
+            break
+        when = moved
+    return when
+
+
+def working_moment(session: Session, initiative: Initiative, users: Iterable[str],
+                   when: datetime) -> datetime:
+    users = tuple(users)
+    return moment_for(calendars_of(session, initiative, users), users, when)
 
 
 def send(services: Services, client: WebClient, intro_id: int) -> str | None:
@@ -196,22 +219,34 @@ def connect_command(services: Services, client: WebClient, user_id: str, args: s
         wanted = frozenset([measure.id]) if measure else mine
         # Without a measure, working on the same action counts too (SPEC §12).
         mates = {} if measure else action_mates(session, user_id)
-        chosen = _choose(session, user_id, [p for p in people(session)
-                                            if p.partner_id != caller.partner_id
-                                            and (p.measures & wanted or p.user_id in mates)])
+        candidates = [p for p in people(session) if p.partner_id != caller.partner_id
+                      and (p.measures & wanted or p.user_id in mates)]
+        initiative = load_initiative(session)
+        assert initiative is not None  # identify() found the caller's partner in it
+        calendars = calendars_of(session, initiative,
+                                 [user_id, *(p.user_id for p in candidates)])
+        # Someone at work today first; an intro never reaches a person on a day off.
+        at_work = [p for p in candidates
+                   if moment_for(calendars, (user_id, p.user_id), now) == now]
+        chosen = _choose(session, user_id, at_work or candidates)
         if chosen is None:
             raise UserError("Nobody from another partner works on "
                             + (f"*{bk.escape(measure.name)}*" if measure
                                else "your measures or actions")
                             + " yet (or they have turned intros off).")
         shared = chosen.measures & (wanted if measure else mine)
-        local = now.astimezone(ZoneInfo(load_initiative(session).timezone))  # type: ignore[union-attr]
+        local = now.astimezone(ZoneInfo(initiative.timezone))
+        hold = moment_for(calendars, (user_id, chosen.user_id), now)
         intro_id = _claim(session, f"manual:{local.date().isoformat()}", user_id,
                           chosen.user_id, why(session, user_id, chosen.user_id, shared,
                                               mates.get(chosen.user_id)), now,
-                          scheduled=False)
+                          scheduled=False, held_until=hold if hold > now else None)
     if intro_id is None:
         raise UserError(f"You were introduced to <@{chosen.user_id}> today already.")
+    if hold > now:
+        day = dates.action_day(hold.astimezone(local.tzinfo).date(), local.date())
+        return (f"<@{chosen.user_id}> is off today, so I will introduce you on {day}, "
+                "in a group DM.")
     channel = send(services, client, intro_id)
     if channel is None:
         return (f"Slack did not open the group DM with <@{chosen.user_id}> just now; "
@@ -275,10 +310,39 @@ def run_round(services: Services, now: datetime) -> int:
 
 def send_due(services: Services, client: WebClient, now: datetime) -> int:
     with services.store.session() as session:
-        ids = [i for i in session.scalars(select(Intro.id).where(
-            Intro.sent_at.is_(None), lease_free(Intro.lease_until, now)).order_by(Intro.id))
-            if SENDING.take_over(session, Intro.id == i, now=now, length=LEASE)]
+        initiative = load_initiative(session)
+        ids = []
+        for intro_id, a, b, scheduled in session.execute(
+                select(Intro.id, Intro.user_a, Intro.user_b, Intro.scheduled).where(
+                    Intro.sent_at.is_(None), lease_free(Intro.lease_until, now))
+                .order_by(Intro.id)):
+            if not SENDING.take_over(session, Intro.id == intro_id, now=now, length=LEASE):
+                continue
+            if not _still_wanted(session, a, b, scheduled):
+                # Held for a day off, then one of them turned intros off or left: the intro
+                # never happened (the round's other pairs stand).
+                session.execute(delete(Intro).where(Intro.id == intro_id))
+                continue
+            at_work = (working_moment(session, initiative, (a, b), now)
+                       if initiative is not None else now)
+            if at_work > now:  # the calendar changed since it was held: hold it again
+                SENDING.release(session, Intro.id == intro_id, retry_at=at_work)
+                continue
+            ids.append(intro_id)
     return sum(send(services, client, i) is not None for i in ids)
+
+
+def _still_wanted(session: Session, a: str, b: str, scheduled: bool) -> bool:
+    """Both still members of an active partner, and (a scheduled intro) neither has turned
+    scheduled intros off."""
+    if scheduled and session.scalar(
+            select(ConnectOptOut.user_id).where(ConnectOptOut.user_id.in_((a, b)))
+            .limit(1)) is not None:
+        return False
+    members = set(session.scalars(
+        select(Member.user_id).join(Partner, Partner.id == Member.partner_id)
+        .where(Member.user_id.in_((a, b)), Partner.active.is_(True))))
+    return members == {a, b}
 
 
 def check_back(services: Services, client: WebClient, now: datetime) -> int:
@@ -352,12 +416,13 @@ def connect_next_due(services: Services, now: datetime) -> datetime | None:
             func.count().filter(Intro.lease_until.is_(None)), func.min(Intro.lease_until))
             .where(Intro.sent_at.is_(None))).one()
         times += [now] if unsent else [lease] if lease else []
-        sent, held = session.execute(select(func.min(Intro.sent_at),
-                                            func.max(Intro.checkback_lease))
-                                     .where(Intro.sent_at.is_not(None),
-                                            Intro.checkback_sent_at.is_(None))).one()
-        if sent is not None:
-            times.append(max(sent + CHECK_BACK, held or sent))
+        # Each check-back's own time: a week after its intro, or later while it is held
+        # for a day off (a week's intros: a few rows).
+        for sent, held in session.execute(
+                select(Intro.sent_at, Intro.checkback_lease)
+                .where(Intro.sent_at.is_not(None), Intro.checkback_sent_at.is_(None))):
+            if sent is not None:
+                times.append(max(sent + CHECK_BACK, held or sent))
     return min(times, default=None)
 
 

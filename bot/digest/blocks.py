@@ -288,15 +288,20 @@ def fallback_text(data: DigestData) -> str:
 # --- the whole message -------------------------------------------------------------------
 
 
+def _with_verdict(text: str, verdict: str | None) -> str:
+    line = f"\nVerdict: *{verdict}*" if verdict else ""
+    return truncate(text, SECTION_LIMIT - len(line)) + line
+
+
 def digest_message(data: DigestData, *, block_limit: int = MESSAGE_BLOCK_LIMIT) -> DigestMessage:
     """Everything in one message if it fits in `block_limit` blocks; else summary + thread."""
     partner_lines = [partner_text(p, data.today) for p in data.partners]
     partner_blocks = _sections("*Reporting completeness by partner*", partner_lines)
     verdicts = dict(data.rba.verdicts)
     shown = [m for m in data.measures if m.key not in data.rba.development]
-    measure_blocks = [section(truncate(measure_text(m) + (
-        f"\nVerdict: *{verdicts[m.key]}*" if m.key in verdicts else ""), SECTION_LIMIT))
-        for m in shown]
+    # The verdict is kept whole: a long measure text gives way, not the verdict.
+    measure_blocks = [section(_with_verdict(measure_text(m), verdicts.get(m.key)))
+                      for m in shown]
     full = [
         *_head(data),
         section(completeness_summary(data)),

@@ -50,9 +50,9 @@ def suspicion(value: float, *, unit: str, previous: float | None, previous_perio
         history = previous if previous is not None else baseline if unit == "%" else None
         if history is None or history <= (1 if unit == "%" else 0):
             return None
-        before = (f"the previous value was {format_value(previous, unit)} ({previous_period})"
-                  if previous is not None and previous_period
-                  else f"the baseline is {format_value(history, unit)}")
+        when = f" ({previous_period})" if previous_period else ""
+        before = (f"the previous value was {format_value(previous, unit)}{when}"
+                  if previous is not None else f"the baseline is {format_value(history, unit)}")
         return Suspicion(f"{shown} would be a drop to zero: {before}.", None)
     if previous is None or previous <= 0 or value < 0:
         return None

@@ -101,14 +101,21 @@ class MeasureCard:
 
 
 @dataclass(frozen=True)
+class ResultCard:
+    name: str
+    indicators: tuple[str, ...]  # keys of its indicators on the scorecard
+    chosen: bool  # it has indicators at all (some may be on the data development agenda)
+
+
+@dataclass(frozen=True)
 class Scorecard:
     initiative_name: str
     agenda: str
     measures: tuple[MeasureCard, ...]
     voice_count: int  # approved community voice, all time
     as_of: datetime
-    # The results the initiative works toward (SPEC §13), each with its indicators' keys.
-    results: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    # The results the initiative works toward (SPEC §13), each with its indicators.
+    results: tuple[ResultCard, ...] = field(default=())
 
     def measure(self, key: str) -> MeasureCard | None:
         return next((m for m in self.measures if m.key == key), None)
@@ -179,16 +186,18 @@ def build_scorecard(session: Session, now: datetime) -> Scorecard | None:
 
 
 def _results(session: Session, initiative: Initiative, shown: set[str]
-             ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Each result's name and the keys of its indicators on the scorecard, file order."""
+             ) -> tuple[ResultCard, ...]:
+    """Each result with the keys of its indicators on the scorecard, file order."""
     indicators: dict[str, list[str]] = {}
     for key, result in session.execute(
             select(Measure.key, Measure.result)
             .where(Measure.kind == "indicator", Measure.result.is_not(None))
             .order_by(Measure.id)):
-        if key in shown and result is not None:
+        if result is not None:
             indicators.setdefault(result, []).append(key)
-    return tuple((str(r["name"]), tuple(indicators.get(r["key"], ())))
+    return tuple(ResultCard(str(r["name"]), tuple(k for k in indicators.get(r["key"], ())
+                                                  if k in shown),
+                            bool(indicators.get(r["key"])))
                  for r in initiative.results or ())
 
 

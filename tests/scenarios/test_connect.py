@@ -198,4 +198,57 @@ def test_working_on_the_same_action_is_reason_enough_for_an_intro(sandbox: Sandb
     (opened,) = sandbox.emulator.calls_to("conversations.open")
     assert opened.params["users"] == "U0DDD,U0EEE"
     ((_, (intro,)),) = _group_dms(sandbox).items()
-    assert "You both work on the action *#1 Diaper drive at the home visits*" in post_text(intro)
+    assert "You both work on the action “#1 Diaper drive at the home visits”" in post_text(intro)
+
+
+def _with_days_off(sandbox: Sandbox, tmp_path: Path, health: str, clinic: str) -> None:
+    text = EXAMPLE.read_text().replace(
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n",
+        "  wins: {emoji: [tada, trophy], threshold: 1}\n"
+        "  connect: {every: month, week: 1, weekday: tuesday}\n").replace(
+        "members: [U0CCC]}", f"members: [U0CCC], holidays: [{clinic}]}}").replace(
+        "members: [U0AAA, U0BBB]}", f"members: [U0AAA, U0BBB], holidays: [{health}]}}")
+    (tmp_path / "initiative.yml").write_text(text)
+    import_example(sandbox.store, path=tmp_path / "initiative.yml")
+
+
+def _pair_sent(sandbox: Sandbox, pair: set[str]) -> bool:
+    return any(pair <= sandbox.emulator.channels[cid].members for cid in _group_dms(sandbox))
+
+
+def test_alternating_days_off_hold_an_intro_until_a_day_both_work(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    # Cy (North Clinic) is off Tuesday 1 December, Ana (County Health) Wednesday the 2nd:
+    # their intro goes out on Thursday the 3rd, never on either one's day off.
+    _with_days_off(sandbox, tmp_path, health="2026-12-02", clinic="2026-12-01")
+    _run(sandbox, DECEMBER)
+    assert frozenset({"U0AAA", "U0CCC"}) in _intros(sandbox, "2026-12")
+    _run(sandbox, DECEMBER + timedelta(days=1))
+    assert not _pair_sent(sandbox, {"U0AAA", "U0CCC"})
+    _run(sandbox, DECEMBER + timedelta(days=2))
+    assert _pair_sent(sandbox, {"U0AAA", "U0CCC"})
+
+
+def test_a_held_intro_is_dropped_when_one_of_them_turns_intros_off(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    _with_days_off(sandbox, tmp_path, health="2026-11-30", clinic="2026-12-01")
+    _run(sandbox, DECEMBER)
+    sandbox.driver.command("U0AAA", "connect off")  # while it waits for Cy's Wednesday
+    sandbox.settle()
+    _run(sandbox, DECEMBER + timedelta(days=1))
+
+    assert not _pair_sent(sandbox, {"U0AAA", "U0CCC"})
+    assert frozenset({"U0AAA", "U0CCC"}) not in _intros(sandbox)
+
+
+def test_asking_for_an_intro_to_someone_off_today_holds_it_for_their_working_day(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    _with_days_off(sandbox, tmp_path, health="2026-11-30", clinic="2026-12-01")
+    sandbox.clock.set(DECEMBER)
+    sandbox.driver.command("U0AAA", "connect prenatal-visits")  # only Cy shares it
+    sandbox.settle()
+
+    assert "<@U0CCC> is off today, so I will introduce you on Wed 2 Dec" in _reply(sandbox)
+    assert sandbox.emulator.calls_to("conversations.open") == []
+    _run(sandbox, DECEMBER + timedelta(days=1))
+    assert _pair_sent(sandbox, {"U0AAA", "U0CCC"})
