@@ -117,7 +117,10 @@ def reminder_round(url: str, workspaces: int, members: int, cwd: Path) -> int:
         # Slack's chat.postMessage limits, per workspace and per channel (each DM is a
         # channel of its own): bot/emulator/faults.py, docs/deploy.md.
         emu.use_post_message_limits()
-        teams = provision(store, workspaces, members, datetime.now(UTC), emulator=emu)
+        # A reminder round: the reminder job due now in every workspace (the other jobs
+        # fall due at their own times).
+        teams = provision(store, workspaces, members, datetime.now(UTC), emulator=emu,
+                          jobs=("reminder-tick",))
         everyone = {(token_of(team), member_id(n, m))
                     for n, team in enumerate(teams) for m in range(members)}
         # The product's own leases (a test kills a scheduler with 5 s ones to recover fast):

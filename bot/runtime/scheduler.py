@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -41,7 +40,6 @@ log = logging.getLogger(__name__)
 # IMPACTBOT_TICK_SECONDS override it (tests and benchmarks of many schedulers).
 TICK_MINUTES = 1
 TICK_SECONDS_ENV = "IMPACTBOT_TICK_SECONDS"
-JOBS_TABLE = "apscheduler_jobs"
 DUE_WORK = "due-work"
 
 Tick = Callable[[Services], None]
@@ -159,20 +157,22 @@ def scheduled_ticks() -> list[tuple[str, float]]:
 
 
 def build(svc: Services, *, blocking: bool) -> BaseScheduler:
-    """A scheduler that runs every job with `svc`."""
+    """A scheduler that runs every job with `svc`.
+
+    Its jobs live in memory, each process its own: APScheduler 3 does not support one job
+    store shared by several scheduler processes (its FAQ: "You can't"; sharing one made a
+    second scheduler miss its ticks). Nothing is lost by it: each tick runs at start and
+    then on its interval, and what is due is always read from the database (`due_work`,
+    claimed with SKIP LOCKED), never from the job store."""
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
-    jobs = SQLAlchemyJobStore(engine=svc.store.engine, tablename=JOBS_TABLE)
     ticks = scheduled_ticks()
-    # APScheduler creates its table when it starts, without a lock: two schedulers starting
-    # together would both try. Create it here, one process at a time, and drop the stored
-    # jobs of earlier versions (each workspace job used to be a tick of its own).
-    with svc.store.provisioning():
-        jobs.jobs_t.create(svc.store.engine, checkfirst=True)
-        with svc.store.engine.begin() as connection:
-            connection.execute(jobs.jobs_t.delete().where(
-                jobs.jobs_t.c.id.not_in([tick for tick, _ in ticks])))
+    # Every job's module imported now, not during the first tick: a scheduler started
+    # beside others claims its first share of due work at once.
+    for spec in registered_jobs():
+        spec.load()
+        if spec.per_workspace:
+            spec.load_next_due()
     scheduler = scheduler_cls(
-        jobstores={"default": jobs},
         executors={"default": _ServicesExecutor(svc, max_workers=2)},
         job_defaults={
             # A tick computes everything due from the database, so a late or merged run
@@ -199,8 +199,7 @@ def run_job(job_id: str, services: Services | None = None) -> None:
     """A tick: the due-work tick (every per-workspace job due now, in its workspace), or a
     global job.
 
-    What the job store persists, with the tick's id only; the scheduler's executor passes
-    the services when it runs one."""
+    What the scheduler runs, with the tick's id only; its executor passes the services."""
     if services is None:
         raise RuntimeError(f"job {job_id} needs the services: run it through scheduler.build "
                            "or run_due_now")

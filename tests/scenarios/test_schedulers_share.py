@@ -28,7 +28,10 @@ def world(postgres_url: str) -> Iterator[tuple[Store, SlackEmulator, set[tuple[s
     store = Store(postgres_url)
     with SlackEmulator() as emu:
         emu.set_latency(0.2)  # Slack's own pace, so that a round lasts long enough to share
-        teams = provision(store, WORKSPACES, MEMBERS, datetime.now(UTC), emulator=emu)
+        # A reminder round: the reminder job due now in every workspace (the others fall
+        # due at their own times; here they would only make the schedulers' batches mixed).
+        teams = provision(store, WORKSPACES, MEMBERS, datetime.now(UTC), emulator=emu,
+                          jobs=("reminder-tick",))
         everyone = {(token_of(team), member_id(n, m))
                     for n, team in enumerate(teams) for m in range(MEMBERS)}
         yield store, emu, everyone
