@@ -41,12 +41,17 @@ def test_an_answer_in_a_questions_thread_is_found_with_its_question_and_link(
     assert "Families enrolled in home visiting" in shown
 
 
+def _command(sandbox: Sandbox, user: str, text: str, *, hours_later: int = 0) -> None:
+    """`/impact TEXT` from `user`, `hours_later` hours after NOW, answered before the next."""
+    if hours_later:
+        sandbox.clock.set(NOW + timedelta(hours=hours_later))
+    sandbox.driver.command(user, text)
+    sandbox.settle()
+
+
 def test_wins_are_found_newest_first_and_nothing_found_says_so(sandbox: Sandbox) -> None:
-    sandbox.driver.command("U0AAA", "win home-visits: Home visits doubled in Waukegan")
-    sandbox.settle()
-    sandbox.clock.set(NOW + timedelta(hours=2))
-    sandbox.driver.command("U0DDD", "win Waukegan home visits now include dads")
-    sandbox.settle()
+    _command(sandbox, "U0AAA", "win home-visits: Home visits doubled in Waukegan")
+    _command(sandbox, "U0DDD", "win Waukegan home visits now include dads", hours_later=2)
 
     shown = _learn(sandbox, "U0CCC", "waukegan visits")
 
@@ -90,14 +95,11 @@ def test_postgresql_full_text_finds_other_forms_of_a_word(sandbox: Sandbox) -> N
 
 def test_stories_behind_the_curve_are_found_as_they_stand(sandbox: Sandbox) -> None:
     # SPEC §12: wins, stories behind the curve and answered questions.
-    sandbox.driver.command("U0CCC", "story prenatal-visits Evening clinics with childcare "
-                                    "brought first-time mothers in")
-    sandbox.settle()
-    sandbox.driver.command("U0AAA", "story prenatal-visits Transport vouchers helped")
-    sandbox.settle()
-    sandbox.clock.set(NOW + timedelta(hours=1))
-    sandbox.driver.command("U0AAA", "story prenatal-visits Childcare during visits helped most")
-    sandbox.settle()
+    _command(sandbox, "U0CCC", "story prenatal-visits Evening clinics with childcare "
+                               "brought first-time mothers in")
+    _command(sandbox, "U0AAA", "story prenatal-visits Transport vouchers helped")
+    _command(sandbox, "U0AAA", "story prenatal-visits Childcare during visits helped most",
+             hours_later=1)
 
     shown = _learn(sandbox, "U0EEE", "childcare")
 
