@@ -97,3 +97,6 @@ class Intro(Tenant, Base):
     checkback_sent_at: Mapped[datetime | None]
     met: Mapped[bool | None] = mapped_column(Boolean)
     answered_at: Mapped[datetime | None]
+    # Called off while it waited for a day off (one of them turned intros off or left):
+    # never sent, and its round still counts as made.
+    cancelled_at: Mapped[datetime | None]

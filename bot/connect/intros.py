@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.connect import messages as cm
@@ -57,7 +57,8 @@ CHECK_BACK = timedelta(days=7)
 _MAX_MOVES = 60  # alternating days off of two people: far more than any calendar holds
 LATE = timedelta(days=7)  # a round the scheduler missed by more than this is skipped
 KEY = ("team_id", "round", "user_a", "user_b")
-SENDING = Ledger(Intro, Intro.id, Intro.lease_until, Intro.sent_at.is_(None), key=KEY)
+UNSENT = and_(Intro.sent_at.is_(None), Intro.cancelled_at.is_(None))
+SENDING = Ledger(Intro, Intro.id, Intro.lease_until, UNSENT, key=KEY)
 CHECKING = Ledger(Intro, Intro.id, Intro.checkback_lease,
                   and_(Intro.sent_at.is_not(None), Intro.checkback_sent_at.is_(None)), key=KEY)
 
@@ -235,17 +236,30 @@ def connect_command(services: Services, client: WebClient, user_id: str, args: s
                                else "your measures or actions")
                             + " yet (or they have turned intros off).")
         shared = chosen.measures & (wanted if measure else mine)
-        local = now.astimezone(ZoneInfo(initiative.timezone))
+        zone = calendars[user_id][1]  # the caller's
+        today = now.astimezone(zone).date()
         hold = moment_for(calendars, (user_id, chosen.user_id), now)
-        intro_id = _claim(session, f"manual:{local.date().isoformat()}", user_id,
-                          chosen.user_id, why(session, user_id, chosen.user_id, shared,
-                                              mates.get(chosen.user_id)), now,
+        pair_ = sorted((user_id, chosen.user_id))
+        waiting = session.execute(select(Intro.lease_until).where(
+            UNSENT, Intro.user_a == pair_[0], Intro.user_b == pair_[1]).limit(1)).first()
+        if waiting is not None:  # an intro of this pair not sent yet: one is enough
+            held = waiting[0]
+            when = (f"set for {dates.action_day(held.astimezone(zone).date(), today)}"
+                    if held is not None and held > now + LEASE else "on its way")
+            raise UserError(f"Your intro to <@{chosen.user_id}> is already {when}.")
+        # Keyed by the day it goes out: one intro of a pair a day, however it was asked.
+        intro_id = _claim(session, f"manual:{hold.astimezone(zone).date().isoformat()}",
+                          user_id, chosen.user_id,
+                          why(session, user_id, chosen.user_id, shared,
+                              mates.get(chosen.user_id)), now,
                           scheduled=False, held_until=hold if hold > now else None)
     if intro_id is None:
         raise UserError(f"You were introduced to <@{chosen.user_id}> today already.")
     if hold > now:
-        day = dates.action_day(hold.astimezone(local.tzinfo).date(), local.date())
-        return (f"<@{chosen.user_id}> is off today, so I will introduce you on {day}, "
+        day = dates.action_day(hold.astimezone(zone).date(), today)
+        who = ("You are" if moment_for(calendars, (user_id,), now) > now
+               else f"<@{chosen.user_id}> is")
+        return (f"{who} off today, so I will introduce you to <@{chosen.user_id}> on {day}, "
                 "in a group DM.")
     channel = send(services, client, intro_id)
     if channel is None:
@@ -267,7 +281,8 @@ def _choose(session: Session, user_id: str, candidates: list[Person]) -> Person 
     """Someone the caller has met least (then the least introduced overall)."""
     if not candidates:
         return None
-    pairs = session.execute(select(Intro.user_a, Intro.user_b)).all()
+    pairs = session.execute(select(Intro.user_a, Intro.user_b)
+                            .where(Intro.cancelled_at.is_(None))).all()
     with_me = Counter(b if a == user_id else a for a, b in pairs if user_id in (a, b))
     overall = Counter(u for pair_ in pairs for u in pair_)
     return min(candidates, key=lambda p: (with_me[p.user_id], overall[p.user_id], p.user_id))
@@ -285,10 +300,14 @@ def due_round(session: Session, initiative: Initiative, now: datetime
     if now - current.at > LATE or session.scalar(
             select(Intro.id).where(Intro.round == current.key).limit(1)) is not None:
         return None
-    last = session.scalar(select(Intro.round).where(Intro.scheduled.is_(True))
-                          .order_by(Intro.created_at.desc(), Intro.id.desc()).limit(1))
+    last, made = session.execute(
+        select(Intro.round, Intro.created_at).where(Intro.scheduled.is_(True))
+        .order_by(Intro.created_at.desc(), Intro.id.desc()).limit(1)).first() or (None, None)
+    # Not again: the last round's pairs, and pairs introduced by hand since it was made.
+    since = (Intro.round == last) | (Intro.scheduled.is_(False)
+                                     & (Intro.created_at >= made if made else true()))
     last_pairs = {frozenset(p) for p in session.execute(
-        select(Intro.user_a, Intro.user_b).where(Intro.round == last))}
+        select(Intro.user_a, Intro.user_b).where(since, Intro.cancelled_at.is_(None)))}
     return current.key, pair(people(session), last_pairs)
 
 
@@ -314,14 +333,14 @@ def send_due(services: Services, client: WebClient, now: datetime) -> int:
         ids = []
         for intro_id, a, b, scheduled in session.execute(
                 select(Intro.id, Intro.user_a, Intro.user_b, Intro.scheduled).where(
-                    Intro.sent_at.is_(None), lease_free(Intro.lease_until, now))
+                    UNSENT, lease_free(Intro.lease_until, now))
                 .order_by(Intro.id)):
             if not SENDING.take_over(session, Intro.id == intro_id, now=now, length=LEASE):
                 continue
             if not _still_wanted(session, a, b, scheduled):
-                # Held for a day off, then one of them turned intros off or left: the intro
-                # never happened (the round's other pairs stand).
-                session.execute(delete(Intro).where(Intro.id == intro_id))
+                # Held for a day off, then one of them turned intros off or left: called
+                # off (the row stays, so its round still counts as made).
+                SENDING.record(session, Intro.id == intro_id, {"cancelled_at": now})
                 continue
             at_work = (working_moment(session, initiative, (a, b), now)
                        if initiative is not None else now)
@@ -394,7 +413,7 @@ def connect_tick(services: Services) -> None:
     run_round(services, now)
     with services.store.session() as session:
         waiting = session.scalar(select(Intro.id).where(
-            (Intro.sent_at.is_(None) & lease_free(Intro.lease_until, now))
+            (UNSENT & lease_free(Intro.lease_until, now))
             | (Intro.sent_at.is_not(None) & (Intro.sent_at <= now - CHECK_BACK)
                & Intro.checkback_sent_at.is_(None)
                & lease_free(Intro.checkback_lease, now))).limit(1))
@@ -414,7 +433,7 @@ def connect_next_due(services: Services, now: datetime) -> datetime | None:
                                        now)[1].at)
         unsent, lease = session.execute(select(
             func.count().filter(Intro.lease_until.is_(None)), func.min(Intro.lease_until))
-            .where(Intro.sent_at.is_(None))).one()
+            .where(UNSENT)).one()
         times += [now] if unsent else [lease] if lease else []
         # Each check-back's own time: a week after its intro, or later while it is held
         # for a day off (a week's intros: a few rows).

@@ -1,4 +1,4 @@
-"""The scheduler: APScheduler 3.x with its SQLAlchemy job store; any number of processes.
+"""The scheduler: APScheduler 3.x, its jobs in memory in each process; any number of processes.
 
 The jobs are a fixed table (`JOBS`): each names a tick, a function that receives the
 services. A per-workspace job also names its `next_due` function: the scheduler does not
@@ -9,9 +9,8 @@ due from the database "as of now"; a tick that runs twice, late, or in two proce
 once does each side effect once, because each side effect claims a unique key in our
 tables before it acts.
 
-The job store persists a job as a text reference to `run_job` plus the tick's id, never the
-services (a connection or a client cannot be pickled). The services reach `run_job` through
-the scheduler's own executor, which holds them and passes them in when a job runs: nothing
+A job is `run_job` with the tick's id, never the services: they reach `run_job` through the
+scheduler's own executor, which holds them and passes them in when a job runs; nothing
 module-wide is set, so two schedulers (or a scheduler and the console) never share state.
 """
 
@@ -55,7 +54,7 @@ def _load(target: str | Callable[..., Any]) -> Any:
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A periodic tick: its id (the job store's key), what it runs, how often."""
+    """A periodic tick: its id (the scheduler's job id), what it runs, how often."""
 
     id: str
     # "module:function" (imported when the scheduler needs it, so that the runtime does not
@@ -132,9 +131,9 @@ class _ServicesExecutor(ThreadPoolExecutor):
 
 
 class _WithServices:
-    """A stored job as APScheduler's runner sees it: with the services as a keyword.
+    """A job as APScheduler's runner sees it: with the services as a keyword.
 
-    The stored job itself keeps only the tick's id, so the job store never sees them."""
+    The job itself keeps only the tick's id."""
 
     def __init__(self, job: Any, services: Services) -> None:
         self._job = job
@@ -211,7 +210,7 @@ def run_job(job_id: str, services: Services | None = None) -> None:
     if spec is None:
         log.warning("no job %s in this version; ignoring it", job_id)
         return
-    if spec.per_workspace:  # a job stored by an earlier version: its workspaces' due work
+    if spec.per_workspace:  # named directly (a console or test): its workspaces' due work
         run_workspace_jobs(services, [spec])
         return
     try:

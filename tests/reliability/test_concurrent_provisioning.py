@@ -1,5 +1,5 @@
-"""Processes starting together on an empty database: each migrates, creates the
-scheduler's job table and imports initiative.yml at the same moment. The lock makes them
+"""Processes starting together on an empty database: each migrates and imports
+initiative.yml at the same moment. The lock makes them
 take turns; none fails, and the data is there once."""
 
 from __future__ import annotations

@@ -238,7 +238,13 @@ def test_a_held_intro_is_dropped_when_one_of_them_turns_intros_off(
     _run(sandbox, DECEMBER + timedelta(days=1))
 
     assert not _pair_sent(sandbox, {"U0AAA", "U0CCC"})
-    assert frozenset({"U0AAA", "U0CCC"}) not in _intros(sandbox)
+    with sandbox.store.session() as session:  # called off; its round still counts as made
+        (called_off,) = session.scalars(select(Intro).where(Intro.user_a == "U0AAA",
+                                                            Intro.user_b == "U0CCC"))
+        assert called_off.cancelled_at is not None and called_off.sent_at is None
+    _run(sandbox, DECEMBER + timedelta(days=2))  # the round is not made again
+    assert _intros(sandbox, "2026-12") == {frozenset({"U0AAA", "U0CCC"}),
+                                           frozenset({"U0BBB", "U0DDD"})}
 
 
 def test_asking_for_an_intro_to_someone_off_today_holds_it_for_their_working_day(
@@ -248,7 +254,15 @@ def test_asking_for_an_intro_to_someone_off_today_holds_it_for_their_working_day
     sandbox.driver.command("U0AAA", "connect prenatal-visits")  # only Cy shares it
     sandbox.settle()
 
-    assert "<@U0CCC> is off today, so I will introduce you on Wed 2 Dec" in _reply(sandbox)
+    assert ("<@U0CCC> is off today, so I will introduce you to <@U0CCC> on Wed 2 Dec"
+            in _reply(sandbox))
     assert sandbox.emulator.calls_to("conversations.open") == []
-    _run(sandbox, DECEMBER + timedelta(days=1))
+    sandbox.driver.command("U0AAA", "connect prenatal-visits")  # again, while it waits
+    sandbox.settle()
+    assert "Your intro to <@U0CCC> is already set for Wed 2 Dec" in _reply(sandbox)
+    _run(sandbox, DECEMBER + timedelta(days=1))  # also December's round, due since Tuesday
     assert _pair_sent(sandbox, {"U0AAA", "U0CCC"})
+    # Once: the round does not pair them again so soon after the intro they asked for.
+    assert [c.params["users"] for c in sandbox.emulator.calls_to("conversations.open")
+            ].count("U0AAA,U0CCC") == 1
+    assert frozenset({"U0AAA", "U0CCC"}) not in _intros(sandbox, "2026-12")
