@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,9 +23,9 @@ from sqlalchemy import and_, delete, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.connect import messages as cm
+from bot.connect.at_work import calendars_of, moment_for, working_moment
 from bot.connect.rules import Person, pair, rounds_around
 from bot.exactly_once import Ledger, lease_free
-from bot.reminders.timezones import zone_or_none
 from bot.rendering import blocks as bk
 from bot.rendering import dates
 from bot.rendering.user_text import fit, repost_text
@@ -34,7 +33,6 @@ from bot.runtime.caller import identify, load_initiative
 from bot.runtime.errors import UserError
 from bot.runtime.services import Services
 from bot.wins.links import measure_by_key
-from bot.workdays import WorkCalendar, calendar_of
 from storage.calendar_models import Action, ActionUpdate
 from storage.models import (
     ConnectOptOut,
@@ -44,7 +42,6 @@ from storage.models import (
     MeasurePartner,
     Member,
     Partner,
-    SlackUser,
     Win,
     WinStatus,
 )
@@ -54,7 +51,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 CHECK_BACK = timedelta(days=7)
-_MAX_MOVES = 60  # alternating days off of two people: far more than any calendar holds
 LATE = timedelta(days=7)  # a round the scheduler missed by more than this is skipped
 KEY = ("team_id", "round", "user_a", "user_b")
 UNSENT = and_(Intro.sent_at.is_(None), Intro.cancelled_at.is_(None))
@@ -139,43 +135,6 @@ def _claim(session: Session, round_key: str, a: str, b: str, why_text: str, now:
     return SENDING.insert(session, {
         "round": round_key, "scheduled": scheduled, "user_a": first, "user_b": second,
         "why": why_text, "created_at": now, "lease_until": lease})
-
-
-Calendars = dict[str, tuple[WorkCalendar, ZoneInfo]]
-
-
-def calendars_of(session: Session, initiative: Initiative, users: Iterable[str]) -> Calendars:
-    """Each person's working days and zone (the initiative's when Slack's is not known)."""
-    tz = ZoneInfo(initiative.timezone)
-    users = sorted(set(users))
-    zones = {u: zone_or_none(z) for u, z in session.execute(
-        select(SlackUser.user_id, SlackUser.tz).where(SlackUser.user_id.in_(users)))}
-    holidays: dict[str, list[str]] = {}
-    for user, days in session.execute(
-            select(Member.user_id, Partner.holidays).join(Partner, Partner.id == Member.partner_id)
-            .where(Member.user_id.in_(users))):
-        holidays.setdefault(user, []).extend(days or ())
-    return {u: (calendar_of(initiative.calendar, holidays.get(u, ())), zones.get(u) or tz)
-            for u in users}
-
-
-def moment_for(calendars: Calendars, users: Iterable[str], when: datetime) -> datetime:
-    """`when`, or, if it falls on a holiday or non-working day of any of `users` in their
-    own zone (SPEC §11), the first later moment at the same local time that is a working
-    day for all of them (one's next working day may be the other's day off)."""
-    chosen = [calendars[u] for u in users if u in calendars]
-    for _ in range(_MAX_MOVES):
-        moved = max((calendar.move(when, zone) for calendar, zone in chosen), default=when)
-        if moved == when:
-            break
-        when = moved
-    return when
-
-
-def working_moment(session: Session, initiative: Initiative, users: Iterable[str],
-                   when: datetime) -> datetime:
-    users = tuple(users)
-    return moment_for(calendars_of(session, initiative, users), users, when)
 
 
 def send(services: Services, client: WebClient, intro_id: int) -> str | None:
