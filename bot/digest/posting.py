@@ -314,7 +314,8 @@ def digest_tick(services: Services) -> None:
 
 def digest_would_post(services: Services, now: datetime) -> tuple[str, str] | None:
     """(week, channel) when the scheduled tick would post this week's digest at `now`:
-    due, not posted yet, a backbone channel named (`impactbot tick --dry-run`)."""
+    due, not posted yet, a backbone channel named and not parked (`impactbot tick
+    --dry-run`)."""
     with services.store.session() as session:
         initiative = session.get(Initiative, tenant_key(session, INITIATIVE_ID))
         if initiative is None or not initiative.backbone_channel:
@@ -324,6 +325,8 @@ def digest_would_post(services: Services, now: datetime) -> tuple[str, str] | No
         week = iso_week(now, ZoneInfo(initiative.timezone)).key
         if posted_digest(session, week) is not None:
             return None
+        if parking.is_parked(session, initiative.backbone_channel, now):
+            return None  # the tick waits while Slack refuses posts there (bot/parking.py)
         return week, initiative.backbone_channel
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import parking
 from bot.actions.view import EVENT_TYPE as ACTION_EVENT
 from bot.emulator.sandbox import Sandbox
 from tests.support.processes import bot_env
@@ -84,6 +86,12 @@ def test_tick_dry_run_lists_a_due_digest_and_a_due_round_of_intros(
     code, out, err = tick(sandbox, tmp_path, "--at", "2026-11-13T21:30:00Z", "--dry-run")
     assert code == 0, err
     assert "C0BACKBONE\tdigest\t2026-W46" in out and "and the digest would be sent" in out
+    # While Slack refuses posts to the backbone channel (parked), the tick would wait.
+    parking.park_store(sandbox.store, "C0BACKBONE", "is_archived", "the digest",
+                       datetime(2026, 11, 13, 21, 0, tzinfo=UTC))
+    code, out, err = tick(sandbox, tmp_path, "--at", "2026-11-13T21:30:00Z", "--dry-run")
+    assert code == 0, err
+    assert "\tdigest\t" not in out and "and no digest would be sent" in out
     # Tuesday 1 December, 10:30 in Chicago: December's round of intros.
     code, out, err = tick(sandbox, tmp_path, "--at", "2026-12-01T16:30:00Z", "--dry-run")
     assert code == 0, err
