@@ -165,12 +165,6 @@ def build(svc: Services, *, blocking: bool) -> BaseScheduler:
     claimed with SKIP LOCKED), never from the job store."""
     scheduler_cls = BlockingScheduler if blocking else BackgroundScheduler
     ticks = scheduled_ticks()
-    # Every job's module imported now, not during the first tick: a scheduler started
-    # beside others claims its first share of due work at once.
-    for spec in registered_jobs():
-        spec.load()
-        if spec.per_workspace:
-            spec.load_next_due()
     scheduler = scheduler_cls(
         executors={"default": _ServicesExecutor(svc, max_workers=2)},
         job_defaults={
