@@ -124,12 +124,11 @@ class _GroupWriter:
             "recording signed requests", None, Exception("interrupted"))
         try:
             with self.engine.begin() as connection:
-                written = set(connection.execute(
+                written = {(t, s) for t, s in connection.execute(
                     sqlite_insert(SignedRequest)
                     .values([{"timestamp": t, "signature": s} for t, s in batch])
                     .on_conflict_do_nothing()
-                    .returning(SignedRequest.timestamp, SignedRequest.signature)
-                ).tuples())
+                    .returning(SignedRequest.timestamp, SignedRequest.signature))}
             error = None
         except SQLAlchemyError as exc:
             error = exc
