@@ -23,7 +23,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("learn WORDS", "everyone", "search wins, stories behind the curve and answered "
                                 "questions: what works"),
     ("connect [KEY|off|on]", "everyone", "meet someone from another partner on the same "
-                                         "measure; off/on: scheduled intros"),
+                                         "measure or action; off/on: scheduled intros"),
     ("agenda", "everyone", "the common agenda and who has committed to it"),
     ("commit", "partner members", "commit your partner to the common agenda"),
     ("voice TEXT", "everyone", "send anonymous community voice to the backbone team"),
