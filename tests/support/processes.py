@@ -36,6 +36,7 @@ class BotProcess:
         self.process = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=cwd, env=env,
                                         text=True, start_new_session=own_group, **streams)
         self.lines: queue.Queue[str] = queue.Queue()
+        self.transcript: list[str] = []  # every line so far, read or not (appended only)
         self._pumping = threading.Thread(target=self._pump, daemon=True)
         self._pumping.start()
 
@@ -43,6 +44,7 @@ class BotProcess:
         stream = self.process.stderr or self.process.stdout
         assert stream is not None
         for line in stream:
+            self.transcript.append(line)
             self.lines.put(line)
 
     @property

@@ -76,9 +76,14 @@ def quiet(store: Store) -> bool:
 
 
 def shares(process: BotProcess, pattern: re.Pattern[str] = SENT) -> int:
-    """What an ended process said it sent."""
-    return sum(int(m.group(1)) for line in process.all_lines()
+    """What a process has said it sent, so far (all of it, once it has ended)."""
+    return sum(int(m.group(1)) for line in list(process.transcript)
                if (m := pattern.search(line)) is not None)
+
+
+def _ended(process: BotProcess) -> BotProcess:
+    process.all_lines()  # waits for the process and for its last line to be read
+    return process
 
 
 def run_round(store: Store, emu: SlackEmulator, expected: int, cwd: Path, *,
@@ -101,8 +106,7 @@ def run_round(store: Store, emu: SlackEmulator, expected: int, cwd: Path, *,
         if kill_after is not None:
             assert until(emu, kill_after, timeout)
             procs["scheduler A"].process.kill()
-            procs["scheduler A"].process.wait()
-            result.shares["scheduler A (killed)"] = shares(procs["scheduler A"])
+            result.shares["scheduler A (killed)"] = shares(_ended(procs["scheduler A"]))
             procs["scheduler A"] = BotProcess(["scheduler"], env, cwd)
         assert until(emu, expected, timeout), \
             f"only {sum(delivered(emu).values())} of {expected} DMs arrived"
@@ -114,11 +118,21 @@ def run_round(store: Store, emu: SlackEmulator, expected: int, cwd: Path, *,
             assert time.monotonic() < deadline, "the schedulers never finished"
             emu.wait_for(lambda e: False, 0.2)
         procs["remind"].process.wait(timeout)
+        # A tick whose workspace another process took over (its lease ran out on a slow
+        # machine) may still be finishing when the work is quiet: wait for every tick to
+        # say what it sent before the schedulers are stopped. (A killed process never
+        # says all of it, so not with `kill_after`.)
+        while kill_after is None and sum(
+                shares(proc, REMIND_SENT if name == "remind" else SENT)
+                for name, proc in procs.items()) < expected:
+            if time.monotonic() > deadline:
+                break
+            emu.wait_for(lambda e: False, 0.2)
     finally:
         for proc in procs.values():
             proc.stop()
     for name, proc in procs.items():
         pattern = REMIND_SENT if name == "remind" else SENT
-        result.shares[name] = result.shares.get(name, 0) + shares(proc, pattern)
+        result.shares[name] = result.shares.get(name, 0) + shares(_ended(proc), pattern)
     result.dms = delivered(emu)
     return result
